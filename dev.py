@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+.
+
+    python3 dev.py demo    # create .venv if needed, install, start the demo fleet
+    python3 dev.py test    # create .venv if needed, install with test extras, run the whole suite
+
+Extra arguments after `test` go to pytest; after `demo`, to `cosem-sim run`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _ensure_env(extras: str) -> None:
+    """Create the venv and (re)install when pyproject.toml or the wanted extras changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed")
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    subprocess.run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", target],
+                   cwd=ROOT, check=True)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "demo":
+        _ensure_env("")
+        return subprocess.call([str(PY), "-m", "simulator.cli", "run", *rest], cwd=ROOT)
+    _ensure_env("test")
+    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,127 @@
+"""Security suite 0: AES-GCM-128 with a 12-byte authentication tag (Green Book, "security suite 0").
+
+What follows the security header (SC || IC) of a ciphered APDU, by the SC's A and E bits:
+
+    A+E: ciphertext || T     AAD = SC || AK
+    A:   plaintext  || T     AAD = SC || AK || plaintext   (GMAC: nothing is encrypted)
+    E:   ciphertext          no tag, so nothing is authenticated
+
+IV (96 bits) = system title of the sender (8 bytes) || invocation counter (4 bytes, big endian).
+T is the GCM tag truncated to its first 12 bytes. Encryption-only is GCM without the tag, which is
+AES-CTR starting at inc32(J0) = IV || 00000002, so it is computed that way.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from .control import SecurityControl
+from .errors import SecurityError, SecurityParameterError
+
+__all__ = ["TAG_LENGTH", "KEY_LENGTH", "SYSTEM_TITLE_LENGTH", "protect", "unprotect", "gmac"]
+
+TAG_LENGTH = 12
+KEY_LENGTH = 16
+SYSTEM_TITLE_LENGTH = 8
+_IC_MAX = 0xFFFFFFFF
+
+
+def _iv(system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes) -> bytes:
+    """Check our own parameters (a local error when wrong) and build the IV."""
+    if len(ek) != KEY_LENGTH:
+        raise SecurityParameterError(f"block cipher key must be {KEY_LENGTH} bytes, got {len(ek)}")
+    if len(ak) != KEY_LENGTH:
+        raise SecurityParameterError(f"authentication key must be {KEY_LENGTH} bytes, got {len(ak)}")
+    if len(system_title) != SYSTEM_TITLE_LENGTH:
+        raise SecurityParameterError(
+            f"system title must be {SYSTEM_TITLE_LENGTH} bytes, got {len(system_title)}")
+    if not 0 <= invocation_counter <= _IC_MAX:
+        raise SecurityParameterError(f"invocation counter {invocation_counter} does not fit 4 bytes")
+    return bytes(system_title) + invocation_counter.to_bytes(4, "big")
+
+
+def _unsupported(sc: SecurityControl) -> str | None:
+    """Why suite 0 cannot handle `sc`, or None when it can."""
+    if sc.suite != 0:
+        return f"security suite {sc.suite} not supported"
+    if sc.compressed:
+        return "compression not supported"
+    if not sc.protected:
+        return "security control applies neither authentication nor encryption"
+    return None
+
+
+def _gcm_tag(ek: bytes, iv: bytes, aad: bytes) -> bytes:
+    encryptor = Cipher(algorithms.AES(ek), modes.GCM(iv)).encryptor()
+    encryptor.authenticate_additional_data(aad)
+    encryptor.finalize()
+    return encryptor.tag[:TAG_LENGTH]
+
+
+def _ctr(ek: bytes, iv: bytes, data: bytes) -> bytes:
+    """GCM's keystream without its tag (encryption-only); CTR is its own inverse."""
+    cipher = Cipher(algorithms.AES(ek), modes.CTR(iv + b"\x00\x00\x00\x02")).encryptor()
+    return cipher.update(data) + cipher.finalize()
+
+
+def gmac(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes,
+         data: bytes) -> bytes:
+    """The 12-byte GMAC tag over SC || AK || data (authentication-only APDUs, HLS mechanism 5)."""
+    iv = _iv(system_title, invocation_counter, ek, ak)
+    if sc.suite != 0:
+        raise SecurityParameterError(f"security suite {sc.suite} not supported")
+    return _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + data)
+
+
+def protect(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes,
+            plaintext: bytes) -> bytes:
+    """What follows the security header: ciphertext || T, plaintext || T, or ciphertext (see above).
+
+    `system_title` and `invocation_counter` are the sender's (ours when we protect).
+    """
+    iv = _iv(system_title, invocation_counter, ek, ak)
+    reason = _unsupported(sc)
+    if reason is not None:
+        raise SecurityParameterError(reason)
+    if not sc.encrypted:
+        return plaintext + _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + plaintext)
+    if not sc.authenticated:
+        return _ctr(ek, iv, plaintext)
+    encryptor = Cipher(algorithms.AES(ek), modes.GCM(iv)).encryptor()
+    encryptor.authenticate_additional_data(bytes((sc.to_byte(),)) + ak)
+    ciphertext = encryptor.update(plaintext) + encryptor.finalize()
+    return ciphertext + encryptor.tag[:TAG_LENGTH]
+
+
+def unprotect(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes,
+              protected: bytes) -> bytes:
+    """Verify and decipher what `protect` produced; SecurityError when the peer's data is not valid.
+
+    Encryption-only data carries no tag, so it always "succeeds"; the caller must check that the
+    plaintext makes sense (the APDU layer does, by its tag).
+    """
+    iv = _iv(system_title, invocation_counter, ek, ak)
+    reason = _unsupported(sc)
+    if reason is not None:
+        raise SecurityError(reason)
+    if not sc.authenticated:
+        return _ctr(ek, iv, protected)
+    if len(protected) < TAG_LENGTH:
+        raise SecurityError(f"protected data of {len(protected)} bytes is shorter than the tag")
+    body, tag = protected[:-TAG_LENGTH], protected[-TAG_LENGTH:]
+    if not sc.encrypted:
+        expected = _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + body)
+        if not hmac.compare_digest(expected, tag):
+            raise SecurityError("authentication tag mismatch")
+        return body
+    decryptor = Cipher(algorithms.AES(ek), modes.GCM(iv, tag, min_tag_length=TAG_LENGTH)).decryptor()
+    decryptor.authenticate_additional_data(bytes((sc.to_byte(),)) + ak)
+    plaintext = decryptor.update(body)
+    try:
+        decryptor.finalize()
+    except InvalidTag:
+        raise SecurityError("authentication tag mismatch") from None
+    return plaintext
