@@ -1,0 +1,1 @@
+"""Speed measurements of the simulator (commands, not tests): `python -m benchmarks.core`."""

@@ -1,0 +1,1 @@
+"""COSEM interface classes (Blue Book) declared as immutable tables, with their behaviour."""

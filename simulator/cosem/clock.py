@@ -1,0 +1,301 @@
+"""Clock (8): the meter's time, time zone, daylight saving and the adjust methods.
+
+The meter's clock is `ctx.clock` (UTC derived from `now` plus the meter's own offset, which
+SET time and the adjust methods move with `ctx.clock.shift`). The Clock object decides how
+that instant is shown: local time = UTC - deviation, where deviation (minutes of UTC minus
+local time, Blue Book 4.1.6.1) is `time_zone`, minus `daylight_savings_deviation` while
+daylight saving is active. Without a `time_zone` in the model the meter's configured UTC
+offset (MeterState.utc_offset_min) is used, so both agree by default.
+
+Other classes stamp times with `timestamp(ctx)` so every capture_time carries the same
+deviation and status as the clock's `time`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import date, datetime, timedelta, timezone
+
+from ..apdu.common import ActionResult, DataAccessResult
+from ..axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
+from ..errors import DecodeError
+from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
+from .context import ObjectContext
+from .types import BOOLEAN, DATE_TIME, INTEGER, LONG, UNSIGNED, Enum, Struct
+
+__all__ = [
+    "CLASSES", "CLOCK", "CLOCK_LN", "meter_datetime", "timestamp", "to_utc", "date_time_of",
+    "resolve_pattern", "local_now",
+]
+
+CLOCK_LN = Obis("0.0.1.0.0.255")
+CLOCK_CLASS_ID = 8
+# Measuring period 1 of averaging scheme 1 (OBIS 1.0.0.8.0.255), the period adjust_to_measuring_period uses.
+MEASURING_PERIOD_LN = Obis("1.0.0.8.0.255")
+_LAST_DAY, _SECOND_LAST_DAY = 0xFE, 0xFD
+_SHIFT_LIMIT_S = 900
+
+
+# --------------------------------------------------------------------------- time arithmetic
+
+def date_time_of(value: Data) -> CosemDateTime | None:
+    """A date-time attribute as CosemDateTime (octet-string(12) or tagged), None if malformed."""
+    if value.type == DataType.DATE_TIME:
+        return value.value
+    if value.type == DataType.OCTET_STRING and len(value.value) == CosemDateTime.SIZE:
+        try:
+            return CosemDateTime.from_bytes(value.value)
+        except DecodeError:
+            return None
+    return None
+
+
+def resolve_pattern(cdt: CosemDateTime, year: int) -> datetime | None:
+    """The naive local instant a (possibly wildcarded) date-time names in `year`.
+
+    Day 0xFE/0xFD is the last/second-last day of the month; with a day of week, the last such
+    weekday on or before that day; a plain day with a day of week means the first such weekday
+    on or after it (so 25 + Sunday is the last Sunday of a 31-day month). Unspecified time
+    fields are zero. None when the pattern names no instant (unspecified month or day).
+    """
+    y = cdt.year if cdt.year is not None else year
+    month = cdt.month
+    if month is None or not 1 <= month <= 12 or not 1 <= y <= 9999:
+        return None
+    last = calendar.monthrange(y, month)[1]
+    dow = cdt.day_of_week if cdt.day_of_week is not None and 1 <= cdt.day_of_week <= 7 else None
+    if cdt.day in (_LAST_DAY, _SECOND_LAST_DAY):
+        day = last if cdt.day == _LAST_DAY else last - 1
+        if dow is not None:
+            day -= (date(y, month, day).isoweekday() - dow) % 7
+    elif cdt.day is None:
+        if dow is None:
+            return None
+        day = 1 + (dow - date(y, month, 1).isoweekday()) % 7
+    else:
+        if not 1 <= cdt.day <= last:
+            return None
+        day = cdt.day
+        if dow is not None:
+            day += (dow - date(y, month, day).isoweekday()) % 7
+            if day > last:
+                return None
+    try:
+        return datetime(y, month, day, cdt.hour or 0, cdt.minute or 0, cdt.second or 0,
+                        (cdt.hundredths or 0) * 10_000)
+    except ValueError:
+        return None
+
+
+def _find_clock(ctx: ObjectContext) -> ObjectContext | None:
+    if ctx.cls.class_id == CLOCK_CLASS_ID:
+        return ctx
+    found = ctx.find(CLOCK_LN, CLOCK_CLASS_ID)
+    if found is not None:
+        return found
+    return next((o for o in ctx.objects() if o.cls.class_id == CLOCK_CLASS_ID), None)
+
+
+def _time_zone(clock: ObjectContext) -> int:
+    """Minutes of UTC minus local standard time; the meter's configured offset if the model has none."""
+    tz = clock.get(3)
+    if tz.type == DataType.LONG:
+        return tz.value
+    offset = clock.clock.local_time().utcoffset()
+    return -int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _dst_active(clock: ObjectContext, utc: datetime, tz_min: int) -> bool:
+    """Is daylight saving in force at `utc`? Begin is read in standard time, end in summer time."""
+    enabled = clock.get(8)
+    if enabled.type != DataType.BOOLEAN or not enabled.value:
+        return False
+    begin_cdt, end_cdt = date_time_of(clock.get(5)), date_time_of(clock.get(6))
+    dev = clock.get(7)
+    shift = dev.value if dev.type == DataType.INTEGER else 0
+    if begin_cdt is None or end_cdt is None:
+        return False
+    std_local = (utc - timedelta(minutes=tz_min)).replace(tzinfo=None)
+    begin = resolve_pattern(begin_cdt, std_local.year)
+    end = resolve_pattern(end_cdt, std_local.year)
+    if begin is None or end is None:
+        return False
+    end -= timedelta(minutes=shift)
+    if begin <= end:
+        return begin <= std_local < end
+    return std_local >= begin or std_local < end  # southern hemisphere: summer spans new year
+
+
+def _deviation(clock: ObjectContext, utc: datetime) -> tuple[int, bool]:
+    tz_min = _time_zone(clock)
+    if _dst_active(clock, utc, tz_min):
+        dev = clock.get(7)
+        return tz_min - (dev.value if dev.type == DataType.INTEGER else 0), True
+    return tz_min, False
+
+
+def local_now(ctx: ObjectContext) -> tuple[datetime, int, int]:
+    """(aware local datetime, deviation, clock status) of the meter now, as its Clock shows it."""
+    utc = ctx.clock.utc_time()
+    clock = _find_clock(ctx)
+    if clock is None:
+        local = ctx.clock.local_time()
+        offset = local.utcoffset()
+        return local, -int(offset.total_seconds() // 60) if offset is not None else 0, 0
+    deviation, dst = _deviation(clock, utc)
+    status = clock.state.get("status", 0) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    if dst:
+        status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    return utc.astimezone(timezone(timedelta(minutes=-deviation))), deviation, status
+
+
+def meter_datetime(ctx: ObjectContext) -> CosemDateTime:
+    """The meter's current date-time with its deviation and clock status."""
+    local, _, status = local_now(ctx)
+    return CosemDateTime.from_datetime(local, status)
+
+
+def timestamp(ctx: ObjectContext) -> Data:
+    """The meter's current time as the octet-string(12) every capture_time holds."""
+    return Data(DataType.OCTET_STRING, meter_datetime(ctx).to_bytes())
+
+
+def to_utc(ctx: ObjectContext, cdt: CosemDateTime) -> datetime | None:
+    """The UTC instant of a fully specified date-time; unspecified deviation means meter local time."""
+    if cdt.deviation is None:
+        _, deviation, _ = local_now(ctx)
+        cdt = CosemDateTime(cdt.year, cdt.month, cdt.day, cdt.day_of_week, cdt.hour, cdt.minute,
+                            cdt.second, cdt.hundredths, deviation, cdt.clock_status)
+    try:
+        return cdt.to_datetime().astimezone(timezone.utc)
+    except DecodeError:
+        return None
+
+
+def _set_to(ctx: ObjectContext, target: datetime) -> None:
+    ctx.clock.shift((target - ctx.clock.utc_time()).total_seconds())
+
+
+# --------------------------------------------------------------------------- attributes
+
+def _get_time(ctx: ObjectContext) -> Data:
+    return timestamp(ctx)
+
+
+def _set_time(ctx: ObjectContext, value: Data) -> None:
+    cdt = date_time_of(value)
+    target = None if cdt is None else to_utc(ctx, cdt)
+    if target is None:
+        raise AccessFailure(DataAccessResult.OTHER_REASON, "time must be a fully specified date-time")
+    _set_to(ctx, target)
+    # A clock set by a client is valid again.
+    ctx.state["status"] = ctx.state.get("status", 0) & ~(ClockStatus.INVALID | ClockStatus.DOUBTFUL)
+
+
+def _get_status(ctx: ObjectContext) -> Data:
+    return Data(DataType.UNSIGNED, local_now(ctx)[2])
+
+
+def _set_status(ctx: ObjectContext, value: Data) -> None:
+    ctx.state["status"] = value.value & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
+
+
+# --------------------------------------------------------------------------- methods
+
+def _round_local(ctx: ObjectContext, period_s: float) -> None:
+    """Move the clock to the nearest (+/-) multiple of `period_s` since local midnight."""
+    local = local_now(ctx)[0]
+    since_midnight = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    target = math.floor(since_midnight / period_s + 0.5) * period_s
+    ctx.clock.shift(target - since_midnight)
+
+
+def _adjust_to_quarter(ctx: ObjectContext, parameter: Data | None) -> None:
+    _round_local(ctx, 900)
+
+
+def _measuring_period(ctx: ObjectContext) -> float | None:
+    """Seconds of measuring period 1 (1.0.0.8.0.255), else of the first Demand register's period."""
+    obj = ctx.find(MEASURING_PERIOD_LN)
+    if obj is not None and obj.cls.class_id in (1, 3, 4):
+        value = obj.get(2)
+        if isinstance(value.value, int) and not isinstance(value.value, bool):
+            scaler = 0
+            if obj.cls.class_id != 1 and obj.get(3).type == DataType.STRUCTURE:
+                scaler = obj.get(3).value[0].value
+            return value.value * 10.0 ** scaler
+    demand = next((o for o in ctx.objects() if o.cls.class_id == 5), None)
+    if demand is not None and demand.get(8).type == DataType.DOUBLE_LONG_UNSIGNED:
+        return float(demand.get(8).value)
+    return None
+
+
+def _adjust_to_measuring_period(ctx: ObjectContext, parameter: Data | None) -> None:
+    period = _measuring_period(ctx)
+    if not period or period <= 0:
+        raise ActionFailure(ActionResult.OTHER_REASON, "the meter has no measuring period")
+    _round_local(ctx, period)
+
+
+def _adjust_to_minute(ctx: ObjectContext, parameter: Data | None) -> None:
+    _round_local(ctx, 60)
+
+
+def _preset_adjusting_time(ctx: ObjectContext, parameter: Data | None) -> None:
+    assert parameter is not None
+    instants = []
+    for part in parameter.value:
+        cdt = date_time_of(part)
+        utc = None if cdt is None else to_utc(ctx, cdt)
+        if utc is None:
+            raise ActionFailure(ActionResult.OTHER_REASON, "preset times must be fully specified")
+        instants.append(utc.timestamp())
+    if instants[1] > instants[2]:
+        raise ActionFailure(ActionResult.OTHER_REASON, "validity interval ends before it starts")
+    ctx.state["preset"] = tuple(instants)
+
+
+def _adjust_to_preset_time(ctx: ObjectContext, parameter: Data | None) -> None:
+    preset = ctx.state.get("preset")
+    if preset is None:
+        raise ActionFailure(ActionResult.OTHER_REASON, "no preset adjusting time")
+    preset_time, start, end = preset
+    if not start <= ctx.clock.utc_time().timestamp() <= end:
+        raise ActionFailure(ActionResult.TEMPORARY_FAILURE, "meter time outside the validity interval")
+    del ctx.state["preset"]
+    _set_to(ctx, datetime.fromtimestamp(preset_time, timezone.utc))
+
+
+def _shift_time(ctx: ObjectContext, parameter: Data | None) -> None:
+    assert parameter is not None
+    if not -_SHIFT_LIMIT_S <= parameter.value <= _SHIFT_LIMIT_S:
+        raise ActionFailure(ActionResult.OTHER_REASON, "shift_time accepts -900..900 s")
+    ctx.clock.shift(parameter.value)
+
+
+CLOCK_BASE = Enum(((0, "not_defined"), (1, "internal_crystal"), (2, "mains_frequency_50_hz"),
+                   (3, "mains_frequency_60_hz"), (4, "gps"), (5, "radio_controlled")))
+PRESET_ADJUSTING_TIME = Struct((("preset_time", DATE_TIME), ("validity_interval_start", DATE_TIME),
+                                ("validity_interval_end", DATE_TIME)))
+
+CLOCK = interface_class(8, 0, "Clock", [
+    attribute(2, "time", DATE_TIME, dynamic=True, access=AttributeAccess.READ_AND_WRITE,
+              getter=_get_time, setter=_set_time),
+    attribute(3, "time_zone", LONG),
+    attribute(4, "status", UNSIGNED, dynamic=True, getter=_get_status, setter=_set_status),
+    attribute(5, "daylight_savings_begin", DATE_TIME),
+    attribute(6, "daylight_savings_end", DATE_TIME),
+    attribute(7, "daylight_savings_deviation", INTEGER),
+    attribute(8, "daylight_savings_enabled", BOOLEAN),
+    attribute(9, "clock_base", CLOCK_BASE),
+], [
+    method(1, "adjust_to_quarter", INTEGER, impl=_adjust_to_quarter),
+    method(2, "adjust_to_measuring_period", INTEGER, impl=_adjust_to_measuring_period),
+    method(3, "adjust_to_minute", INTEGER, impl=_adjust_to_minute),
+    method(4, "adjust_to_preset_time", INTEGER, impl=_adjust_to_preset_time),
+    method(5, "preset_adjusting_time", PRESET_ADJUSTING_TIME, impl=_preset_adjusting_time),
+    method(6, "shift_time", LONG, impl=_shift_time),
+], sn_method_offset=0x60)
+
+CLASSES = (CLOCK,)

@@ -1,0 +1,83 @@
+"""What a class behaviour sees of the meter while it runs: the `ObjectContext` protocol.
+
+The server layer implements it for one object of one meter for the duration of one request
+(or one timer tick). Behaviours read and write attributes through it, keep per-meter scratch
+state in `state` (only what differs from the model: a meter is cheap), reach other objects of
+the same logical device through `find`, and read time only through `now` and `clock`.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
+
+from ..axdr import Data, Obis
+
+if TYPE_CHECKING:
+    from .base import InterfaceClass
+
+__all__ = ["ObjectContext", "MeterClock"]
+
+
+class MeterClock(Protocol):
+    """The meter's own clock: wall time derived from `now`, shiftable by the Clock object."""
+
+    def local_time(self) -> datetime:
+        """The meter's local time (aware, with the meter's UTC offset)."""
+
+    def utc_time(self) -> datetime:
+        """The meter's time in UTC (aware)."""
+
+    def shift(self, seconds: float) -> None:
+        """Move this meter's clock by `seconds` (clock SET, adjust methods, shift_time)."""
+
+
+class ObjectContext(Protocol):
+    """One COSEM object of one meter, as a behaviour may use it."""
+
+    @property
+    def cls(self) -> "InterfaceClass": ...
+
+    @property
+    def logical_name(self) -> Obis: ...
+
+    @property
+    def now(self) -> float:
+        """Monotonic seconds passed in by the runtime (never the wall clock)."""
+
+    @property
+    def clock(self) -> MeterClock: ...
+
+    @property
+    def rng(self) -> random.Random:
+        """This meter's seeded random source (reproducible runs)."""
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-meter scratch state of this object, created empty on first use."""
+
+    @property
+    def association(self) -> Any:
+        """The association the request came through (AssociationLN methods need it), or None."""
+
+    def get(self, attribute: int) -> Data:
+        """Current value of an attribute: the meter's own, else the model's, else the getter's."""
+
+    def stored(self, attribute: int) -> Data | None:
+        """The meter's own value, else the model's, bypassing any getter (None: neither has one)."""
+
+    def set(self, attribute: int, value: Data) -> None:
+        """Store a value for this meter (no access check, no setter side effects)."""
+
+    def find(self, logical_name: Obis, class_id: int | None = None) -> "ObjectContext | None":
+        """Another object of the same logical device."""
+
+    def objects(self) -> Iterator["ObjectContext"]:
+        """Every object of the logical device, in model order."""
+
+    def invoke(self, method: int, parameter: Data | None) -> Data | None:
+        """Run one of this object's methods as the server itself (script tables, schedules)."""
+
+    def write(self, attribute: int, value: Data) -> None:
+        """SET an attribute as the server itself: runs the setter's side effects."""

@@ -1,0 +1,1 @@
+"""The server side of a meter, still sans-IO: objects, associations and xDLMS services."""
