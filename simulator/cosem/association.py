@@ -25,13 +25,32 @@ from ..association.negotiation import DLMS_VERSION, server_conformance
 from ..axdr import BitString, Data, DataType, Obis
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
 from .base import (
-    AccessFailure, ActionFailure, AttributeAccess, InterfaceClass, MethodAccess, attribute, interface_class,
+    AccessFailure,
+    ActionFailure,
+    AttributeAccess,
+    InterfaceClass,
+    MethodAccess,
+    attribute,
+    interface_class,
     method,
 )
 from .context import ObjectContext
 from .types import (
-    BIT_STRING, BOOLEAN, INTEGER, LONG, LONG_UNSIGNED, NULL, OBIS, OCTET_STRING, UNSIGNED, VISIBLE_STRING,
-    AnyType, Array, Enum, OneOf, Struct,
+    BIT_STRING,
+    BOOLEAN,
+    INTEGER,
+    LONG,
+    LONG_UNSIGNED,
+    NULL,
+    OBIS,
+    OCTET_STRING,
+    UNSIGNED,
+    VISIBLE_STRING,
+    AnyType,
+    Array,
+    Enum,
+    OneOf,
+    Struct,
 )
 
 __all__ = [
@@ -133,6 +152,16 @@ def _home(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> ObjectCont
     return ctx if home is None else home
 
 
+def _peek(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> dict[str, Any]:
+    """The home's per-meter state for reading: a GET must not create state for every meter."""
+    index = spec.association_object
+    if index is None or not 0 <= index < len(session.device.objects):
+        index = session.device.by_logical_name.get(bytes(ctx.logical_name))
+    device_state = session.meter.devices.get(session.device.server_sap)
+    scratch = None if device_state is None or index is None else device_state.scratch.get(index)
+    return scratch or {}
+
+
 def _current(ctx: ObjectContext) -> tuple[Any, AssociationSpec]:
     """For methods: the session and spec, refusing when this object is not the caller's association."""
     session = ctx.association
@@ -232,7 +261,7 @@ def _get_object_list(ctx: ObjectContext) -> Data:
     if spec is None:
         return _EMPTY
     base = object_list(session.device, spec, ctx.cls.version)
-    state = _home(ctx, session, spec).state
+    state = _peek(ctx, session, spec)
     added: tuple[Data, ...] = state.get(_ADDED, ())
     removed: frozenset[tuple[int, bytes]] = state.get(_REMOVED, frozenset())
     if not added and not removed:

@@ -21,7 +21,7 @@ from typing import cast
 from ..apdu.common import ActionResult
 from ..association.keys import SetupObject, security_material, strengthens, valid_policy
 from ..axdr import Data, DataType
-from ..security.errors import SecurityError
+from ..security.errors import SecurityError, SecurityParameterError
 from ..security.keywrap import KeyId, unwrap_key
 from .base import ActionFailure, InterfaceClass, MethodImpl, attribute, interface_class, method
 from .context import ObjectContext
@@ -70,7 +70,10 @@ def _security_activate(ctx: ObjectContext, parameter: Data | None) -> None:
 def _key_transfer(ctx: ObjectContext, parameter: Data | None) -> None:
     if parameter is None:
         raise ActionFailure(ActionResult.TYPE_UNMATCHED, "key_transfer needs key data")
-    material = security_material(cast(SetupObject, ctx))
+    try:
+        material = security_material(cast(SetupObject, ctx))
+    except SecurityParameterError:  # the profile did not fill this meter's key templates
+        raise ActionFailure(ActionResult.OTHER_REASON, "this meter's keys are not configured") from None
     kek = material.key(KeyId.MASTER_KEY)
     if kek is None:
         raise ActionFailure(ActionResult.OTHER_REASON, "no master key to unwrap with")

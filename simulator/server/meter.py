@@ -1,0 +1,134 @@
+"""A meter as a sans-IO server: APDUs and `now` in, APDUs out.
+
+`MeterServer` is one per meter and serves all its logical devices; `Channel` is one transport
+connection (TCP connection, HDLC link, UDP peer). A channel routes each APDU by (server SAP,
+client SAP) to that client's association on this channel:
+
+- AARQ -> the association's `handle_aarq` (a new association on this channel; any block
+  transfer in progress for that client is dropped); RLRQ -> `handle_rlrq`, after which a
+  released association leaves the channel;
+- any other APDU -> the services (services.py), through the channel's association, else the
+  model's pre-established association for that client (shared by every channel of the meter and
+  never released by closing one), else no association: the request is answered with
+  exception-response (service-not-allowed, operation-not-possible), as jDLMS servers do; gurux
+  servers answer a confirmed-service-error instead. Unconfirmed requests are never answered.
+- a server SAP with no logical device, or a client SAP the logical device declares no
+  association for, gets no answer at all: a real meter does not answer unknown addresses (gurux
+  servers drop them the same way), and on HDLC the link would not even have been connected.
+
+Nothing here blocks or reads a clock; per-association state is only the block transfers in
+progress, so an idle meter costs a `MeterServer` and no channel.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..apdu.common import ServiceError, StateError
+from ..association.session import AssociationSession, AssociationState
+from ..model.spec import AssociationSpec, LogicalDeviceSpec
+from .objects import MeterState
+from .request import Logger, Transfers
+from .services import exception_response, serve
+
+__all__ = ["MeterServer", "Channel"]
+
+_log = logging.getLogger(__name__)
+
+_AARQ = 0x60
+_RLRQ = 0x62
+_UNCONFIRMED_WRITE = 0x16
+_INVOKE_TAGS = frozenset((0xC0, 0xC1, 0xC3))  # get/set/action-request: byte 2 is invoke-id-and-priority
+_CONFIRMED = 0x40
+
+
+class MeterServer:
+    """One meter: its state, its pre-established associations, and channels to it."""
+
+    __slots__ = ("meter", "log", "_pre")
+
+    def __init__(self, meter: MeterState, log: Logger | None = None) -> None:
+        self.meter = meter
+        self.log: Logger = log or _log
+        self._pre: dict[tuple[int, int], AssociationSession] = {}
+
+    def open_channel(self) -> "Channel":
+        return Channel(self)
+
+    def pre_established(self, device: LogicalDeviceSpec, spec: AssociationSpec) -> AssociationSession | None:
+        """The meter's pre-established association for this client, created at first use."""
+        if not spec.pre_established:
+            return None
+        key = (device.server_sap, spec.client_sap)
+        session = self._pre.get(key)
+        if session is None or session.state is AssociationState.IDLE:
+            session = self._pre[key] = AssociationSession.pre_established(self.meter, device, spec)
+        return session
+
+
+class Channel:
+    """One transport connection to the meter: its associations, one per (server, client) SAP."""
+
+    __slots__ = ("server", "_sessions", "_transfers")
+
+    def __init__(self, server: MeterServer) -> None:
+        self.server = server
+        self._sessions: dict[tuple[int, int], AssociationSession] = {}
+        self._transfers: dict[tuple[int, int], Transfers] = {}
+
+    def handle_apdu(self, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
+        """Answer one APDU from `client_sap` to logical device `server_sap`; None: no answer."""
+        log = self.server.log
+        device = self.server.meter.model.logical_devices.get(server_sap)
+        spec = device.associations.get(client_sap) if device is not None else None
+        if device is None or spec is None or not apdu:
+            log.debug("no association for client %d at logical device %d: APDU dropped", client_sap, server_sap)
+            return None
+        key = (server_sap, client_sap)
+        tag = apdu[0]
+        if tag == _AARQ:
+            session = self._sessions.get(key) or AssociationSession(self.server.meter, device, spec)
+            self._transfers.pop(key, None)
+            answer = session.handle_aarq(apdu, now)
+            self._keep(key, session)
+            return answer
+        session = self._sessions.get(key) or self.server.pre_established(device, spec)
+        if tag == _RLRQ:
+            session = session or AssociationSession(self.server.meter, device, spec)
+            self._transfers.pop(key, None)
+            answer = session.handle_rlrq(apdu, now)
+            if key in self._sessions:
+                self._keep(key, session)
+            return answer
+        if session is None or session.state is AssociationState.IDLE:
+            log.debug("ld %d client %d: APDU 0x%02X outside an association", server_sap, client_sap, tag)
+            if _unconfirmed(apdu):
+                return None
+            return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE)
+        transfers = self._transfers.get(key)
+        if transfers is None:
+            transfers = self._transfers[key] = Transfers()
+        try:
+            return serve(transfers, session, self.server.meter, device, apdu, now, log)
+        except Exception:  # a bug must cost one answer and the transfers in progress, not the meter
+            log.exception("ld %d client %d: unexpected error serving APDU 0x%02X", server_sap, client_sap, tag)
+            transfers.clear()
+            return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON)
+
+    def _keep(self, key: tuple[int, int], session: AssociationSession) -> None:
+        if session.state is AssociationState.IDLE:
+            self._sessions.pop(key, None)
+            self._transfers.pop(key, None)
+        else:
+            self._sessions[key] = session
+
+    def close(self) -> None:
+        """The connection is gone: its associations end (pre-established ones stay usable)."""
+        self._sessions.clear()
+        self._transfers.clear()
+
+
+def _unconfirmed(apdu: bytes) -> bool:
+    if apdu[0] == _UNCONFIRMED_WRITE:
+        return True
+    return apdu[0] in _INVOKE_TAGS and len(apdu) > 2 and not apdu[2] & _CONFIRMED
