@@ -114,13 +114,13 @@ def action_with_list(req: Request, tr: Transfers, apdu: ActionRequestWithList) -
 
 def action_first_pblock(req: Request, tr: Transfers, apdu: ActionRequestWithFirstPblock) -> bytes:
     tr.action_out = None
-    tr.action_in = Incoming(apdu.invoke, (apdu.method,))
+    tr.action_in = Incoming((apdu.method,))
     return _pblock(req, tr, tr.action_in, apdu.invoke, apdu.pblock)
 
 
 def action_list_first_pblock(req: Request, tr: Transfers, apdu: ActionRequestWithListAndFirstPblock) -> bytes:
     tr.action_out = None
-    tr.action_in = Incoming(apdu.invoke, apdu.methods, listed=True)
+    tr.action_in = Incoming(apdu.methods, listed=True)
     return _pblock(req, tr, tr.action_in, apdu.invoke, apdu.pblock)
 
 

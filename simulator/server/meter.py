@@ -17,7 +17,10 @@ client SAP) to that client's association on this channel:
   servers drop them the same way), and on HDLC the link would not even have been connected.
 
 Nothing here blocks or reads a clock; per-association state is only the block transfers in
-progress, so an idle meter costs a `MeterServer` and no channel.
+progress, so an idle meter costs a `MeterServer` and no channel. An unexpected exception while
+serving (a bug, never a client's fault: those all have answers) is logged with its traceback,
+drops that association's transfers in progress and is answered (service-not-allowed,
+other-reason): one bad APDU never takes a meter, or the fleet's process, down.
 """
 
 from __future__ import annotations

@@ -89,7 +89,6 @@ class Outgoing:
 class Incoming:
     """A long request received in blocks: what it targets and the bytes gathered so far."""
 
-    invoke: InvokeIdAndPriority
     target: Any
     listed: bool = False
     payload: bytearray = field(default_factory=bytearray)

@@ -71,12 +71,12 @@ def set_with_list(req: Request, tr: Transfers, apdu: SetRequestWithList) -> byte
 
 
 def set_first_datablock(req: Request, tr: Transfers, apdu: SetRequestWithFirstDatablock) -> bytes:
-    tr.long_set = Incoming(apdu.invoke, (CosemAttributeDescriptorWithSelection(apdu.descriptor, apdu.access),))
+    tr.long_set = Incoming((CosemAttributeDescriptorWithSelection(apdu.descriptor, apdu.access),))
     return _block(req, tr, tr.long_set, apdu.invoke, apdu.datablock)
 
 
 def set_list_first_datablock(req: Request, tr: Transfers, apdu: SetRequestWithListAndFirstDatablock) -> bytes:
-    tr.long_set = Incoming(apdu.invoke, apdu.items, listed=True)
+    tr.long_set = Incoming(apdu.items, listed=True)
     return _block(req, tr, tr.long_set, apdu.invoke, apdu.datablock)
 
 

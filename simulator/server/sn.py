@@ -166,7 +166,7 @@ def _request_block(req: Request, tr: Transfers, last: bool, number: int, raw: by
     """One block of a long Read/Write request; the whole request is served after the last."""
     incoming = tr.sn_in
     if number == 1:
-        incoming = tr.sn_in = Incoming(_NO_INVOKE, read)
+        incoming = tr.sn_in = Incoming(read)
     ack: type[ReadResponse] | type[WriteResponse] = ReadResponse if read else WriteResponse
     if incoming is None or incoming.target != read or number != incoming.block + 1 \
             or not checked_append(incoming.payload, raw):
