@@ -3,34 +3,131 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .decode import add_decode_arguments, run_decode
 from .decode.command import DESCRIPTION as DECODE_DESCRIPTION
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
+
+_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _run(args: argparse.Namespace) -> int:
-    sys.stdout.write("not yet: the server runtime arrives with issue 4\n")
+    from .runtime.command import run_command
+
+    return run_command(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Models and profiles alike: one line per problem, then a verdict per file."""
+    from .model.loader import load_model, validate_paths
+    from .runtime.layout import plan
+    from .runtime.profile import ProfileError, is_profile_text, load_profile
+
+    failed = False
+    for path in args.files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            sys.stdout.write(f"{path}:1: cannot read: {getattr(exc, 'strerror', None) or exc}\n")
+            failed = True
+            continue
+        verdict = ""
+        if is_profile_text(text):
+            try:
+                profile = load_profile(path)
+                lines = [str(p) for p in plan(profile).problems]
+                verdict = f"{path}: valid profile {profile.name} ({profile.size} meters)"
+            except ProfileError as exc:
+                lines = exc.lines()
+        else:
+            lines = validate_paths([path])
+            verdict = f"{path}: valid model {load_model(path).name}" if not lines else ""
+        if lines:
+            failed = True
+            sys.stdout.write("\n".join(lines) + "\n")
+        else:
+            sys.stdout.write(verdict + "\n")
+    return 1 if failed else 0
+
+
+def _classes(args: argparse.Namespace) -> int:
+    from .cosem.catalogue import classes
+
+    rows = classes()
+    sys.stdout.write(f"{'class':>5} {'ver':>3}  {'name':<40} {'attrs':>5} {'methods':>7}\n")
+    for row in rows:
+        sys.stdout.write(f"{row.class_id:>5} {row.version:>3}  {row.name:<40} {row.attributes:>5} {row.methods:>7}\n")
+    sys.stdout.write(f"{len(rows)} class versions\n")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .model.catalogue import list_models
+
+    for info in list_models():
+        sys.stdout.write(f"{info.name:<12} {info.description}\n{'':<12} {info.path}\n")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .model.catalogue import find_model, object_table
+    from .model.errors import ModelError
+    from .model.loader import load_model
+
+    try:
+        model = load_model(find_model(args.model))
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"cosem-sim show: {exc}\n")
+        return 1
+    except ModelError as exc:
+        sys.stderr.write("\n".join(exc.lines()) + "\n")
+        return 1
+    rows = object_table(model)
+    sys.stdout.write(f"{model.name}: {model.description}\n")
+    sys.stdout.write(f"{'ld':>3} {'obis':<18} {'class':>5} {'v':>2} {'class name':<26} {'name':<44} access\n")
+    for r in rows:
+        sys.stdout.write(f"{r.device:>3} {r.obis:<18} {r.class_id:>5} {r.version:>2} {r.class_name:<26} "
+                         f"{r.label[:44]:<44} {r.access}\n")
+    sys.stdout.write(f"{len(rows)} objects\n")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .runtime.command import add_run_arguments
+
     parser = argparse.ArgumentParser(prog="cosem-sim", description="A virtual DLMS/COSEM server.")
+    parser.add_argument("--log-level", choices=_LEVELS, default="warning", help="what to log (default: warning)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="run a fleet of simulated meters (no PROFILE: the demo)",
+                              description="Run the meters of a fleet profile; without one, the shipped demo.")
+    add_run_arguments(run)
+    run.set_defaults(handler=_run)
+    validate = commands.add_parser("validate", help="check object models and fleet profiles",
+                                   description="Check object models and fleet profiles; every problem with file "
+                                               "and line. Exit status 1 when any file has a problem.")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(handler=_validate)
+    commands.add_parser("classes", help="list the declared interface classes").set_defaults(handler=_classes)
+    commands.add_parser("models", help="list the shipped object models").set_defaults(handler=_models)
+    show = commands.add_parser("show", help="print a model's objects as a table")
+    show.add_argument("model", metavar="MODEL", help="a shipped model's name or a model file")
+    show.set_defaults(handler=_show)
     decode = commands.add_parser("decode", help=DECODE_DESCRIPTION[0].lower() + DECODE_DESCRIPTION[1:-1],
                                  description=DECODE_DESCRIPTION)
     add_decode_arguments(decode)
     decode.set_defaults(handler=run_decode)
-    run = commands.add_parser("run", help="run the simulated meters")
-    run.set_defaults(handler=_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.handler(args))
 
 

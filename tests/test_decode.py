@@ -635,9 +635,7 @@ def test_cli_subprocess_decodes_and_keeps_keys_secret() -> None:
     assert_secret_absent(proc.stdout + proc.stderr, GB_EK, GB_AK)
 
 
-def test_cli_run_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_main_decodes(capsys: pytest.CaptureFixture[str]) -> None:
     from simulator.cli import main
-    assert main(["run"]) == 0
-    assert capsys.readouterr().out == "not yet: the server runtime arrives with issue 4\n"
     assert main(["decode", "--json", GET_RESPONSE_HARDWARE_FAULT]) == 0
     assert json.loads(capsys.readouterr().out)["items"][0]["result"] == "hardware-fault"

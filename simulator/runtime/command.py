@@ -1,0 +1,146 @@
+"""`cosem-sim run [PROFILE]`: start a fleet and say how to reach it.
+
+Without a profile the packaged demo runs, and its banner shows the passwords and keys of each
+group's first meter so a newcomer can connect a client at once; other profiles show them only
+with --show-secrets. The trace (--trace) never shows keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..apdu.acse import MechanismName
+from ..axdr import DataType
+from ..model.spec import Template
+from .engine import Engine, install_uvloop
+from .profile import (
+    FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile, meter_fields,
+)
+from .trace import TRACE_LOGGER
+
+__all__ = ["add_run_arguments", "run_command", "banner"]
+
+_log = logging.getLogger(__name__)
+_MECHANISMS = {MechanismName.LOWEST: "no authentication", MechanismName.LOW: "LLS",
+               MechanismName.HIGH: "HLS", MechanismName.HIGH_MD5: "HLS-MD5", MechanismName.HIGH_SHA1: "HLS-SHA1",
+               MechanismName.HIGH_GMAC: "HLS-GMAC", MechanismName.HIGH_SHA256: "HLS-SHA256",
+               MechanismName.HIGH_ECDSA: "HLS-ECDSA"}
+_TRANSPORT_NAMES = {"tcp": "TCP wrapper", "udp": "UDP wrapper", "hdlc-tcp": "HDLC over TCP",
+                    "hdlc-serial": "HDLC over serial"}
+_KEY_LABELS = {"global_unicast_encryption_key": "EK", "authentication_key": "AK",
+               "global_broadcast_encryption_key": "broadcast EK", "master_key": "master key (KEK)"}
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("profile", nargs="?", type=Path, help="a fleet profile (default: the shipped demo)")
+    parser.add_argument("--trace", action="store_true", help="log every APDU, decoded in one line (keys never shown)")
+    parser.add_argument("--state-dir", type=Path, help="where meters keep invocation counters (overrides the profile)")
+    parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts")
+    parser.add_argument("--show-secrets", action="store_true",
+                        help="print the first meters' passwords and keys (always on for the demo)")
+
+
+def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    demo = args.profile is None
+    try:
+        profile = load_profile(demo_profile_path() if demo else args.profile)
+        engine = Engine(profile, trace=args.trace, state_dir=args.state_dir)
+    except ProfileError as exc:
+        sys.stderr.write("\n".join(exc.lines()) + "\n")
+        return 1
+    if args.no_state:
+        engine.state_dir = None
+    if args.trace:
+        logging.getLogger(TRACE_LOGGER).setLevel(logging.INFO)
+    install_uvloop()
+
+    def started(running: Engine) -> None:
+        out.write(banner(running, demo or args.show_secrets) + "\n")
+        out.flush()
+
+    try:
+        asyncio.run(engine.run(started))
+    except OSError as exc:
+        sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
+        return 1
+    return 0
+
+
+def banner(engine: Engine, secrets: bool) -> str:
+    """Where each group listens and how to associate, from its first meter's point of view."""
+    profile: FleetProfile = engine.profile
+    lines = [f"cosem-sim: profile {profile.name}: {profile.size} meters ({profile.file}); Ctrl-C stops"]
+    if engine.state_dir is not None:
+        lines.append(f"  invocation counters kept in {engine.state_dir}")
+    for group in profile.groups:
+        fields = meter_fields(group, 0)
+        lines.append(f"group {group.name}: {group.count} x {group.model.name} - first meter serial "
+                     f"{fields['serial']}, system title {fields['system_title']}")
+        for listener in group.listeners:
+            lines.append("  " + _listener_text(engine, group, listener))
+        lines.extend("  " + line for line in _association_lines(group, fields, secrets))
+    return "\n".join(lines)
+
+
+def _listener_text(engine: Engine, group: GroupSpec, listener: ListenerSpec) -> str:
+    name = _TRANSPORT_NAMES[listener.transport]
+    hdlc = f", HDLC physical address {listener.physical_address}" if listener.is_hdlc else ""
+    if listener.is_hdlc and listener.addressing == "multidrop" and group.count > 1:
+        hdlc += " + i"
+    more = group.count > 1
+    if listener.transport == "hdlc-serial":
+        return f"{name} {listener.device} at {listener.baud_rate} baud 8N1, one shared line{hdlc}"
+    if listener.addressing == "address":
+        first = listener.host
+        port = _bound_port(engine, listener.transport, listener.bind, listener.port)
+        return f"{name} {first}:{port}{' (meter i at ' + first + ' + i)' if more else ''}{hdlc}"
+    if listener.addressing == "multidrop":
+        port = _bound_port(engine, listener.transport, listener.host, listener.port)
+        return f"{name} {listener.host}:{port}, one shared line{hdlc}"
+    port = _bound_port(engine, listener.transport, listener.host, listener.port, group.first_index)
+    step = f" (meter i at port + {listener.port_step}i)" if more and listener.port else ""
+    return f"{name} {listener.host}:{port}{step}{hdlc}"
+
+
+def _bound_port(engine: Engine, transport: str, host: str, port: int, index: int | None = None) -> int:
+    """The port really bound (a profile may ask for port 0: any free port)."""
+    if port:
+        return port
+    for endpoint in engine.endpoints:
+        if endpoint.transport == transport and endpoint.host == host:
+            if index is None or any(entry.index == index for entry in endpoint.meters()):
+                return endpoint.port
+    return port
+
+
+def _association_lines(group: GroupSpec, fields: dict[str, object], secrets: bool) -> list[str]:
+    lines = []
+    for sap, device in group.model.logical_devices.items():
+        for client, assoc in device.associations.items():
+            how = _MECHANISMS.get(assoc.mechanism, assoc.mechanism.name)
+            if assoc.security_policy:
+                how += f", {assoc.security_policy.name.lower().replace('_', '-')} (suite 0)"
+            if assoc.secret is not None:
+                how += f", password {_secret_text(assoc.secret, fields) if secrets else '(hidden)'}"
+            label = f" {assoc.label}" if assoc.label else ""
+            lines.append(f"logical device {sap}, client {client}{label}: {how}")
+            setup = device.objects[assoc.security_setup_object] if assoc.security_setup_object is not None else None
+            if setup is not None and setup.secrets:
+                keys = ", ".join(f"{_KEY_LABELS.get(n, n)} {_secret_text(t, fields) if secrets else '(hidden)'}"
+                                 for n, t in setup.secrets)
+                lines.append(f"  keys: {keys}")
+    return lines
+
+
+def _secret_text(template: Template, fields: dict[str, object]) -> str:
+    value = template.render(fields)
+    if template.kind == "octet-string-hex" or value.type != DataType.OCTET_STRING:
+        return value.value.hex().upper() if isinstance(value.value, bytes) else str(value.value)
+    raw: bytes = value.value
+    return raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else raw.hex().upper()

@@ -1,0 +1,191 @@
+"""The engine: one profile's fleet on one event loop.
+
+`Engine.start()` opens every endpoint of the layout (TCP servers, UDP sockets, serial ports)
+and reads the wall clock once, to anchor the meters' time; from then on the sans-IO core gets
+the loop's monotonic clock as `now`. There are no per-meter tasks or timers: a meter is built
+on first contact and only open links have a deadline in the one `TimerQueue`. `stop()` closes
+the listeners, closes every connection once its queued answers are written, ends the links on
+serial lines and saves the meters' counters. `run()` does all of it until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
+
+from ..server.objects import TimeBase
+from .fleet import Fleet
+from .hdlc_stream import HDLCStream
+from .host import Connection
+from .layout import Endpoint, plan
+from .profile import FleetProfile, Limits, ProfileError
+from .serial import open_serial
+from .store import StateStore
+from .tcp import WrapperStream
+from .timers import TimerQueue
+from .trace import Tracer
+from .udp import UDPEndpoint, open_udp
+
+__all__ = ["Engine", "install_uvloop"]
+
+_log = logging.getLogger(__name__)
+_DRAIN_S = 1.0  # how long stop() waits for answers still being written
+_SPARE_FDS = 64
+
+
+def install_uvloop() -> bool:
+    """Use uvloop's event loop policy when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+class Engine:
+    """The meters of `profile` and the sockets they are reached through (the transports' Host)."""
+
+    def __init__(self, profile: FleetProfile, trace: bool = False, state_dir: Path | None = None) -> None:
+        layout = plan(profile)
+        if layout.problems:
+            raise ProfileError(layout.problems)
+        self.profile = profile
+        self.limits: Limits = profile.limits
+        self.entries = layout.entries
+        self.endpoints: list[Endpoint] = layout.endpoints
+        self.state_dir = state_dir if state_dir is not None else profile.state_dir
+        self.tracer = Tracer(trace)
+        self.fleet: Fleet | None = None
+        self.timers: TimerQueue | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._servers: list[asyncio.AbstractServer] = []
+        self._udp: list[UDPEndpoint] = []
+        self._serial: list[HDLCStream] = []
+        self._connections: set[Connection] = set()
+
+    # -- Host
+    def now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def admit(self, connection: Connection) -> bool:
+        if len(self._connections) >= self.limits.max_connections:
+            return False
+        self._connections.add(connection)
+        return True
+
+    def forget(self, connection: Connection) -> None:
+        self._connections.discard(connection)
+
+    @property
+    def connections(self) -> int:
+        return len(self._connections)
+
+    # -- life cycle
+    async def start(self) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        self.timers = TimerQueue(loop)
+        start = self.profile.time.start
+        time_base = TimeBase(time.time() if start is None else start, loop.time(), self.profile.time.rate)
+        store = StateStore(self.state_dir) if self.state_dir is not None else None
+        self.fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
+        self._check_descriptors()
+        try:
+            for endpoint in self.endpoints:
+                await self._open(endpoint)
+        except OSError:
+            await self.stop()
+            raise
+        _log.info("%d meters of profile %s on %d endpoints", len(self.entries), self.profile.name,
+                  len(self.endpoints))
+
+    async def _open(self, endpoint: Endpoint) -> None:
+        loop = self._loop
+        assert loop is not None
+        try:
+            if endpoint.transport == "udp":
+                self._udp.append(open_udp(self, endpoint))
+            elif endpoint.transport == "hdlc-serial":
+                self._serial.append(await open_serial(self, endpoint))
+            else:
+                kind: Any = WrapperStream if endpoint.transport == "tcp" else HDLCStream
+                server = await loop.create_server(lambda: kind(self, endpoint), endpoint.host, endpoint.port,
+                                                  backlog=min(4096, self.limits.max_connections))
+                self._servers.append(server)
+                endpoint.port = server.sockets[0].getsockname()[1]
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
+        _log.debug("listening: %s", endpoint.describe())
+
+    def _check_descriptors(self) -> None:
+        """Fail early, with the remedy, when the endpoints alone would exhaust the file limit."""
+        if resource is None:
+            return
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        needed = len(self.endpoints) + min(self.limits.max_connections, 1024) + _SPARE_FDS
+        if soft != resource.RLIM_INFINITY and len(self.endpoints) + _SPARE_FDS > soft:
+            raise OSError(f"{len(self.endpoints)} sockets needed but the process may open {soft} files: "
+                          "reach many meters with 'addressing: address' (one socket for all)")
+        if soft != resource.RLIM_INFINITY and needed > soft:
+            _log.warning("%d endpoints and up to %d connections may exceed the %d open files allowed",
+                         len(self.endpoints), self.limits.max_connections, soft)
+
+    async def stop(self) -> None:
+        """Stop listening, close connections and lines cleanly, save the meters' counters."""
+        for server in self._servers:
+            server.close()
+        for udp in self._udp:
+            udp.close()
+        for stream in self._serial:
+            if stream.line is not None:
+                stream.line.close()
+            stream.shutdown()
+        for connection in list(self._connections):
+            connection.shutdown()
+        deadline = time.monotonic() + _DRAIN_S
+        while self._connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        for server in self._servers:
+            try:
+                await asyncio.wait_for(server.wait_closed(), _DRAIN_S)
+            except asyncio.TimeoutError:
+                pass
+        self._servers.clear()
+        self._udp.clear()
+        self._serial.clear()
+        if self.fleet is not None:
+            self.fleet.save_all()
+        if self.timers is not None:
+            self.timers.close()
+
+    async def run(self, started: Any = None) -> None:
+        """Start, call `started(engine)` if given, serve until SIGINT/SIGTERM, then stop."""
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+                pass
+        try:
+            if started is not None:
+                started(self)
+            await stop.wait()
+            _log.info("shutting down")
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.stop()

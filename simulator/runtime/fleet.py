@@ -1,0 +1,129 @@
+"""The fleet's meters: an entry each, and a live server only for those a client contacted.
+
+A meter nobody reached costs its `MeterEntry` (and its place in the endpoints' routes). On
+first contact `Fleet.live` fills its profile fields, builds its `MeterState` and `MeterServer`
+and restores what the state store kept; from then on every APDU to it passes `LiveMeter.exchange`,
+which traces it and keeps a bug in one meter from taking the process down.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, MutableMapping
+
+from ..apdu.ciphered import is_ciphered_tag
+from ..axdr import Data, DataType, Obis
+from ..server.meter import Channel, MeterServer
+from ..server.objects import MeterState, ObjectHandle, TimeBase
+from .layout import MeterEntry
+from .profile import FleetProfile, meter_fields
+from .store import StateStore, publish_counters, restore, snapshot
+from .trace import Tracer
+
+__all__ = ["MeterFault", "LiveMeter", "Fleet"]
+
+_log = logging.getLogger(__name__)
+_LDN = Obis("0.0.42.0.0.255")
+_ACSE_TAGS = (0x60, 0x62)  # AARQ, RLRQ: their user-information may be ciphered too
+
+
+class MeterFault(Exception):
+    """The meter's server failed on an APDU (a bug, logged): the transport drops the connection."""
+
+
+class _MeterLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Prefixes a meter's log lines with its label."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        return f"{self.extra['meter'] if self.extra else '?'}: {msg}", kwargs
+
+
+class LiveMeter:
+    """A contacted meter: its state and server, and how many connections it has."""
+
+    __slots__ = ("entry", "state", "server", "connections", "_fleet")
+
+    def __init__(self, entry: MeterEntry, state: MeterState, server: MeterServer, fleet: Fleet) -> None:
+        self.entry = entry
+        self.state = state
+        self.server = server
+        self.connections = 0
+        self._fleet = fleet
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
+
+    def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
+        """One APDU through the meter's server; MeterFault if the server raised."""
+        tracer = self._fleet.tracer
+        tracer.apdu(self.label, True, client_sap, server_sap, apdu)
+        try:
+            answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
+        except Exception as exc:
+            _log.exception("%s: server failed on an APDU from client %d to logical device %d",
+                           self.label, client_sap, server_sap)
+            raise MeterFault(self.label) from exc
+        if answer is not None:
+            tracer.apdu(self.label, False, client_sap, server_sap, answer)
+        if apdu and (is_ciphered_tag(apdu[0]) or apdu[0] in _ACSE_TAGS):
+            publish_counters(self.state)
+        return answer
+
+    def close_channel(self, channel: Channel) -> None:
+        """A connection or link to the meter ended: its associations end, counters are saved."""
+        channel.close()
+        self._fleet.save(self)
+
+
+class Fleet:
+    """All meters of a profile; `live(entry)` builds a meter on first contact."""
+
+    def __init__(self, profile: FleetProfile, entries: list[MeterEntry], time_base: TimeBase,
+                 tracer: Tracer | None = None, store: StateStore | None = None) -> None:
+        self.profile = profile
+        self.entries = entries
+        self.time_base = time_base
+        self.tracer = tracer or Tracer(False)
+        self.store = store
+        self.live_meters: dict[int, LiveMeter] = {}
+
+    def live(self, entry: MeterEntry) -> LiveMeter:
+        meter = entry.live
+        if meter is not None:
+            return meter
+        group = entry.group
+        fields = meter_fields(group, entry.group_index)
+        state = MeterState(group.model, entry.index, fields, self.time_base,
+                           utc_offset_min=self.profile.time.utc_offset_min, seed=self.profile.seed)
+        if "logical_device_name" in fields:
+            _name_devices(state, str(fields["logical_device_name"]))
+        if self.store is not None:
+            saved = self.store.load(group.name, entry.group_index)
+            if saved is not None:
+                restore(state, saved)
+        server = MeterServer(state, _MeterLog(logging.getLogger("simulator.meter"), {"meter": entry.label}))
+        meter = entry.live = LiveMeter(entry, state, server, self)
+        self.live_meters[entry.index] = meter
+        _log.debug("%s: first contact, meter built", entry.label)
+        return meter
+
+    def save(self, meter: LiveMeter) -> None:
+        if self.store is None:
+            return
+        data = snapshot(meter.state)
+        if data is not None:
+            self.store.save(meter.entry.group.name, meter.entry.group_index, data)
+
+    def save_all(self) -> None:
+        for meter in self.live_meters.values():
+            self.save(meter)
+
+
+def _name_devices(state: MeterState, name: str) -> None:
+    """The profile's logical_device_name replaces the model's in each logical device name object."""
+    value = Data(DataType.OCTET_STRING, name.encode("latin-1", "replace"))
+    for device in state.model.logical_devices.values():
+        spec = device.find(bytes(_LDN))
+        if spec is not None and spec.cls.class_id == 1:
+            ObjectHandle(state, device, spec, 0.0).set(2, value)

@@ -1,0 +1,32 @@
+"""What a transport needs from the engine: the fleet, limits, the timer queue and the loop's clock."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .fleet import Fleet
+from .profile import Limits
+from .timers import TimerQueue
+
+__all__ = ["Host", "Connection"]
+
+
+class Connection(Protocol):
+    """An open TCP connection or serial line, closed by the engine at shutdown."""
+
+    def shutdown(self) -> None:
+        """Close after what is already queued has been written."""
+
+
+class Host(Protocol):
+    fleet: Fleet
+    limits: Limits
+    timers: TimerQueue
+
+    def now(self) -> float:
+        """Monotonic seconds (the loop's clock): the `now` of the sans-IO core."""
+
+    def admit(self, connection: Connection) -> bool:
+        """Count a new TCP connection in; False when the process-wide limit is reached."""
+
+    def forget(self, connection: Connection) -> None: ...

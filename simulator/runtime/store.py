@@ -1,0 +1,134 @@
+"""What a meter keeps across restarts: for now its invocation counters.
+
+A head-end that ciphers resumes after a simulator restart only if the meter still knows the
+last counter it accepted from each client system title (and its own transmit counter, whose
+reuse under one key would repeat a GCM IV). They are saved as one small JSON file per meter
+that has any, `<state_dir>/<group>/<group index>.json`, written atomically when a connection to
+the meter closes and at shutdown, and read back when the meter is first contacted again.
+Keys are never written: a meter starts from its profile's keys (key_transfer does not persist).
+
+As IDIS meters do, the Data object 0.0.43.1.e.255 shows the last invocation counter the
+Security setup 0.0.43.0.e.255 accepted from a client (the highest, should several client
+system titles use it), so a head-end can read it through the public client and resume with
+the next one: `publish_counters` keeps it current after ciphered requests and restores.
+
+    {"version": 1, "security": [{"server_sap": 1, "obis": "0.0.43.0.0.255",
+      "unicast": {"transmit": 12, "received": {"4D4D4D0000BC614E": 41}}, "broadcast": {...}}]}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..association.keys import security_material
+from ..axdr import Data, DataType, Obis
+from ..errors import DLMSError
+from ..security.counter import InvocationCounters
+from ..server.objects import MeterState, ObjectHandle
+
+__all__ = ["StateStore", "snapshot", "restore", "publish_counters"]
+
+_log = logging.getLogger(__name__)
+_VERSION = 1
+_SECURITY_SETUP = 64
+_DATA = 1
+_SETUP_PREFIX = bytes((0, 0, 43, 0))  # Security setup 0.0.43.0.e.255
+_COUNTER_PREFIX = bytes((0, 0, 43, 1))  # its invocation counter 0.0.43.1.e.255 (IDIS)
+
+
+class StateStore:
+    """One JSON file per meter under `directory`; missing files mean nothing was kept."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, group: str, group_index: int) -> Path:
+        return self.directory / re.sub(r"[^A-Za-z0-9_.-]", "_", group) / f"{group_index}.json"
+
+    def load(self, group: str, group_index: int) -> dict[str, Any] | None:
+        path = self.path(group, group_index)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            _log.warning("ignoring unreadable meter state %s: %s", path, exc)
+            return None
+        if not isinstance(data, dict) or data.get("version") != _VERSION:
+            _log.warning("ignoring meter state %s: not version %d", path, _VERSION)
+            return None
+        return data
+
+    def save(self, group: str, group_index: int, data: dict[str, Any]) -> None:
+        path = self.path(group, group_index)
+        tmp = path.with_suffix(".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            _log.error("cannot save meter state %s: %s", path, exc)
+
+
+def snapshot(meter: MeterState) -> dict[str, Any] | None:
+    """The meter's counters, or None when it never used a Security setup object."""
+    security = []
+    for sap, device in meter.model.logical_devices.items():
+        state = meter.devices.get(sap)
+        if state is None:
+            continue
+        for spec in device.objects:
+            if spec.cls.class_id != _SECURITY_SETUP or not state.scratch.get(spec.index):
+                continue
+            try:
+                material = security_material(ObjectHandle(meter, device, spec, 0.0))
+            except DLMSError:
+                continue
+            security.append({"server_sap": sap, "obis": str(spec.logical_name),
+                             "unicast": material.unicast.to_dict(), "broadcast": material.broadcast.to_dict()})
+    return {"version": _VERSION, "security": security} if security else None
+
+
+def restore(meter: MeterState, data: dict[str, Any]) -> None:
+    """Put saved counters back; entries for objects the model no longer has are skipped."""
+    for item in data.get("security", ()):
+        try:
+            device = meter.model.logical_devices[int(item["server_sap"])]
+            spec = device.find(bytes(Obis(item["obis"])))
+            if spec is None or spec.cls.class_id != _SECURITY_SETUP:
+                continue
+            material = security_material(ObjectHandle(meter, device, spec, 0.0))
+            material.unicast = InvocationCounters.from_dict(item.get("unicast", {}))
+            material.broadcast = InvocationCounters.from_dict(item.get("broadcast", {}))
+        except (KeyError, TypeError, ValueError, DLMSError) as exc:
+            _log.warning("meter %d: skipping saved counters %r: %s", meter.index, item.get("obis"), exc)
+    publish_counters(meter)
+
+
+def publish_counters(meter: MeterState) -> None:
+    """Copy each used Security setup 0.0.43.0.e.255's last accepted counter to Data 0.0.43.1.e.255."""
+    for sap, device in meter.model.logical_devices.items():
+        state = meter.devices.get(sap)
+        if state is None:
+            continue
+        for spec in device.objects:
+            name = bytes(spec.logical_name)
+            if spec.cls.class_id != _SECURITY_SETUP or name[:4] != _SETUP_PREFIX or not state.scratch.get(spec.index):
+                continue
+            target = device.find(_COUNTER_PREFIX + name[4:])
+            if target is None or target.cls.class_id != _DATA:
+                continue
+            try:
+                received = security_material(ObjectHandle(meter, device, spec, 0.0)).unicast.to_dict()["received"]
+            except DLMSError:
+                continue
+            if received:
+                value = Data(DataType.DOUBLE_LONG_UNSIGNED, max(received.values()))
+                handle = ObjectHandle(meter, device, target, 0.0)
+                if handle.stored(2) != value:
+                    handle.set(2, value)

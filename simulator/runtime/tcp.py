@@ -1,0 +1,185 @@
+"""Byte-stream connections, and the TCP wrapper (IEC 62056-47) over them.
+
+`StreamConnection` is what every stream needs: the process-wide connection limit, a cap on
+bytes buffered (a request being received, answers the client has not read: reading pauses
+while the client does not read, and a client that still floods is dropped), the inactivity
+timeout through the engine's timer queue, and a clean close. `WrapperStream` adds the wrapper:
+frames in, each APDU through the meter's channel, frames out with the wPorts swapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..errors import DecodeError, EncodeError
+from ..link.wrapper import HEADER_SIZE, WrapperFrame, WrapperReader
+from .fleet import LiveMeter, MeterFault
+from .host import Host
+from .layout import Endpoint, MeterEntry
+
+__all__ = ["StreamConnection", "WrapperStream"]
+
+_log = logging.getLogger(__name__)
+
+
+class StreamConnection(asyncio.Protocol):
+    """Limits, inactivity and closing for one stream; subclasses handle the bytes."""
+
+    def __init__(self, host: Host, endpoint: Endpoint, inactivity_timeout_s: float, counted: bool = True) -> None:
+        self.host = host
+        self.endpoint = endpoint
+        self.transport: Any = None  # asyncio's, uvloop's or pyserial-asyncio's transport
+        self.peer = "?"
+        self._timeout = inactivity_timeout_s
+        self._counted = counted
+        self._admitted = False
+        self._last = 0.0
+        self._closed = False
+        self.stopping = False  # we closed it (inactivity, shutdown), the peer did not
+
+    # -- asyncio.Protocol
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or self.endpoint.describe())
+        if self._counted and not self.host.admit(self):
+            _log.warning("%s: connection from %s refused: %d connections open (limits.max_connections)",
+                         self.endpoint.describe(), self.peer, self.host.limits.max_connections)
+            transport.abort()
+            return
+        self._admitted = True
+        limit = self.host.limits.max_buffered_bytes
+        transport.set_write_buffer_limits(high=limit // 2, low=limit // 8)
+        sockname = transport.get_extra_info("sockname")
+        local = sockname[0] if isinstance(sockname, tuple) else None
+        if not self.opened(local):
+            transport.abort()
+            return
+        self._last = self.host.now()
+        self.host.timers.update(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._closed or not self._admitted:
+            return
+        now = self.host.now()
+        self._last = now
+        try:
+            self.received(data, now)
+        except MeterFault:
+            self.abort("the meter failed (logged above)")
+        except (DecodeError, EncodeError) as exc:
+            self.abort(str(exc))
+        except Exception:  # a bug here must cost this connection only
+            _log.exception("%s: connection from %s failed", self.endpoint.describe(), self.peer)
+            self.abort("internal error (logged above)")
+        else:
+            self.check_buffered()
+            self.host.timers.update(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self.host.timers.discard(self)
+        if self._admitted:
+            self._admitted = False
+            self.host.forget(self)
+            self.closed()
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()  # no new requests until the client reads its answers
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self._closed:
+            self.transport.resume_reading()
+
+    # -- timer queue
+    def get_timer(self) -> float | None:
+        if self._closed or not self._timeout:
+            return None
+        return self._last + self._timeout
+
+    def handle_timer(self, now: float) -> None:
+        if self._timeout and now >= self._last + self._timeout and not self._closed:
+            _log.info("%s: closing the connection from %s after %g s without a request",
+                      self.endpoint.describe(), self.peer, self._timeout)
+            self.shutdown()
+
+    # -- closing
+    def shutdown(self) -> None:
+        """Close once queued answers are written (inactivity, engine shutdown)."""
+        self.stopping = True
+        if self.transport is not None and not self._closed:
+            self._closed = True
+            self.transport.close()
+
+    def abort(self, why: str) -> None:
+        _log.info("%s: dropping the connection from %s: %s", self.endpoint.describe(), self.peer, why)
+        self._closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def check_buffered(self) -> None:
+        if self.transport is not None and self.transport.get_write_buffer_size() > self.host.limits.max_buffered_bytes:
+            self.abort("the client does not read its answers (limits.max_buffered_bytes)")
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self._closed:
+            self.transport.write(data)
+
+    # -- for subclasses
+    def opened(self, local_address: str | None) -> bool:
+        """The connection is admitted; False refuses it."""
+        raise NotImplementedError
+
+    def received(self, data: bytes, now: float) -> None:
+        raise NotImplementedError
+
+    def closed(self) -> None:
+        """The connection is gone: release what `opened` took."""
+        raise NotImplementedError
+
+
+class WrapperStream(StreamConnection):
+    """A TCP wrapper connection to the meter the endpoint routes its local address to."""
+
+    def __init__(self, host: Host, endpoint: Endpoint) -> None:
+        super().__init__(host, endpoint, host.limits.tcp_inactivity_timeout_s)
+        self._reader = WrapperReader(min(0xFFFF, host.limits.max_buffered_bytes - HEADER_SIZE))
+        self._meter: LiveMeter | None = None
+        self._channel: Any = None
+
+    def opened(self, local_address: str | None) -> bool:
+        entry = self.endpoint.route(local_address)
+        if not isinstance(entry, MeterEntry):
+            _log.info("%s: no meter at %s; connection from %s closed", self.endpoint.describe(), local_address,
+                      self.peer)
+            return False
+        meter = self.host.fleet.live(entry)
+        if meter.connections >= self.host.limits.max_connections_per_meter:
+            _log.warning("%s: connection from %s refused: %d connections open (limits.max_connections_per_meter)",
+                         meter.label, self.peer, meter.connections)
+            return False
+        meter.connections += 1
+        self._meter = meter
+        self._channel = meter.server.open_channel()
+        _log.debug("%s: wrapper connection from %s", meter.label, self.peer)
+        return True
+
+    def received(self, data: bytes, now: float) -> None:
+        meter = self._meter
+        if meter is None:
+            return
+        self._reader.receive_data(data)
+        while (frame := self._reader.next_frame()) is not None:
+            answer = meter.exchange(self._channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
+            if answer is not None:
+                self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
+
+    def closed(self) -> None:
+        meter, self._meter = self._meter, None
+        if meter is not None:
+            meter.connections -= 1
+            meter.close_channel(self._channel)
+            _log.debug("%s: wrapper connection from %s closed", meter.label, self.peer)

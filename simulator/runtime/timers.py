@@ -1,0 +1,100 @@
+"""One loop-wide timer for every link that has a deadline.
+
+A fleet of 100,000 meters must not hold 100,000 timer handles: idle meters have no link and
+so no deadline. Links with work pending say when through `get_timer()` (the sans-IO
+vocabulary); this queue keeps them in a heap and arms a single `loop.call_at` for the earliest.
+A link whose deadline moves later keeps its old entry: when that fires the link is asked
+again and re-queued, so an active link costs one heap push per deadline moved earlier, not
+one per byte received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from itertools import count
+from typing import Protocol
+
+__all__ = ["Timed", "TimerQueue"]
+
+_log = logging.getLogger(__name__)
+
+
+class Timed(Protocol):
+    def get_timer(self) -> float | None:
+        """The next instant (loop time) `handle_timer` has work to do, or None."""
+
+    def handle_timer(self, now: float) -> None: ...
+
+
+class TimerQueue:
+    """Deadlines of many links behind one `call_at` handle."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, Timed]] = []
+        self._queued: dict[Timed, float] = {}  # earliest queued deadline per link
+        self._seq = count()
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+
+    def __len__(self) -> int:
+        """Links with a queued deadline."""
+        return len(self._queued)
+
+    def update(self, link: Timed) -> None:
+        """Queue `link.get_timer()` unless an earlier deadline of the link is already queued."""
+        deadline = link.get_timer()
+        if deadline is None:
+            return
+        queued = self._queued.get(link)
+        if queued is not None and queued <= deadline:
+            return
+        self._queued[link] = deadline
+        heapq.heappush(self._heap, (deadline, next(self._seq), link))
+        self._arm()
+
+    def discard(self, link: Timed) -> None:
+        """Forget a closed link; its heap entries are skipped when they come up."""
+        self._queued.pop(link, None)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = None
+        self._heap.clear()
+        self._queued.clear()
+
+    def _arm(self) -> None:
+        if not self._heap:
+            return
+        first = self._heap[0][0]
+        if self._armed_for is not None and self._armed_for <= first:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._armed_for = first
+        self._handle = self._loop.call_at(first, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._armed_for = None
+        now = self._loop.time()
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            deadline, _, link = heapq.heappop(heap)
+            if self._queued.get(link) != deadline:
+                continue  # superseded or discarded
+            del self._queued[link]
+            due = link.get_timer()
+            if due is not None and due <= now:
+                try:
+                    link.handle_timer(now)
+                except Exception:  # one broken link must not stop every other timer
+                    _log.exception("timer of %r failed", link)
+            self.update(link)
+        if len(heap) > 2 * len(self._queued) + 64:  # drop stale entries now and then
+            self._heap = [e for e in heap if self._queued.get(e[2]) == e[0]]
+            heapq.heapify(self._heap)
+        self._arm()

@@ -1,0 +1,151 @@
+"""The UDP wrapper (IEC 62056-47): one datagram is one wrapper frame.
+
+One socket serves one meter (port addressing) or every meter of an address range (address
+addressing: the socket is bound to the wildcard and IP_PKTINFO tells each datagram's
+destination address, which selects the meter and is the source address of the answer). UDP
+has no connection, so a client's associations live in a per-(meter, client address) channel
+that is dropped after `limits.udp_peer_timeout_s` of silence, through the engine's timer queue;
+at most `limits.max_connections` such clients per socket are known at once.
+
+The socket is driven with `add_reader` and `recvmsg`/`sendmsg` because asyncio's datagram
+transports do not expose ancillary data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+from typing import Any
+
+from ..errors import DecodeError, EncodeError
+from ..link.wrapper import WrapperFrame
+from .fleet import LiveMeter, MeterFault
+from .host import Host
+from .layout import Endpoint, MeterEntry
+
+__all__ = ["UDPEndpoint", "open_udp"]
+
+_log = logging.getLogger(__name__)
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; Python 3.11 does not export it
+_PKTINFO = struct.Struct("=I4s4s")  # struct in_pktinfo: ifindex, spec_dst, addr
+_MAX_DATAGRAM = 0xFFFF + 8
+_BATCH = 64  # datagrams handled per wake-up before yielding to the loop
+
+
+class _Peer:
+    """A UDP client of one meter: its channel, and when it was last heard."""
+
+    __slots__ = ("meter", "channel", "last", "key", "endpoint")
+
+    def __init__(self, meter: LiveMeter, key: tuple[Any, ...], endpoint: UDPEndpoint, now: float) -> None:
+        self.meter = meter
+        self.channel = meter.server.open_channel()
+        self.last = now
+        self.key = key
+        self.endpoint = endpoint
+
+    def get_timer(self) -> float | None:
+        return self.last + self.endpoint.host.limits.udp_peer_timeout_s
+
+    def handle_timer(self, now: float) -> None:
+        if now >= self.last + self.endpoint.host.limits.udp_peer_timeout_s:
+            self.endpoint.drop(self)
+
+
+class UDPEndpoint:
+    """A bound UDP socket and the clients it currently talks to."""
+
+    def __init__(self, host: Host, endpoint: Endpoint, sock: socket.socket) -> None:
+        self.host = host
+        self.endpoint = endpoint
+        self.sock = sock
+        self.pktinfo = endpoint.by_address
+        self._peers: dict[tuple[Any, ...], _Peer] = {}
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._readable)
+
+    def close(self) -> None:
+        self._loop.remove_reader(self.sock.fileno())
+        for peer in list(self._peers.values()):
+            self.drop(peer)
+        self.sock.close()
+
+    def drop(self, peer: _Peer) -> None:
+        if self._peers.pop(peer.key, None) is not None:
+            self.host.timers.discard(peer)
+            peer.meter.close_channel(peer.channel)
+
+    def _readable(self) -> None:
+        space = socket.CMSG_SPACE(_PKTINFO.size)
+        for _ in range(_BATCH):
+            try:
+                data, ancillary, _flags, address = self.sock.recvmsg(_MAX_DATAGRAM, space)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. ICMP port unreachable reported on a later receive
+                _log.debug("%s: receive error %s", self.endpoint.describe(), exc)
+                continue
+            local = None
+            for level, kind, payload in ancillary:
+                if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(payload) >= _PKTINFO.size:
+                    local = socket.inet_ntoa(_PKTINFO.unpack_from(payload)[2])
+            self._datagram(data, local, address)
+
+    def _datagram(self, data: bytes, local: str | None, address: tuple[str, int]) -> None:
+        entry = self.endpoint.route(local)
+        if not isinstance(entry, MeterEntry):
+            _log.debug("%s: datagram for %s: no meter there", self.endpoint.describe(), local)
+            return
+        try:
+            frame = WrapperFrame.from_bytes(data)
+        except DecodeError as exc:
+            _log.info("%s: dropping a datagram from %s:%d: %s", self.endpoint.describe(), *address, exc)
+            return
+        now = self.host.now()
+        key = (entry.index, address)
+        peer = self._peers.get(key)
+        if peer is None:
+            if len(self._peers) >= self.host.limits.max_connections:
+                _log.warning("%s: datagram from %s:%d dropped: %d clients known (limits.max_connections)",
+                             self.endpoint.describe(), *address, len(self._peers))
+                return
+            peer = self._peers[key] = _Peer(self.host.fleet.live(entry), key, self, now)
+        peer.last = now
+        self.host.timers.update(peer)
+        try:
+            answer = peer.meter.exchange(peer.channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
+            if answer is None:
+                return
+            out = WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes()
+        except MeterFault:
+            self.drop(peer)
+            return
+        except EncodeError as exc:
+            _log.warning("%s: answer not sent: %s", peer.meter.label, exc)
+            return
+        control = []
+        if self.pktinfo and local is not None:
+            control = [(socket.IPPROTO_IP, IP_PKTINFO, _PKTINFO.pack(0, socket.inet_aton(local), bytes(4)))]
+        try:
+            self.sock.sendmsg([out], control, 0, address)
+        except (BlockingIOError, InterruptedError):
+            _log.debug("%s: send buffer full, answer to %s:%d dropped", peer.meter.label, *address)
+        except OSError as exc:
+            _log.info("%s: cannot answer %s:%d: %s", peer.meter.label, *address, exc)
+
+
+def open_udp(host: Host, endpoint: Endpoint) -> UDPEndpoint:
+    """Bind the endpoint's socket (IP_PKTINFO on when it routes by address) and start reading."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        if endpoint.by_address:
+            sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        sock.bind((endpoint.host, endpoint.port))
+    except OSError:
+        sock.close()
+        raise
+    endpoint.port = sock.getsockname()[1]
+    return UDPEndpoint(host, endpoint, sock)
