@@ -20,7 +20,7 @@ from .peers import (
     hdlc_tcp_transport, read, wrapper_transport,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "runtime.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 THOUSAND = """
 name: thousand
@@ -86,7 +86,7 @@ def test_invocation_counters_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_demo_contract(tmp_path: Path) -> None:
-    """The first electricity meter of the demo, exactly as docs/runtime.md promises it."""
+    """The first electricity meter of the demo, exactly as the README promises it."""
     fleet = RunningFleet(demo_profile_path().read_text(), tmp_path, state_dir=tmp_path / "state")
     try:
         fleet.__enter__()
