@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..axdr import Data, Reader, decode_data
+from ..axdr import Reader, decode_data
 from .common import (
     ActionResult, CosemMethodDescriptor, DataBlockSA, GetDataResult, InvokeIdAndPriority, Value,
-    XDlmsApdu, put_enum, put_uint, read_count, read_enum, read_get_data_result,
-    read_optional_flag, write_count, write_get_data_result, write_value,
+    XDlmsApdu, put_enum, put_uint, read_enum, read_get_data_result, read_optional_flag,
+    read_sequence, write_get_data_result, write_optional, write_sequence, write_value,
 )
 
 __all__ = [
@@ -39,14 +39,7 @@ ACTION_RESPONSE_TAG = 0xC7
 
 
 def _read_methods(r: Reader) -> tuple[CosemMethodDescriptor, ...]:
-    n = read_count(r, "cosem-method-descriptor-list")
-    return tuple(CosemMethodDescriptor.read(r) for _ in range(n))
-
-
-def _write_methods(methods: tuple[CosemMethodDescriptor, ...], out: bytearray) -> None:
-    write_count(out, len(methods))
-    for m in methods:
-        m.write(out)
+    return read_sequence(r, "cosem-method-descriptor-list", CosemMethodDescriptor.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +63,7 @@ class ActionRequestNormal(XDlmsApdu):
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
         self.method.write(out)
-        if self.parameters is None:
-            out.append(0)
-        else:
-            out.append(1)
-            write_value(self.parameters, out)
+        write_optional(out, self.parameters, write_value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +100,12 @@ class ActionRequestWithList(XDlmsApdu):
     def read(cls, r: Reader) -> "ActionRequestWithList":
         invoke = InvokeIdAndPriority.read(r)
         methods = _read_methods(r)
-        n = read_count(r, "method-invocation-parameters")
-        params: tuple[Data, ...] = tuple(decode_data(r) for _ in range(n))
-        return cls(invoke, methods, params)
+        return cls(invoke, methods, read_sequence(r, "method-invocation-parameters", decode_data))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_methods(self.methods, out)
-        write_count(out, len(self.parameters))
-        for p in self.parameters:
-            write_value(p, out)
+        write_sequence(out, self.methods)
+        write_sequence(out, self.parameters, write_value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +146,7 @@ class ActionRequestWithListAndFirstPblock(XDlmsApdu):
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_methods(self.methods, out)
+        write_sequence(out, self.methods)
         self.pblock.write(out)
 
 
@@ -199,11 +184,7 @@ class ActionResponseWithOptionalData:
 
     def write(self, out: bytearray) -> None:
         put_enum(out, ActionResult, self.result, "action-result")
-        if self.return_parameters is None:
-            out.append(0)
-        else:
-            out.append(1)
-            write_get_data_result(self.return_parameters, out)
+        write_optional(out, self.return_parameters, write_get_data_result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,14 +241,11 @@ class ActionResponseWithList(XDlmsApdu):
     @classmethod
     def read(cls, r: Reader) -> "ActionResponseWithList":
         invoke = InvokeIdAndPriority.read(r)
-        n = read_count(r, "list-of-responses")
-        return cls(invoke, tuple(ActionResponseWithOptionalData.read(r) for _ in range(n)))
+        return cls(invoke, read_sequence(r, "list-of-responses", ActionResponseWithOptionalData.read))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        write_count(out, len(self.responses))
-        for resp in self.responses:
-            resp.write(out)
+        write_sequence(out, self.responses)
 
 
 @dataclass(frozen=True, slots=True)

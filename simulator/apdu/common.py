@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar, Self, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Self, Sequence, TypeVar, Union
 
 from ..axdr import Data, Obis, Reader, decode_data, encode_data_into, encode_length
 from ..errors import DecodeError, EncodeError
@@ -23,7 +23,7 @@ __all__ = [
     "CosemAttributeDescriptorWithSelection", "DataBlockSA", "GetDataResult", "XDlmsApdu",
     "write_value", "read_get_data_result", "write_get_data_result",
     "read_count", "write_count", "read_enum", "put_enum", "read_optional_flag", "put_uint",
-    "read_octet_string", "write_octet_string",
+    "read_octet_string", "write_octet_string", "write_optional", "read_sequence", "write_sequence",
 ]
 
 
@@ -136,6 +136,34 @@ def read_count(r: Reader, what: str) -> int:
 
 def write_count(out: bytearray, n: int) -> None:
     out += encode_length(n)
+
+
+T = TypeVar("T")
+
+
+def read_sequence(r: Reader, what: str, read_item: Callable[[Reader], T]) -> tuple[T, ...]:
+    """A SEQUENCE OF: its count (bounded as by `read_count`), then that many elements."""
+    return tuple(read_item(r) for _ in range(read_count(r, what)))
+
+
+def write_sequence(out: bytearray, items: Sequence[T],
+                   write_item: Callable[[T, bytearray], None] | None = None) -> None:
+    """A SEQUENCE OF: the count, then each element, by `write_item` or else by its own `write`."""
+    write_count(out, len(items))
+    for item in items:
+        if write_item is None:
+            item.write(out)  # type: ignore[attr-defined]
+        else:
+            write_item(item, out)
+
+
+def write_optional(out: bytearray, v: T | None, write_item: Callable[[T, bytearray], None]) -> None:
+    """An A-XDR OPTIONAL: 00 when absent, else 01 and the value."""
+    if v is None:
+        out.append(0)
+    else:
+        out.append(1)
+        write_item(v, out)
 
 
 def read_octet_string(r: Reader, what: str) -> bytes:
@@ -266,8 +294,41 @@ def _put_descriptor(out: bytearray, class_id: int, instance_id: Obis, member: in
     out.append(member & 0xFF)
 
 
+class _Descriptor:
+    """What the attribute and method descriptors share: class-id Unsigned16, instance-id OBIS,
+    then a signed Integer8 member id (negative ids are manufacturer specific)."""
+
+    __slots__ = ()
+
+    SIZE: ClassVar[int] = 9
+    NAME: ClassVar[str]
+
+    if TYPE_CHECKING:  # the dataclass subclasses define the fields
+        def __init__(self, class_id: int, instance_id: Obis, member_id: int) -> None: ...
+
+    def write(self, out: bytearray) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def read(cls, r: Reader) -> Self:
+        raw = r.take(9, cls.NAME)
+        return cls((raw[0] << 8) | raw[1], Obis(raw[2:8]), raw[8] - 256 if raw[8] > 127 else raw[8])
+
+    def to_bytes(self) -> bytes:
+        out = bytearray()
+        self.write(out)
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        r = Reader(data)
+        v = cls.read(r)
+        r.expect_end(cls.NAME)
+        return v
+
+
 @dataclass(frozen=True, slots=True)
-class CosemAttributeDescriptor:
+class CosemAttributeDescriptor(_Descriptor):
     """Cosem-Attribute-Descriptor: class-id Unsigned16, instance-id OBIS, attribute-id Integer8
     (signed: negative ids are manufacturer specific)."""
 
@@ -275,58 +336,24 @@ class CosemAttributeDescriptor:
     instance_id: Obis
     attribute_id: int
 
-    SIZE: ClassVar[int] = 9
-
-    @classmethod
-    def read(cls, r: Reader) -> "CosemAttributeDescriptor":
-        raw = r.take(9, "cosem-attribute-descriptor")
-        return cls((raw[0] << 8) | raw[1], Obis(raw[2:8]), raw[8] - 256 if raw[8] > 127 else raw[8])
+    NAME: ClassVar[str] = "cosem-attribute-descriptor"
 
     def write(self, out: bytearray) -> None:
         _put_descriptor(out, self.class_id, self.instance_id, self.attribute_id, "attribute id")
 
-    def to_bytes(self) -> bytes:
-        out = bytearray()
-        self.write(out)
-        return bytes(out)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "CosemAttributeDescriptor":
-        r = Reader(data)
-        v = cls.read(r)
-        r.expect_end("cosem-attribute-descriptor")
-        return v
-
 
 @dataclass(frozen=True, slots=True)
-class CosemMethodDescriptor:
+class CosemMethodDescriptor(_Descriptor):
     """Cosem-Method-Descriptor: class-id Unsigned16, instance-id OBIS, method-id Integer8."""
 
     class_id: int
     instance_id: Obis
     method_id: int
 
-    SIZE: ClassVar[int] = 9
-
-    @classmethod
-    def read(cls, r: Reader) -> "CosemMethodDescriptor":
-        raw = r.take(9, "cosem-method-descriptor")
-        return cls((raw[0] << 8) | raw[1], Obis(raw[2:8]), raw[8] - 256 if raw[8] > 127 else raw[8])
+    NAME: ClassVar[str] = "cosem-method-descriptor"
 
     def write(self, out: bytearray) -> None:
         _put_descriptor(out, self.class_id, self.instance_id, self.method_id, "method id")
-
-    def to_bytes(self) -> bytes:
-        out = bytearray()
-        self.write(out)
-        return bytes(out)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "CosemMethodDescriptor":
-        r = Reader(data)
-        v = cls.read(r)
-        r.expect_end("cosem-method-descriptor")
-        return v
 
 
 @dataclass(frozen=True, slots=True)

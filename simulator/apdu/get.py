@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..axdr import Data, Reader
+from ..axdr import Reader
 from ..errors import DecodeError
 from .common import (
     CosemAttributeDescriptor, CosemAttributeDescriptorWithSelection, DataAccessResult,
-    GetDataResult, InvokeIdAndPriority, SelectiveAccess, XDlmsApdu, put_uint, read_count,
-    read_enum, read_get_data_result, read_octet_string, write_count, write_get_data_result,
-    write_octet_string,
+    GetDataResult, InvokeIdAndPriority, SelectiveAccess, XDlmsApdu, put_uint, read_enum,
+    read_get_data_result, read_octet_string, read_sequence, write_get_data_result,
+    write_octet_string, write_sequence,
 )
 
 __all__ = [
@@ -88,14 +88,12 @@ class GetRequestWithList(XDlmsApdu):
     @classmethod
     def read(cls, r: Reader) -> "GetRequestWithList":
         invoke = InvokeIdAndPriority.read(r)
-        n = read_count(r, "attribute-descriptor-list")
-        return cls(invoke, tuple(CosemAttributeDescriptorWithSelection.read(r) for _ in range(n)))
+        items = read_sequence(r, "attribute-descriptor-list", CosemAttributeDescriptorWithSelection.read)
+        return cls(invoke, items)
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        write_count(out, len(self.items))
-        for item in self.items:
-            item.write(out)
+        write_sequence(out, self.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +167,8 @@ class GetResponseWithList(XDlmsApdu):
     @classmethod
     def read(cls, r: Reader) -> "GetResponseWithList":
         invoke = InvokeIdAndPriority.read(r)
-        n = read_count(r, "Get-Data-Result list")
-        results: tuple[Data | DataAccessResult, ...] = tuple(read_get_data_result(r) for _ in range(n))
-        return cls(invoke, results)
+        return cls(invoke, read_sequence(r, "Get-Data-Result list", read_get_data_result))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        write_count(out, len(self.results))
-        for result in self.results:
-            write_get_data_result(result, out)
+        write_sequence(out, self.results, write_get_data_result)

@@ -20,7 +20,7 @@ from ..axdr import CosemDateTime, Reader, decode_data
 from ..errors import DecodeError, EncodeError
 from .common import (
     CosemAttributeDescriptor, LongInvokeIdAndPriority, ServiceError, StateError, Value,
-    XDlmsApdu, put_enum, put_uint, read_enum, read_optional_flag, write_value,
+    XDlmsApdu, put_enum, put_uint, read_enum, read_optional_flag, write_optional, write_value,
 )
 
 __all__ = [
@@ -90,11 +90,7 @@ class EventNotificationRequest(XDlmsApdu):
         return cls(time, CosemAttributeDescriptor.read(r), decode_data(r))
 
     def write(self, out: bytearray) -> None:
-        if self.time is None:
-            out.append(0)
-        else:
-            out.append(1)
-            _write_date_time(self.time, out)
+        write_optional(out, self.time, _write_date_time)
         self.descriptor.write(out)
         write_value(self.value, out)
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..axdr import Data, Reader, decode_data
+from ..axdr import Reader, decode_data
 from .common import (
     CosemAttributeDescriptor, CosemAttributeDescriptorWithSelection, DataAccessResult,
     DataBlockSA, InvokeIdAndPriority, SelectiveAccess, Value, XDlmsApdu, put_enum, put_uint,
-    read_count, read_enum, write_count, write_value,
+    read_enum, read_sequence, write_sequence, write_value,
 )
 
 __all__ = [
@@ -39,25 +39,19 @@ SET_RESPONSE_TAG = 0xC5
 
 
 def _read_items(r: Reader) -> tuple[CosemAttributeDescriptorWithSelection, ...]:
-    n = read_count(r, "attribute-descriptor-list")
-    return tuple(CosemAttributeDescriptorWithSelection.read(r) for _ in range(n))
+    return read_sequence(r, "attribute-descriptor-list", CosemAttributeDescriptorWithSelection.read)
 
 
-def _write_items(items: tuple[CosemAttributeDescriptorWithSelection, ...], out: bytearray) -> None:
-    write_count(out, len(items))
-    for item in items:
-        item.write(out)
+def _read_result(r: Reader) -> DataAccessResult:
+    return read_enum(r, DataAccessResult, "data-access-result")
+
+
+def _write_result(result: DataAccessResult, out: bytearray) -> None:
+    put_enum(out, DataAccessResult, result, "data-access-result")
 
 
 def _read_results(r: Reader) -> tuple[DataAccessResult, ...]:
-    n = read_count(r, "result list")
-    return tuple(read_enum(r, DataAccessResult, "data-access-result") for _ in range(n))
-
-
-def _write_results(results: tuple[DataAccessResult, ...], out: bytearray) -> None:
-    write_count(out, len(results))
-    for result in results:
-        put_enum(out, DataAccessResult, result, "data-access-result")
+    return read_sequence(r, "result list", _read_result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +137,12 @@ class SetRequestWithList(XDlmsApdu):
     def read(cls, r: Reader) -> "SetRequestWithList":
         invoke = InvokeIdAndPriority.read(r)
         items = _read_items(r)
-        n = read_count(r, "value-list")
-        values: tuple[Data, ...] = tuple(decode_data(r) for _ in range(n))
-        return cls(invoke, items, values)
+        return cls(invoke, items, read_sequence(r, "value-list", decode_data))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_items(self.items, out)
-        write_count(out, len(self.values))
-        for v in self.values:
-            write_value(v, out)
+        write_sequence(out, self.items)
+        write_sequence(out, self.values, write_value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +162,7 @@ class SetRequestWithListAndFirstDatablock(XDlmsApdu):
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_items(self.items, out)
+        write_sequence(out, self.items)
         self.datablock.write(out)
 
 
@@ -188,11 +178,11 @@ class SetResponseNormal(XDlmsApdu):
 
     @classmethod
     def read(cls, r: Reader) -> "SetResponseNormal":
-        return cls(InvokeIdAndPriority.read(r), read_enum(r, DataAccessResult, "data-access-result"))
+        return cls(InvokeIdAndPriority.read(r), _read_result(r))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        put_enum(out, DataAccessResult, self.result, "data-access-result")
+        _write_result(self.result, out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +217,11 @@ class SetResponseLastDatablock(XDlmsApdu):
 
     @classmethod
     def read(cls, r: Reader) -> "SetResponseLastDatablock":
-        return cls(InvokeIdAndPriority.read(r), read_enum(r, DataAccessResult, "data-access-result"),
-                   r.uint(4, "block-number"))
+        return cls(InvokeIdAndPriority.read(r), _read_result(r), r.uint(4, "block-number"))
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        put_enum(out, DataAccessResult, self.result, "data-access-result")
+        _write_result(self.result, out)
         put_uint(out, self.block_number, 4, "block number")
 
 
@@ -253,7 +242,7 @@ class SetResponseLastDatablockWithList(XDlmsApdu):
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_results(self.results, out)
+        write_sequence(out, self.results, _write_result)
         put_uint(out, self.block_number, 4, "block number")
 
 
@@ -273,4 +262,4 @@ class SetResponseWithList(XDlmsApdu):
 
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
-        _write_results(self.results, out)
+        write_sequence(out, self.results, _write_result)

@@ -24,8 +24,9 @@ from typing import Callable, ClassVar, Union
 from ..axdr import Data, Reader, decode_data
 from ..errors import DecodeError, EncodeError
 from .common import (
-    DataAccessResult, EncodedData, Value, XDlmsApdu, put_enum, put_uint, read_count, read_enum,
-    read_octet_string, read_optional_flag, write_count, write_octet_string, write_value,
+    DataAccessResult, EncodedData, Value, XDlmsApdu, put_enum, put_uint, read_enum,
+    read_octet_string, read_optional_flag, read_sequence, write_octet_string, write_optional,
+    write_sequence, write_value,
 )
 
 __all__ = [
@@ -37,6 +38,20 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- Variable-Access-Specification
+
+def _read_block(r: Reader) -> tuple[bool, int, bytes]:
+    """last-block(1) block-number(2) len raw: the body of read-data-block-access and of the
+    Read-Response data-block-result alike."""
+    last = r.u8("last-block") != 0
+    number = r.uint(2, "block-number")
+    return last, number, read_octet_string(r, "raw-data")
+
+
+def _write_block(out: bytearray, last_block: bool, block_number: int, raw_data: bytes) -> None:
+    out.append(1 if last_block else 0)
+    put_uint(out, block_number, 2, "block number")
+    write_octet_string(out, raw_data, "raw-data")
+
 
 @dataclass(frozen=True, slots=True)
 class VariableName:
@@ -106,15 +121,11 @@ class ReadDataBlockAccess:
 
     @classmethod
     def read(cls, r: Reader) -> "ReadDataBlockAccess":
-        last = r.u8("last-block") != 0
-        number = r.uint(2, "block-number")
-        return cls(last, number, read_octet_string(r, "raw-data"))
+        return cls(*_read_block(r))
 
     def write(self, out: bytearray) -> None:
         out.append(self.CHOICE)
-        out.append(1 if self.last_block else 0)
-        put_uint(out, self.block_number, 2, "block number")
-        write_octet_string(out, self.raw_data, "raw-data")
+        _write_block(out, self.last_block, self.block_number, self.raw_data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,35 +157,28 @@ _VAS_READERS: dict[int, Callable[[Reader], VariableAccessSpecification]] = {
 }
 
 
+def _read_spec(r: Reader) -> VariableAccessSpecification:
+    at = r.pos
+    choice = r.u8("variable-access-specification choice")
+    reader = _VAS_READERS.get(choice)
+    if reader is None:
+        raise DecodeError(f"unsupported variable-access-specification choice {choice}", at)
+    return reader(r)
+
+
+def _write_spec(spec: VariableAccessSpecification, out: bytearray) -> None:
+    if not isinstance(spec, (VariableName, ParameterizedAccess, BlockNumberAccess,
+                             ReadDataBlockAccess, WriteDataBlockAccess)):
+        raise EncodeError(f"not a variable-access-specification: {type(spec).__name__}")
+    spec.write(out)
+
+
 def _read_specs(r: Reader) -> tuple[VariableAccessSpecification, ...]:
-    specs = []
-    for _ in range(read_count(r, "variable-access-specification")):
-        at = r.pos
-        choice = r.u8("variable-access-specification choice")
-        reader = _VAS_READERS.get(choice)
-        if reader is None:
-            raise DecodeError(f"unsupported variable-access-specification choice {choice}", at)
-        specs.append(reader(r))
-    return tuple(specs)
-
-
-def _write_specs(specs: tuple[VariableAccessSpecification, ...], out: bytearray) -> None:
-    write_count(out, len(specs))
-    for spec in specs:
-        if not isinstance(spec, (VariableName, ParameterizedAccess, BlockNumberAccess,
-                                 ReadDataBlockAccess, WriteDataBlockAccess)):
-            raise EncodeError(f"not a variable-access-specification: {type(spec).__name__}")
-        spec.write(out)
+    return read_sequence(r, "variable-access-specification", _read_spec)
 
 
 def _read_values(r: Reader) -> tuple[Data, ...]:
-    return tuple(decode_data(r) for _ in range(read_count(r, "list-of-data")))
-
-
-def _write_values(values: tuple[Value, ...], out: bytearray) -> None:
-    write_count(out, len(values))
-    for v in values:
-        write_value(v, out)
+    return read_sequence(r, "list-of-data", decode_data)
 
 
 # --------------------------------------------------------------------------- results
@@ -208,9 +212,7 @@ def _read_read_result(r: Reader) -> ReadResult:
     if choice == 1:
         return read_enum(r, DataAccessResult, "data-access-error")
     if choice == 2:
-        last = r.u8("last-block") != 0
-        number = r.uint(2, "block-number")
-        return DataBlockResult(last, number, read_octet_string(r, "raw-data"))
+        return DataBlockResult(*_read_block(r))
     if choice == 3:
         return BlockNumber(r.uint(2, "block-number"))
     raise DecodeError(f"invalid read-response choice {choice}", at)
@@ -220,9 +222,8 @@ def _write_read_result(v: ReadResult, out: bytearray) -> None:
     if isinstance(v, DataAccessResult):
         out += bytes((1, v))
     elif isinstance(v, DataBlockResult):
-        out += bytes((2, 1 if v.last_block else 0))
-        put_uint(out, v.block_number, 2, "block number")
-        write_octet_string(out, v.raw_data, "raw-data")
+        out.append(2)
+        _write_block(out, v.last_block, v.block_number, v.raw_data)
     elif isinstance(v, BlockNumber):
         out.append(3)
         put_uint(out, v.block_number, 2, "block number")
@@ -269,7 +270,7 @@ class ReadRequest(XDlmsApdu):
         return cls(_read_specs(r))
 
     def write(self, out: bytearray) -> None:
-        _write_specs(self.specs, out)
+        write_sequence(out, self.specs, _write_spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +283,10 @@ class ReadResponse(XDlmsApdu):
 
     @classmethod
     def read(cls, r: Reader) -> "ReadResponse":
-        return cls(tuple(_read_read_result(r) for _ in range(read_count(r, "read-response"))))
+        return cls(read_sequence(r, "read-response", _read_read_result))
 
     def write(self, out: bytearray) -> None:
-        write_count(out, len(self.results))
-        for v in self.results:
-            _write_read_result(v, out)
+        write_sequence(out, self.results, _write_read_result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,8 +304,8 @@ class WriteRequest(XDlmsApdu):
         return cls(specs, _read_values(r))
 
     def write(self, out: bytearray) -> None:
-        _write_specs(self.specs, out)
-        _write_values(self.values, out)
+        write_sequence(out, self.specs, _write_spec)
+        write_sequence(out, self.values, write_value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,12 +318,10 @@ class WriteResponse(XDlmsApdu):
 
     @classmethod
     def read(cls, r: Reader) -> "WriteResponse":
-        return cls(tuple(_read_write_result(r) for _ in range(read_count(r, "write-response"))))
+        return cls(read_sequence(r, "write-response", _read_write_result))
 
     def write(self, out: bytearray) -> None:
-        write_count(out, len(self.results))
-        for v in self.results:
-            _write_write_result(v, out)
+        write_sequence(out, self.results, _write_write_result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +339,12 @@ class UnconfirmedWriteRequest(XDlmsApdu):
         return cls(specs, _read_values(r))
 
     def write(self, out: bytearray) -> None:
-        _write_specs(self.specs, out)
-        _write_values(self.values, out)
+        write_sequence(out, self.specs, _write_spec)
+        write_sequence(out, self.values, write_value)
+
+
+def _write_current_time(raw: bytes, out: bytearray) -> None:
+    write_octet_string(out, raw, "current-time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,10 +365,6 @@ class InformationReportRequest(XDlmsApdu):
         return cls(time, specs, _read_values(r))
 
     def write(self, out: bytearray) -> None:
-        if self.current_time is None:
-            out.append(0)
-        else:
-            out.append(1)
-            write_octet_string(out, self.current_time, "current-time")
-        _write_specs(self.specs, out)
-        _write_values(self.values, out)
+        write_optional(out, self.current_time, _write_current_time)
+        write_sequence(out, self.specs, _write_spec)
+        write_sequence(out, self.values, write_value)

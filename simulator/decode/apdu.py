@@ -169,21 +169,11 @@ class Session:
                           ("called-AE-invocation-id", a.called_ae_invocation_id)):
             if raw is not None:
                 fields.append(octets_field(name, raw))
-        if a.calling_ap_title is not None:
-            fields.append(_title_field("calling-AP-title", a.calling_ap_title))
-            self.titles[True] = (a.calling_ap_title, "calling-AP-title of the AARQ")
-        if a.calling_ae_qualifier is not None:
-            fields.append(Field("calling-AE-qualifier", {"length": len(a.calling_ae_qualifier)},
-                                f"{len(a.calling_ae_qualifier)} octets"))
-        for name, value in (("calling-AP-invocation-id", a.calling_ap_invocation_id),
-                            ("calling-AE-invocation-id", a.calling_ae_invocation_id)):
-            if value is not None:
-                fields.append(Field(name, value))
+        fields += self._party("calling", "AARQ", a.calling_ap_title, a.calling_ae_qualifier,
+                              a.calling_ap_invocation_id, a.calling_ae_invocation_id)
         fields += _authentication("sender-acse-requirements", a.sender_acse_requirements, a.mechanism_name,
                                   "calling-authentication-value", a.calling_authentication_value)
-        if a.implementation_information is not None:
-            fields.append(octets_field("implementation-information", a.implementation_information))
-        fields += self._user_information(a.user_information, data, origin)
+        fields += self._acse_tail(a, data, origin)
         return Node("AARQ", tuple(fields), "A-ASSOCIATE request")
 
     def _aare(self, a: AARE, data: bytes, origin: Origin) -> Node:
@@ -194,22 +184,36 @@ class Session:
         diagnostic = kebab(a.result_source_diagnostic.name)
         fields.append(Field("result-source-diagnostic", {"source": source, "value": diagnostic},
                             f"{source}: {diagnostic} ({int(a.result_source_diagnostic)})"))
-        if a.responding_ap_title is not None:
-            fields.append(_title_field("responding-AP-title", a.responding_ap_title))
-            self.titles[False] = (a.responding_ap_title, "responding-AP-title of the AARE")
-        if a.responding_ae_qualifier is not None:
-            fields.append(Field("responding-AE-qualifier", {"length": len(a.responding_ae_qualifier)},
-                                f"{len(a.responding_ae_qualifier)} octets"))
-        for name, value in (("responding-AP-invocation-id", a.responding_ap_invocation_id),
-                            ("responding-AE-invocation-id", a.responding_ae_invocation_id)):
-            if value is not None:
-                fields.append(Field(name, value))
+        fields += self._party("responding", "AARE", a.responding_ap_title, a.responding_ae_qualifier,
+                              a.responding_ap_invocation_id, a.responding_ae_invocation_id)
         fields += _authentication("responder-acse-requirements", a.responder_acse_requirements, a.mechanism_name,
                                   "responding-authentication-value", a.responding_authentication_value)
+        fields += self._acse_tail(a, data, origin)
+        return Node("AARE", tuple(fields), "A-ASSOCIATE response")
+
+    def _party(self, role: str, apdu: str, ap_title: bytes | None, ae_qualifier: bytes | None,
+               ap_invocation_id: int | None, ae_invocation_id: int | None) -> list[Field]:
+        """The calling (AARQ, the client) or responding (AARE, the server) party; its AP title is
+        remembered as the system title of the ciphered APDUs that party sends."""
+        fields: list[Field] = []
+        if ap_title is not None:
+            fields.append(_title_field(f"{role}-AP-title", ap_title))
+            self.titles[role == "calling"] = (ap_title, f"{role}-AP-title of the {apdu}")
+        if ae_qualifier is not None:
+            fields.append(Field(f"{role}-AE-qualifier", {"length": len(ae_qualifier)},
+                                f"{len(ae_qualifier)} octets"))
+        for name, value in ((f"{role}-AP-invocation-id", ap_invocation_id),
+                            (f"{role}-AE-invocation-id", ae_invocation_id)):
+            if value is not None:
+                fields.append(Field(name, value))
+        return fields
+
+    def _acse_tail(self, a: AARQ | AARE, data: bytes, origin: Origin) -> list[Field]:
+        """The fields both AARQ and AARE end with: implementation-information, user-information."""
+        fields: list[Field] = []
         if a.implementation_information is not None:
             fields.append(octets_field("implementation-information", a.implementation_information))
-        fields += self._user_information(a.user_information, data, origin)
-        return Node("AARE", tuple(fields), "A-ASSOCIATE response")
+        return fields + self._user_information(a.user_information, data, origin)
 
     def _user_information(self, info: bytes | None, data: bytes, origin: Origin) -> list[Field]:
         """user-information decoded as the xDLMS APDU it carries (BE is the last ACSE field)."""

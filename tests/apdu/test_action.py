@@ -21,8 +21,8 @@ from simulator.axdr import Data, DataType, Obis
 from simulator.errors import DecodeError, EncodeError
 from tests.apdu.xdlms_support import (
     action_results, assert_apdu_roundtrip, assert_gurux_data, assert_gurux_descriptor,
-    assert_robust, assert_roundtrip, block_numbers, datablocks, get_data_results, gurux_apdus,
-    gurux_client, gurux_value, gurux_xml, invokes, lists, method_descriptors, small_data,
+    block_numbers, datablocks, get_data_results, gurux_apdus, gurux_client, gurux_value, gurux_xml,
+    invokes, lists, method_descriptors, small_data, vector_tests,
 )
 
 C0 = InvokeIdAndPriority(0, confirmed=True, high_priority=True)
@@ -56,15 +56,7 @@ VECTORS = [
 ]
 
 
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_roundtrip(name: str, data: bytes, cls: type) -> None:
-    assert_roundtrip(data, cls)
-
-
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_truncations_and_bit_flips(name: str, data: bytes, cls: type) -> None:
-    assert_robust(data)
-    assert_robust(data, cls.from_bytes)
+test_vector_roundtrip, test_vector_truncations_and_bit_flips = vector_tests(VECTORS)
 
 
 def test_vector_fields() -> None:

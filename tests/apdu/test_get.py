@@ -18,10 +18,10 @@ from simulator.apdu.xdlms import XDLMS_CLASSES, decode_xdlms
 from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.errors import DecodeError, EncodeError
 from tests.apdu.xdlms_support import (
-    GURUX_TYPES, access_results, assert_apdu_roundtrip, assert_gurux_data,
-    assert_gurux_descriptor, assert_robust, assert_roundtrip, attribute_descriptors, block_numbers,
-    descriptors_with_selection, get_data_results, gurux_apdus, gurux_client, gurux_value,
-    gurux_xml, hdlc_apdu, invokes, lists, raw_blocks, selective_accesses, wrapper_apdu,
+    GURUX_TYPES, access_results, assert_apdu_roundtrip, assert_gurux_data, assert_gurux_descriptor,
+    attribute_descriptors, block_numbers, descriptors_with_selection, get_data_results, gurux_apdus,
+    gurux_client, gurux_value, gurux_xml, hdlc_apdu, invokes, lists, raw_blocks, selective_accesses,
+    vector_tests, wrapper_apdu,
 )
 from tests.strategies import data_values
 
@@ -146,15 +146,7 @@ VECTORS = [
 ]
 
 
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_roundtrip(name: str, data: bytes, cls: type) -> None:
-    assert_roundtrip(data, cls)
-
-
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_truncations_and_bit_flips(name: str, data: bytes, cls: type) -> None:
-    assert_robust(data)
-    assert_robust(data, cls.from_bytes)
+test_vector_roundtrip, test_vector_truncations_and_bit_flips = vector_tests(VECTORS)
 
 
 # --------------------------------------------------------------------------- decoded fields

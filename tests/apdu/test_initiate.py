@@ -20,6 +20,9 @@ from simulator.apdu.initiate import (
 )
 from simulator.axdr import Reader
 from simulator.errors import DecodeError, EncodeError
+from tests.apdu.xdlms_support import (
+    assert_bit_flips_decode_or_raise, assert_decodes_or_raises, assert_truncations_raise,
+)
 
 C = Conformance
 
@@ -305,35 +308,18 @@ ALL_VECTORS = [h for h, _ in INITIATE_VECTORS]
 
 @pytest.mark.parametrize("hexstr", ALL_VECTORS)
 def test_truncations_raise_decode_error(hexstr: str) -> None:
-    data = bytes.fromhex(hexstr)
-    for n in range(len(data)):
-        with pytest.raises(DecodeError):
-            _decode(data[:n])
-    with pytest.raises(DecodeError):
-        _decode(data + b"\x00")
+    assert_truncations_raise(bytes.fromhex(hexstr), _decode)
 
 
 @pytest.mark.parametrize("hexstr", ALL_VECTORS)
 def test_bit_flips_decode_or_raise_decode_error(hexstr: str) -> None:
-    buf = bytearray.fromhex(hexstr)
-    for i in range(len(buf)):
-        for bit in range(8):
-            buf[i] ^= 1 << bit
-            try:
-                _decode(bytes(buf))
-            except DecodeError:
-                pass
-            buf[i] ^= 1 << bit
+    assert_bit_flips_decode_or_raise(bytes.fromhex(hexstr), _decode)
 
 
 @settings(max_examples=300)
 @given(st.binary(max_size=40))
 def test_arbitrary_bytes_decode_or_raise(raw: bytes) -> None:
-    for cls in CLASSES.values():
-        try:
-            cls.from_bytes(raw)
-        except DecodeError:
-            pass
+    assert_decodes_or_raises(raw, *(cls.from_bytes for cls in CLASSES.values()))
 
 
 @settings(max_examples=200)

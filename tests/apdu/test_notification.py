@@ -14,8 +14,8 @@ from simulator.apdu.xdlms import decode_xdlms
 from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.errors import DecodeError, EncodeError
 from tests.apdu.xdlms_support import (
-    assert_apdu_roundtrip, assert_gurux_data, assert_robust, assert_roundtrip,
-    attribute_descriptors, gurux_value, gurux_xml, hdlc_apdu, long_invokes, small_data, wrapper_apdu,
+    assert_apdu_roundtrip, assert_gurux_data, assert_robust, attribute_descriptors, gurux_value,
+    gurux_xml, hdlc_apdu, long_invokes, small_data, vector_tests, wrapper_apdu,
 )
 from tests.strategies import cosem_date_times
 
@@ -55,15 +55,7 @@ VECTORS = [
 ]
 
 
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_roundtrip(name: str, data: bytes, cls: type) -> None:
-    assert_roundtrip(data, cls)
-
-
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_truncations_and_bit_flips(name: str, data: bytes, cls: type) -> None:
-    assert_robust(data)
-    assert_robust(data, cls.from_bytes)
+test_vector_roundtrip, test_vector_truncations_and_bit_flips = vector_tests(VECTORS)
 
 
 def test_data_notification_fields() -> None:

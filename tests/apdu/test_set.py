@@ -19,9 +19,9 @@ from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.errors import DecodeError, EncodeError
 from tests.apdu.xdlms_support import (
     access_results, assert_apdu_roundtrip, assert_gurux_data, assert_gurux_descriptor,
-    assert_robust, assert_roundtrip, attribute_descriptors, block_numbers, datablocks,
-    descriptors_with_selection, gurux_apdus, gurux_client, gurux_value, gurux_xml, hdlc_apdu,
-    invokes, lists, selective_accesses, small_data,
+    attribute_descriptors, block_numbers, datablocks, descriptors_with_selection, gurux_apdus,
+    gurux_client, gurux_value, gurux_xml, hdlc_apdu, invokes, lists, selective_accesses, small_data,
+    vector_tests,
 )
 
 C1 = InvokeIdAndPriority(1, confirmed=True, high_priority=True)
@@ -59,15 +59,7 @@ VECTORS = [
 ]
 
 
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_roundtrip(name: str, data: bytes, cls: type) -> None:
-    assert_roundtrip(data, cls)
-
-
-@pytest.mark.parametrize("name, data, cls", VECTORS, ids=[v[0] for v in VECTORS])
-def test_vector_truncations_and_bit_flips(name: str, data: bytes, cls: type) -> None:
-    assert_robust(data)
-    assert_robust(data, cls.from_bytes)
+test_vector_roundtrip, test_vector_truncations_and_bit_flips = vector_tests(VECTORS)
 
 
 def test_vector_fields() -> None:

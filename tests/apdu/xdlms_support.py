@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, Callable
 
+import pytest
 from hypothesis import strategies as st
 
 from simulator.apdu.common import (
@@ -58,10 +59,17 @@ def assert_roundtrip(data: bytes, cls: type[XDlmsApdu]) -> XDlmsApdu:
     return apdu
 
 
-def assert_robust(data: bytes, decoder: Callable[[bytes], Any] = decode_xdlms) -> None:
-    """Whole input decodes; trailing data, every truncation and every single-bit flip
-    either decodes or raises DecodeError (nothing else)."""
-    decoder(data)
+def assert_decodes_or_raises(data: bytes, *decoders: Callable[[bytes], Any]) -> None:
+    """Each decoder either decodes `data` or raises DecodeError (nothing else)."""
+    for decoder in decoders:
+        try:
+            decoder(data)
+        except DecodeError:
+            pass
+
+
+def assert_truncations_raise(data: bytes, decoder: Callable[[bytes], Any]) -> None:
+    """Trailing data and every truncation raise DecodeError."""
     try:
         decoder(data + b"\x00")
     except DecodeError:
@@ -75,15 +83,41 @@ def assert_robust(data: bytes, decoder: Callable[[bytes], Any] = decode_xdlms) -
             pass
         else:
             raise AssertionError(f"truncation to {n} byte(s) accepted")
+
+
+def assert_bit_flips_decode_or_raise(data: bytes, *decoders: Callable[[bytes], Any]) -> None:
+    """Every single-bit flip of `data` either decodes or raises DecodeError, in every decoder."""
     buf = bytearray(data)
     for i in range(len(buf)):
         for bit in range(8):
             buf[i] ^= 1 << bit
-            try:
-                decoder(bytes(buf))
-            except DecodeError:
-                pass
+            assert_decodes_or_raises(bytes(buf), *decoders)
             buf[i] ^= 1 << bit
+
+
+def assert_robust(data: bytes, decoder: Callable[[bytes], Any] = decode_xdlms) -> None:
+    """Whole input decodes; trailing data, every truncation and every single-bit flip
+    either decodes or raises DecodeError (nothing else)."""
+    decoder(data)
+    assert_truncations_raise(data, decoder)
+    assert_bit_flips_decode_or_raise(data, decoder)
+
+
+def vector_tests(vectors: list[tuple[str, bytes, type[XDlmsApdu]]]) -> tuple[Callable[..., None], ...]:
+    """The two tests every xDLMS test file runs over its (name, bytes, class) vectors: the round
+    trip and the robustness check. Assign them to `test_*` names in the module to collect them."""
+    cases = pytest.mark.parametrize("name, data, cls", vectors, ids=[v[0] for v in vectors])
+
+    @cases
+    def test_vector_roundtrip(name: str, data: bytes, cls: type[XDlmsApdu]) -> None:
+        assert_roundtrip(data, cls)
+
+    @cases
+    def test_vector_truncations_and_bit_flips(name: str, data: bytes, cls: type[XDlmsApdu]) -> None:
+        assert_robust(data)
+        assert_robust(data, cls.from_bytes)
+
+    return test_vector_roundtrip, test_vector_truncations_and_bit_flips
 
 
 def assert_apdu_roundtrip(apdu: XDlmsApdu) -> None:

@@ -14,47 +14,8 @@ from simulator.cosem.comm_setup import (
     CONNECT_REQUESTED, IEC_HDLC_SETUP, IEC_HDLC_SETUP_V0, PUSH_REQUESTED, PUSH_SETUP, PUSH_SETUP_V0,
     SYNCHRONIZE_REQUESTED,
 )
-from simulator.server.objects import ObjectHandle
+from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter
-
-ZERO = Data(DataType.INTEGER, 0)
-
-
-def u8(v: int) -> Data:
-    return Data(DataType.UNSIGNED, v)
-
-
-def u16(v: int) -> Data:
-    return Data(DataType.LONG_UNSIGNED, v)
-
-
-def u32(v: int) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, v)
-
-
-def octets(v: bytes) -> Data:
-    return Data(DataType.OCTET_STRING, v)
-
-
-def array(*v: Data) -> Data:
-    return Data(DataType.ARRAY, tuple(v))
-
-
-def struct(*v: Data) -> Data:
-    return Data(DataType.STRUCTURE, tuple(v))
-
-
-def call(obj: ObjectHandle, index: int, parameter: Data) -> Data | None:
-    """Invoke a method after checking the parameter has the type the class declares."""
-    mdef = obj.cls.method(index)
-    assert mdef is not None and mdef.parameter is not None and mdef.parameter.accepts(parameter)
-    return obj.invoke(index, parameter)
-
-
-def refused(obj: ObjectHandle, index: int, parameter: Data) -> ActionResult:
-    with pytest.raises(ActionFailure) as exc:
-        call(obj, index, parameter)
-    return exc.value.result
 
 
 # -- IPv4 setup (42) ----------------------------------------------------------------------------

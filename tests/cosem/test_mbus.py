@@ -8,48 +8,11 @@ from simulator.apdu.common import ActionResult
 from simulator.axdr import CosemDateTime, Data, DataType
 from simulator.cosem.base import ActionFailure
 from simulator.cosem.mbus import CAPTURED_AT, CLOCK_SYNCHRONIZED_AT, DATA_SENT, MBUS_CLIENT, MBUS_CLIENT_V0, KeyStatus
-from simulator.server.objects import ObjectHandle
+from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import EPOCH_2024, TestMeter
 
 CLIENT = "0.1.24.1.0.255"  # M-Bus channel 1
 VALUE_1, VALUE_2 = "0.1.24.2.1.255", "0.1.24.2.2.255"
-ZERO = Data(DataType.INTEGER, 0)
-
-
-def u8(v: int) -> Data:
-    return Data(DataType.UNSIGNED, v)
-
-
-def u16(v: int) -> Data:
-    return Data(DataType.LONG_UNSIGNED, v)
-
-
-def u32(v: int) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, v)
-
-
-def octets(v: bytes) -> Data:
-    return Data(DataType.OCTET_STRING, v)
-
-
-def struct(*v: Data) -> Data:
-    return Data(DataType.STRUCTURE, tuple(v))
-
-
-def array(*v: Data) -> Data:
-    return Data(DataType.ARRAY, tuple(v))
-
-
-def call(obj: ObjectHandle, index: int, parameter: Data) -> Data | None:
-    mdef = obj.cls.method(index)
-    assert mdef is not None and mdef.parameter is not None and mdef.parameter.accepts(parameter)
-    return obj.invoke(index, parameter)
-
-
-def refused(obj: ObjectHandle, index: int, parameter: Data) -> ActionResult:
-    with pytest.raises(ActionFailure) as exc:
-        call(obj, index, parameter)
-    return exc.value.result
 
 
 CAPTURE_DEFINITION = array(struct(octets(b"\x04"), octets(b"\x13")), struct(octets(b"\x02"), octets(b"\xfd\x17")))

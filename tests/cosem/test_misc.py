@@ -8,55 +8,16 @@ from hypothesis import strategies as st
 
 from simulator.apdu.common import ActionResult
 from simulator.axdr import BitString, Data, DataType
-from simulator.cosem.base import ActionFailure
-from simulator.server.objects import ObjectHandle
+from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter
-
-ZERO = Data(DataType.INTEGER, 0)
-
-
-def u8(v: int) -> Data:
-    return Data(DataType.UNSIGNED, v)
-
-
-def u16(v: int) -> Data:
-    return Data(DataType.LONG_UNSIGNED, v)
-
-
-def u32(v: int) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, v)
-
-
-def octets(v: bytes) -> Data:
-    return Data(DataType.OCTET_STRING, v)
 
 
 def bits(v: str) -> Data:
     return Data(DataType.BIT_STRING, BitString(v))
 
 
-def array(*v: Data) -> Data:
-    return Data(DataType.ARRAY, tuple(v))
-
-
-def struct(*v: Data) -> Data:
-    return Data(DataType.STRUCTURE, tuple(v))
-
-
 def ln(text: str) -> Data:
     return octets(bytes(int(p) for p in text.split(".")))
-
-
-def call(obj: ObjectHandle, index: int, parameter: Data) -> Data | None:
-    mdef = obj.cls.method(index)
-    assert mdef is not None and mdef.parameter is not None and mdef.parameter.accepts(parameter)
-    return obj.invoke(index, parameter)
-
-
-def refused(obj: ObjectHandle, index: int, parameter: Data) -> ActionResult:
-    with pytest.raises(ActionFailure) as exc:
-        call(obj, index, parameter)
-    return exc.value.result
 
 
 # -- Utility tables (26) -----------------------------------------------------------------------

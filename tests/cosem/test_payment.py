@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.apdu.common import ActionResult
 from simulator.axdr import CosemDateTime, Data, DataType
-from simulator.cosem.base import ActionFailure
 from simulator.cosem.payment import AccountStatus, CreditStatus
 from simulator.server.objects import ObjectHandle
+from tests.cosem.helpers import ZERO, call, octets, refused, struct
 from tests.cosem.meter_fixture import EPOCH_2024, TestMeter
-
-ZERO = Data(DataType.INTEGER, 0)
 
 
 def i32(v: int) -> Data:
@@ -22,26 +19,6 @@ def i32(v: int) -> Data:
 
 def enum(v: int) -> Data:
     return Data(DataType.ENUM, v)
-
-
-def struct(*v: Data) -> Data:
-    return Data(DataType.STRUCTURE, tuple(v))
-
-
-def octets(v: bytes) -> Data:
-    return Data(DataType.OCTET_STRING, v)
-
-
-def call(obj: ObjectHandle, index: int, parameter: Data) -> Data | None:
-    mdef = obj.cls.method(index)
-    assert mdef is not None and mdef.parameter is not None and mdef.parameter.accepts(parameter)
-    return obj.invoke(index, parameter)
-
-
-def refused(obj: ObjectHandle, index: int, parameter: Data) -> ActionResult:
-    with pytest.raises(ActionFailure) as exc:
-        call(obj, index, parameter)
-    return exc.value.result
 
 
 def stamped_at(value: Data) -> float:

@@ -8,37 +8,10 @@ from simulator.apdu.common import ActionResult
 from simulator.axdr import BitString, Data, DataType
 from simulator.cosem.base import ActionFailure
 from simulator.cosem.plc import CLASSES
-from simulator.server.objects import ObjectHandle
+from tests.cosem.helpers import ZERO, array, call, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter
 
-ZERO = Data(DataType.INTEGER, 0)
 LN = "0.0.29.1.0.255"
-
-
-def u8(v: int) -> Data:
-    return Data(DataType.UNSIGNED, v)
-
-
-def u16(v: int) -> Data:
-    return Data(DataType.LONG_UNSIGNED, v)
-
-
-def u32(v: int) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, v)
-
-
-def array(*v: Data) -> Data:
-    return Data(DataType.ARRAY, tuple(v))
-
-
-def struct(*v: Data) -> Data:
-    return Data(DataType.STRUCTURE, tuple(v))
-
-
-def call(obj: ObjectHandle, index: int, parameter: Data) -> Data | None:
-    mdef = obj.cls.method(index)
-    assert mdef is not None and mdef.parameter is not None and mdef.parameter.accepts(parameter)
-    return obj.invoke(index, parameter)
 
 
 @pytest.mark.parametrize("class_id, counter", [(81, u16), (84, u32), (90, u32), (160, u32)])
