@@ -43,11 +43,13 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     cmd, rest = argv[0], argv[1:]
-    if cmd == "demo":
-        _ensure_env("")
-        return subprocess.call([str(PY), "-m", "simulator.cli", "run", *rest], cwd=ROOT)
-    _ensure_env("test")
-    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+    _ensure_env("" if cmd == "demo" else "test")
+    args = ["-m", "simulator.cli", "run", *rest] if cmd == "demo" else ["-m", "pytest", *rest]
+    os.chdir(ROOT)
+    if os.name == "nt":
+        return subprocess.call([str(PY), *args])
+    # Become the venv's Python, so Ctrl-C and SIGTERM reach the simulator itself.
+    os.execv(str(PY), [str(PY), *args])
 
 
 if __name__ == "__main__":
