@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import TypeVar
 
 from ..axdr import BitString, Reader
@@ -198,9 +199,15 @@ def _oid(content: Reader, prefix: bytes, names: type[_E], what: str) -> _E | byt
     starts_arc = [True] + [b < 0x80 for b in raw[:-1]]
     if not raw or raw[-1] & 0x80 or any(b == 0x80 and s for b, s in zip(raw, starts_arc)):
         raise DecodeError(f"malformed OBJECT IDENTIFIER in {what}", start)
-    if len(raw) == len(prefix) + 1 and raw.startswith(prefix) and any(raw[-1] == m for m in names):
+    if len(raw) == len(prefix) + 1 and raw.startswith(prefix) and raw[-1] in _values(names):
         return names(raw[-1])
     return raw
+
+
+@lru_cache(maxsize=None)
+def _values(names: type[IntEnum]) -> frozenset[int]:
+    """The values of an enum of OID arcs, as a set (a membership test per AARQ/AARE field)."""
+    return frozenset(int(m) for m in names)
 
 
 def _context_name(el: TLV) -> ApplicationContextName | bytes:

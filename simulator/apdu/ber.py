@@ -123,7 +123,11 @@ def read_tlv(r: Reader) -> TLV:
     start = r.pos
     tag = read_tag(r)
     n = read_length(r)
-    return TLV(tag, r.sub(n, f"contents of {tag}"), start)
+    try:
+        content = r.sub(n, "BER contents")
+    except DecodeError as exc:  # the message names the tag, formatted only when it is needed
+        raise DecodeError(exc.reason.replace("BER contents", f"contents of {tag}"), exc.offset) from None
+    return TLV(tag, content, start)
 
 
 def read_single(content: Reader, tag: Tag, what: str) -> Reader:

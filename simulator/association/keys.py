@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from ..axdr import DataType
@@ -190,9 +191,12 @@ def strengthens(new: int, current: int) -> bool:
     return new & current == current
 
 
+@lru_cache(maxsize=64)
 def policy_requirement(model: SecurityPolicy, setup_value: int | None) -> Requirement:
     """The association's policy from the model, strengthened by its Security setup object's
-    security_policy (the model's value, or the one security_activate set for this meter)."""
+    security_policy (the model's value, or the one security_activate set for this meter).
+
+    Cached: every request asks, and the answer depends on these two small values only."""
     base = Requirement(bool(model & SecurityPolicy.AUTHENTICATED), bool(model & SecurityPolicy.ENCRYPTED))
     if setup_value is None:
         return base

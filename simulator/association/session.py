@@ -21,7 +21,7 @@ or an exception message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -83,6 +83,7 @@ __all__ = [
 ]
 
 M = MechanismName
+_SC_BROADCAST = 0x40  # security control bit B
 _DECIPHERING_ERROR = ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, ApplicationReferenceError.DECIPHERING_ERROR)
 
 
@@ -485,7 +486,7 @@ class AssociationSession:
             ek, counters = material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY), material.unicast
         if ek is None or ak is None or counters is None:
             raise SecurityParameterError("no key to protect the response")
-        sc = replace(SecurityControl.from_byte(protection.security_control), broadcast_key=False)
+        sc = SecurityControl.from_byte(protection.security_control & ~_SC_BROADCAST)  # answers use the unicast key
         return encrypt_apdu(plain, style, sc, title, counters.next(), ek, ak)
 
     # ------------------------------------------------------------------ model access

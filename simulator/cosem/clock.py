@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import math
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
@@ -106,48 +107,73 @@ def _time_zone(clock: ObjectContext) -> int:
     return -int(offset.total_seconds() // 60) if offset is not None else 0
 
 
-def _dst_active(clock: ObjectContext, utc: datetime, tz_min: int) -> bool:
-    """Is daylight saving in force at `utc`? Begin is read in standard time, end in summer time."""
+_EPOCH = datetime(1970, 1, 1)
+
+
+@lru_cache(maxsize=1024)
+def _dst_period(begin: Data, end: Data, shift: int, year: int) -> tuple[float, float] | None:
+    """Start and end of daylight saving in `year`, in seconds of local standard time since
+    1970-01-01 (the local calendar read as if it were UTC).
+
+    A pure function of the Clock's rule attributes, cached: those are shared model values
+    (rarely changed by a client), so every read of every meter's time reuses one result
+    instead of decoding and resolving both patterns again.
+    """
+    begin_cdt, end_cdt = date_time_of(begin), date_time_of(end)
+    if begin_cdt is None or end_cdt is None:
+        return None
+    start = resolve_pattern(begin_cdt, year)
+    stop = resolve_pattern(end_cdt, year)
+    if start is None or stop is None:
+        return None
+    return (start - _EPOCH).total_seconds(), (stop - _EPOCH).total_seconds() - 60 * shift
+
+
+def _dst_active(clock: ObjectContext, epoch: float, tz_min: int) -> bool:
+    """Is daylight saving in force at `epoch` (UTC seconds)? Begin is read in standard time,
+    end in summer time."""
     enabled = clock.get(8)
     if enabled.type != DataType.BOOLEAN or not enabled.value:
         return False
-    begin_cdt, end_cdt = date_time_of(clock.get(5)), date_time_of(clock.get(6))
     dev = clock.get(7)
     shift = dev.value if dev.type == DataType.INTEGER else 0
-    if begin_cdt is None or end_cdt is None:
+    std_local = epoch - 60 * tz_min
+    period = _dst_period(clock.get(5), clock.get(6), shift, (_EPOCH + timedelta(seconds=std_local)).year)
+    if period is None:
         return False
-    std_local = (utc - timedelta(minutes=tz_min)).replace(tzinfo=None)
-    begin = resolve_pattern(begin_cdt, std_local.year)
-    end = resolve_pattern(end_cdt, std_local.year)
-    if begin is None or end is None:
-        return False
-    end -= timedelta(minutes=shift)
+    begin, end = period
     if begin <= end:
         return begin <= std_local < end
     return std_local >= begin or std_local < end  # southern hemisphere: summer spans new year
 
 
-def _deviation(clock: ObjectContext, utc: datetime) -> tuple[int, bool]:
+def _deviation(clock: ObjectContext, epoch: float) -> tuple[int, bool]:
     tz_min = _time_zone(clock)
-    if _dst_active(clock, utc, tz_min):
+    if _dst_active(clock, epoch, tz_min):
         dev = clock.get(7)
         return tz_min - (dev.value if dev.type == DataType.INTEGER else 0), True
     return tz_min, False
 
 
+@lru_cache(maxsize=64)
+def _zone(deviation: int) -> timezone:
+    """The fixed-offset zone of a deviation (minutes of UTC minus local time), built once."""
+    return timezone(timedelta(minutes=-deviation))
+
+
 def local_now(ctx: ObjectContext) -> tuple[datetime, int, int]:
     """(aware local datetime, deviation, clock status) of the meter now, as its Clock shows it."""
-    utc = ctx.clock.utc_time()
     clock = _find_clock(ctx)
     if clock is None:
         local = ctx.clock.local_time()
         offset = local.utcoffset()
         return local, -int(offset.total_seconds() // 60) if offset is not None else 0, 0
-    deviation, dst = _deviation(clock, utc)
+    epoch = ctx.clock.epoch()
+    deviation, dst = _deviation(clock, epoch)
     status = clock.state.get("status", 0) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
     if dst:
         status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
-    return utc.astimezone(timezone(timedelta(minutes=-deviation))), deviation, status
+    return datetime.fromtimestamp(epoch, _zone(deviation)), deviation, status
 
 
 def meter_datetime(ctx: ObjectContext) -> CosemDateTime:
@@ -158,7 +184,8 @@ def meter_datetime(ctx: ObjectContext) -> CosemDateTime:
 
 def timestamp(ctx: ObjectContext) -> Data:
     """The meter's current time as the octet-string(12) every capture_time holds."""
-    return Data(DataType.OCTET_STRING, meter_datetime(ctx).to_bytes())
+    local, _, status = local_now(ctx)
+    return Data(DataType.OCTET_STRING, CosemDateTime.bytes_from_datetime(local, status))
 
 
 def to_utc(ctx: ObjectContext, cdt: CosemDateTime) -> datetime | None:

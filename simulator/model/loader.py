@@ -366,7 +366,10 @@ class Builder:
                              attribute=f"{adef.index} {adef.name}", **where)
 
     def _encode(self, adef: AttributeDef | None, value: Data | None, line: int, where: dict[str, Any]) -> bytes | None:
-        if value is None or adef is None or adef.dynamic or adef.getter is not None:
+        """The model's value pre-encoded, when it is what a GET answers: the attribute has no
+        getter (dynamic ones included: a register's value is the model's until this meter
+        changes it, and a changed value is read from the meter's own state instead)."""
+        if value is None or adef is None or adef.getter is not None:
             return None
         try:
             return self.interner.encoded(value.to_bytes())

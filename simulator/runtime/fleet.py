@@ -57,14 +57,15 @@ class LiveMeter:
     def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
         """One APDU through the meter's server; MeterFault if the server raised."""
         tracer = self._fleet.tracer
-        tracer.apdu(self.label, True, client_sap, server_sap, apdu)
+        if tracer.enabled:  # the label is formatted only for a trace line
+            tracer.apdu(self.label, True, client_sap, server_sap, apdu)
         try:
             answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
         except Exception as exc:
             _log.exception("%s: server failed on an APDU from client %d to logical device %d",
                            self.label, client_sap, server_sap)
             raise MeterFault(self.label) from exc
-        if answer is not None:
+        if answer is not None and tracer.enabled:
             tracer.apdu(self.label, False, client_sap, server_sap, answer)
         if apdu and (is_ciphered_tag(apdu[0]) or apdu[0] in _ACSE_TAGS):
             publish_counters(self.state)

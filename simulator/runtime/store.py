@@ -28,6 +28,7 @@ from typing import Any
 from ..association.keys import security_material
 from ..axdr import Data, DataType, Obis
 from ..errors import DLMSError
+from ..model.spec import LogicalDeviceSpec, ObjectSpec
 from ..security.counter import InvocationCounters
 from ..server.objects import MeterState, ObjectHandle
 
@@ -116,12 +117,8 @@ def publish_counters(meter: MeterState) -> None:
         state = meter.devices.get(sap)
         if state is None:
             continue
-        for spec in device.objects:
-            name = bytes(spec.logical_name)
-            if spec.cls.class_id != _SECURITY_SETUP or name[:4] != _SETUP_PREFIX or not state.scratch.get(spec.index):
-                continue
-            target = device.find(_COUNTER_PREFIX + name[4:])
-            if target is None or target.cls.class_id != _DATA:
+        for spec, target in _counter_objects(device):
+            if not state.scratch.get(spec.index):
                 continue
             try:
                 received = security_material(ObjectHandle(meter, device, spec, 0.0)).unicast.to_dict()["received"]
@@ -132,3 +129,25 @@ def publish_counters(meter: MeterState) -> None:
                 handle = ObjectHandle(meter, device, target, 0.0)
                 if handle.stored(2) != value:
                     handle.set(2, value)
+
+
+# Per logical device of a model (shared and immutable, so found once): its Security setup
+# objects 0.0.43.0.e.255 that have a Data 0.0.43.1.e.255 to publish to. publish_counters runs
+# after every ciphered APDU, which must not mean a walk through every object of the model.
+_COUNTER_OBJECTS: dict[int, tuple[LogicalDeviceSpec, tuple[tuple[ObjectSpec, ObjectSpec], ...]]] = {}
+
+
+def _counter_objects(device: LogicalDeviceSpec) -> tuple[tuple[ObjectSpec, ObjectSpec], ...]:
+    cached = _COUNTER_OBJECTS.get(id(device))
+    if cached is not None and cached[0] is device:
+        return cached[1]
+    pairs = []
+    for spec in device.objects:
+        name = bytes(spec.logical_name)
+        if spec.cls.class_id != _SECURITY_SETUP or name[:4] != _SETUP_PREFIX:
+            continue
+        target = device.find(_COUNTER_PREFIX + name[4:])
+        if target is not None and target.cls.class_id == _DATA:
+            pairs.append((spec, target))
+    _COUNTER_OBJECTS[id(device)] = (device, tuple(pairs))
+    return tuple(pairs)

@@ -50,12 +50,17 @@ def current_association(req: Request) -> ObjectSpec | None:
 
 
 def locate(req: Request, class_id: int, logical_name: Obis | bytes) -> ObjectSpec | DataAccessResult:
-    """The object a request names, as this association may see it."""
-    obj = None
-    if logical_name == CURRENT_ASSOCIATION_LN:
+    """The object a request names, as this association may see it.
+
+    0.0.40.0.0.255 names the association the request came through. Where the model has that
+    instance and this association lists it, it answers itself: its logical_name is the name the
+    object list gives (a client such as gurux-dlms renames its object after what attribute 1
+    says), and the Association class describes the current association through it. Otherwise
+    the association's own object answers under that name.
+    """
+    obj = req.device.find(bytes(logical_name))
+    if logical_name == CURRENT_ASSOCIATION_LN and (obj is None or not req.association.visible(obj.index)):
         obj = current_association(req)
-    if obj is None:
-        obj = req.device.find(bytes(logical_name))
     if obj is None or not req.association.visible(obj.index):
         return DataAccessResult.OBJECT_UNDEFINED
     if obj.cls.class_id != class_id:
@@ -64,8 +69,9 @@ def locate(req: Request, class_id: int, logical_name: Obis | bytes) -> ObjectSpe
 
 
 def is_hls_reply(req: Request, obj: ObjectSpec, method: int) -> bool:
-    """Is this reply_to_HLS_authentication on the association the request came through?"""
-    if obj.index != req.association.association_object:
+    """Is this reply_to_HLS_authentication on the association the request came through (its own
+    object, or 0.0.40.0.0.255 as `locate` found it)?"""
+    if obj.index != req.association.association_object and obj.logical_name != CURRENT_ASSOCIATION_LN:
         return False
     mdef = obj.cls.method_named(HLS_REPLY)
     return mdef is not None and mdef.index == method

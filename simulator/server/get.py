@@ -12,12 +12,13 @@ Without block-transfer-with-get an answer too long for the client is refused wit
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..apdu.common import (
-    CosemAttributeDescriptorWithSelection, DataAccessResult, EncodedData, GetDataResult,
-    InvokeIdAndPriority,
+    CosemAttributeDescriptor, DataAccessResult, EncodedData, GetDataResult, InvokeIdAndPriority, SelectiveAccess,
 )
 from ..apdu.get import (
-    GetRequestNext, GetRequestNormal, GetRequestWithList, GetResponseNormal,
+    GET_RESPONSE_TAG, GetRequestNext, GetRequestNormal, GetRequestWithList, GetResponseNormal,
     GetResponseWithDatablock, GetResponseWithList,
 )
 from ..apdu.initiate import Conformance
@@ -30,15 +31,21 @@ __all__ = ["get_normal", "get_next", "get_with_list", "read_item"]
 _BLOCK_HEADER = 9  # C4 02 invoke last-block block-number(4) choice, before the raw-data length
 
 
-def read_item(req: Request, item: CosemAttributeDescriptorWithSelection) -> bytes | DataAccessResult:
+def read_item(req: Request, descriptor: CosemAttributeDescriptor,
+              access: SelectiveAccess | None) -> bytes | DataAccessResult:
     """One attribute of a GET (normal or list item)."""
-    d = item.descriptor
-    obj = locate(req, d.class_id, d.instance_id)
+    obj = locate(req, descriptor.class_id, descriptor.instance_id)
     if isinstance(obj, DataAccessResult):
         return obj
-    if item.access is not None and not req.allows(Conformance.SELECTIVE_ACCESS):
+    if access is not None and not req.allows(Conformance.SELECTIVE_ACCESS):
         return DataAccessResult.SCOPE_OF_ACCESS_VIOLATED
-    return read(req, obj, d.attribute_id, item.access)
+    return read(req, obj, descriptor.attribute_id, access)
+
+
+def _data_response(invoke: InvokeIdAndPriority, raw: bytes) -> bytes:
+    """`GetResponseNormal(invoke, EncodedData(raw)).to_bytes()`, the answer to almost every
+    GET, without building the two values: C4 01 invoke 00 Data."""
+    return bytes((GET_RESPONSE_TAG, 1, invoke.to_byte(), 0)) + raw
 
 
 def _as_result(r: bytes | DataAccessResult) -> GetDataResult:
@@ -46,13 +53,13 @@ def _as_result(r: bytes | DataAccessResult) -> GetDataResult:
 
 
 def _answer(req: Request, tr: Transfers, invoke: InvokeIdAndPriority, whole: bytes, body_at: int,
-            refusal: bytes) -> bytes:
-    """`whole` if it fits, else its first block (body from `body_at` on), else `refusal`."""
+            refusal: Callable[[], bytes]) -> bytes:
+    """`whole` if it fits, else its first block (body from `body_at` on), else `refusal()`."""
     if req.limit is None or len(whole) <= req.limit:
         return whole
     if not req.allows(Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ):
         req.trace("GET answer of %d bytes exceeds %d and block transfer is not negotiated", len(whole), req.limit)
-        return refusal
+        return refusal()
     tr.long_get = Outgoing(invoke, whole[body_at:], chunk_size(req.limit, _BLOCK_HEADER))
     return _next(req, tr.long_get)
 
@@ -66,25 +73,26 @@ def _next(req: Request, out: Outgoing) -> bytes:
 
 def get_normal(req: Request, tr: Transfers, apdu: GetRequestNormal) -> bytes:
     tr.long_get = None
-    result = read_item(req, CosemAttributeDescriptorWithSelection(apdu.descriptor, apdu.access))
-    req.trace("GET invoke %d %s%s -> %s", apdu.invoke.invoke_id, describe(apdu.descriptor),
-              " selective" if apdu.access else "", outcome(result))
+    result = read_item(req, apdu.descriptor, apdu.access)
+    if req.tracing:
+        req.trace("GET invoke %d %s%s -> %s", apdu.invoke.invoke_id, describe(apdu.descriptor),
+                  " selective" if apdu.access else "", outcome(result))
     if isinstance(result, DataAccessResult):
         return GetResponseNormal(apdu.invoke, result).to_bytes()
-    whole = GetResponseNormal(apdu.invoke, EncodedData(result)).to_bytes()
+    whole = _data_response(apdu.invoke, result)
     return _answer(req, tr, apdu.invoke, whole, 4,
-                   GetResponseNormal(apdu.invoke, DataAccessResult.OTHER_REASON).to_bytes())
+                   lambda: GetResponseNormal(apdu.invoke, DataAccessResult.OTHER_REASON).to_bytes())
 
 
 def get_with_list(req: Request, tr: Transfers, apdu: GetRequestWithList) -> bytes:
     tr.long_get = None
-    results = [read_item(req, item) for item in apdu.items]
+    results = [read_item(req, item.descriptor, item.access) for item in apdu.items]
     if req.tracing:
         req.trace("GET-with-list invoke %d %s", apdu.invoke.invoke_id,
                   ", ".join(f"{describe(i.descriptor)} -> {outcome(r)}" for i, r in zip(apdu.items, results)))
     whole = GetResponseWithList(apdu.invoke, tuple(_as_result(r) for r in results)).to_bytes()
-    refusal = GetResponseWithList(apdu.invoke, (DataAccessResult.OTHER_REASON,) * len(results)).to_bytes()
-    return _answer(req, tr, apdu.invoke, whole, 3, refusal)
+    return _answer(req, tr, apdu.invoke, whole, 3, lambda: GetResponseWithList(
+        apdu.invoke, (DataAccessResult.OTHER_REASON,) * len(results)).to_bytes())
 
 
 def get_next(req: Request, tr: Transfers, apdu: GetRequestNext) -> bytes:

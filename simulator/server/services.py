@@ -86,11 +86,18 @@ _ROUTES: tuple[tuple[type[XDlmsApdu], Handler, Conformance], ...] = (
     (WriteRequest, sn.sn_write, _C.WRITE),
     (UnconfirmedWriteRequest, sn.sn_unconfirmed_write, _C.UNCONFIRMED_WRITE),
 )
-_BY_TAG: dict[int, tuple[type[XDlmsApdu], Handler, Conformance]] = {
-    cls.TAG: (cls, h, c) for cls, h, c in _ROUTES if cls.CHOICE is None}
-_BY_CHOICE: dict[tuple[int, int], tuple[type[XDlmsApdu], Handler, Conformance]] = {
-    (cls.TAG, cls.CHOICE): (cls, h, c) for cls, h, c in _ROUTES if cls.CHOICE is not None}
+_BY_TAG: dict[int, tuple[type[XDlmsApdu], Handler, int]] = {
+    cls.TAG: (cls, h, int(c)) for cls, h, c in _ROUTES if cls.CHOICE is None}
+_BY_CHOICE: dict[tuple[int, int], tuple[type[XDlmsApdu], Handler, int]] = {
+    (cls.TAG, cls.CHOICE): (cls, h, int(c)) for cls, h, c in _ROUTES if cls.CHOICE is not None}
 _CHOICE_TAGS = frozenset(tag for tag, _ in _BY_CHOICE)
+
+# Decoded requests are immutable and a polled fleet sends the same few request bytes over and
+# over (GET of a clock, a register, with invoke ids 0..15): small ones are decoded once. Bounded,
+# emptied when full; a request that does not decode is never kept.
+_DECODED: dict[bytes, XDlmsApdu] = {}
+_DECODED_MAX = 4096
+_DECODED_SIZE = 64  # bytes: requests naming attributes or methods, not blocks of data
 
 _UNLIMITED_PDU = 0xFFFF
 _AUTH_TAG = 12
@@ -160,7 +167,7 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
         return _refuse(session, StateError.SERVICE_UNKNOWN, ServiceError.SERVICE_NOT_SUPPORTED, protection, now)
     cls, handler, needed = route
     try:
-        request = cls.from_bytes(plain)
+        request = _decode(cls, plain)
     except DecodeError as exc:
         log.debug("%s does not decode: %s", cls.__name__, exc)
         return _refuse(session, StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON, protection, now)
@@ -174,7 +181,7 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
         req.trace("%s refused: HLS authentication pending", cls.__name__)
         refusal: tuple[StateError, ServiceError] | None = (StateError.SERVICE_NOT_ALLOWED,
                                                            ServiceError.OPERATION_NOT_POSSIBLE)
-    elif needed & conformance != needed:
+    elif needed & int(conformance) != needed:  # ints: IntFlag arithmetic is slow on this path
         req.trace("%s refused: not in the negotiated conformance", cls.__name__)
         refusal = (StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED)
     else:
@@ -186,6 +193,18 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
     if answer is None or not confirmed:
         return None
     return session.seal(answer, protection, now)
+
+
+def _decode(cls: type[XDlmsApdu], plain: bytes) -> XDlmsApdu:
+    if len(plain) > _DECODED_SIZE:
+        return cls.from_bytes(plain)
+    request = _DECODED.get(plain)
+    if request is None:
+        request = cls.from_bytes(plain)
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[bytes(plain)] = request
+    return request
 
 
 def _hls_reply(req: Request, request: XDlmsApdu) -> bool:

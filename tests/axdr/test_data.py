@@ -232,3 +232,20 @@ def test_compact_array_of_zero_size_elements_is_refused() -> None:
         Data.from_bytes(bytes.fromhex("1302000100"))
     # ...but an empty one is a valid, empty compact-array
     assert Data.from_bytes(bytes.fromhex("1302000100")[:3] + b"\x00").value.items == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(timezones=st.one_of(st.none(), st.timezones())), st.integers(0, 0xFE))
+def test_date_time_bytes_from_datetime_match_the_value_encoding(dt: object, status: int) -> None:
+    """The packed fast path of a clock read encodes exactly what the CosemDateTime value does."""
+    from datetime import datetime
+    assert isinstance(dt, datetime)
+    try:
+        expected: bytes | type[EncodeError] = CosemDateTime.from_datetime(dt, status).to_bytes()
+    except EncodeError:
+        expected = EncodeError
+    if expected is EncodeError:
+        with pytest.raises(EncodeError):
+            CosemDateTime.bytes_from_datetime(dt, status)
+    else:
+        assert CosemDateTime.bytes_from_datetime(dt, status) == expected

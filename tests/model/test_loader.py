@@ -91,7 +91,8 @@ def test_valid_model_becomes_the_shared_spec() -> None:
     assert clock.cls.name == "Clock" and clock.values[2] == Data(DataType.LONG, -60)
     assert clock.encoded[2] == bytes.fromhex("10FFC4")  # static: pre-encoded
     assert clock.encoded[1] is None  # time: dynamic, the getter answers
-    assert register.values[1] == Data(DataType.DOUBLE_LONG_UNSIGNED, 0) and register.encoded[1] is None
+    assert register.values[1] == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
+    assert register.encoded[1] == bytes.fromhex("0600000000")  # dynamic but no getter: pre-encoded too
     assert register.encoded[2] == bytes.fromhex("02020F00161E")
     assert register.label == "Active energy import"
     assert register.location is not None and register.location.line == line_of(text, "class: Register")

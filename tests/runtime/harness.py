@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import shutil
+import subprocess
 import threading
+import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from simulator.runtime.engine import Engine
 from simulator.runtime.layout import Endpoint
@@ -25,6 +29,8 @@ except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 LLS_PASSWORD = b"12345678"
+SOCAT = shutil.which("socat")
+NO_SOCAT = "socat is not installed (.ci/run installs it): no pseudo-terminal pair to test on"
 
 
 class RunningFleet:
@@ -85,3 +91,26 @@ class RunningFleet:
 
     def port(self, transport: str, index: int | None = 0) -> int:
         return self.endpoint(transport, index).port
+
+
+@contextlib.contextmanager
+def pty_pair(directory: Path) -> Iterator[tuple[str, str]]:
+    """A socat pseudo-terminal pair, (the meter's end, the client's end), ended at exit.
+
+    Needs socat (`SOCAT`; callers skip with `NO_SOCAT` without it). The client's end ignores
+    EOF: a client closing its end must not end the line, as unplugging a head-end does not.
+    """
+    assert SOCAT is not None, NO_SOCAT
+    meter, client = directory / "meter-tty", directory / "client-tty"
+    proc = subprocess.Popen([SOCAT, f"pty,raw,echo=0,link={meter}", f"pty,raw,echo=0,ignoreeof,link={client}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not (meter.exists() and client.exists()):  # socat creates the links once it runs
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("socat did not create the pseudo-terminal pair")
+            time.sleep(0.01)
+        yield str(meter), str(client)
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import structlog
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.client import DlmsClient
+from dlms_cosem.hdlc import state as hdlc_state
 from dlms_cosem.io import BlockingTcpIO, HdlcTransport, SerialIO, TcpTransport
 from dlms_cosem.security import (
     HighLevelSecurityGmacAuthentication, LowLevelSecurityAuthentication, NoSecurityAuthentication,
@@ -50,13 +51,17 @@ def authentication(client_sap: int) -> Any:
 
 
 def dlms_client(transport: Any, client_sap: int, invocation_counter: int | None = None,
-                system_title: bytes = b"DLMSCOSM") -> DlmsClient:
-    """A dlms-cosem client for the demo associations; client 1 ciphers with the demo keys."""
+                system_title: bytes = b"DLMSCOSM", max_pdu_size: int = 65535) -> DlmsClient:
+    """A dlms-cosem client for the demo associations; client 1 ciphers with the demo keys.
+
+    `max_pdu_size` is the client's proposed max receive PDU size: what the meter may send at once.
+    """
     keys: dict[str, Any] = {}
     if client_sap == 1:
         keys = dict(encryption_key=EK, authentication_key=AK, client_system_title=system_title,
                     client_initial_invocation_counter=invocation_counter or next(_COUNTERS))
-    return DlmsClient(transport=transport, authentication=authentication(client_sap), timeout=5, **keys)
+    return DlmsClient(transport=transport, authentication=authentication(client_sap), timeout=5,
+                      max_pdu_size=max_pdu_size, **keys)
 
 
 def wrapper_transport(port: int, client_sap: int, host: str = "127.0.0.1", server_sap: int = 1) -> TcpTransport:
@@ -64,14 +69,53 @@ def wrapper_transport(port: int, client_sap: int, host: str = "127.0.0.1", serve
                         io=BlockingTcpIO(host=host, port=port, timeout=5), timeout=5)
 
 
+class FramedHdlcTransport(HdlcTransport):
+    """dlms-cosem's HDLC transport, reading each frame by its length field.
+
+    dlms-cosem reads a frame up to the next 0x7E; DLMS HDLC frames are delimited by their
+    length, not by byte stuffing, so a frame whose FCS or ciphered payload holds 0x7E is cut
+    short and the client waits forever (u9n/dlms-cosem issue 97). Everything else (link states,
+    segmentation, LLC, xDLMS, ciphering) stays dlms-cosem's own.
+    """
+
+    def next_event(self) -> Any:
+        connection = self.hdlc_connection
+        while True:
+            event = connection.next_event()
+            if event is not hdlc_state.NEED_DATA:
+                return event
+            if b"\x7e" not in connection.buffer[connection.buffer_search_position:]:
+                connection.receive_data(self.recv_frame())
+            # else: the flag it stopped at was an octet inside the frame; it searches on from there
+
+    def recv_frame(self) -> bytes:
+        start = self._exactly(1)
+        while start == b"\x7e":  # opening flag (or a flag shared with the previous frame)
+            start = self._exactly(1)
+        head = start + self._exactly(1)
+        length = int.from_bytes(head, "big") & 0x7FF  # frame format: the octets between the flags
+        body = self._exactly(length - 2)
+        self._exactly(1)  # closing flag
+        return b"\x7e" + head + body + b"\x7e"
+
+    def _exactly(self, amount: int) -> bytes:
+        data = b""
+        while len(data) < amount:
+            more = self.io.recv(amount - len(data))
+            if not more:  # a serial port's read timed out
+                raise TimeoutError("no answer on the HDLC line")
+            data += more
+        return data
+
+
 def hdlc_tcp_transport(port: int, client_sap: int, physical: int = 17, host: str = "127.0.0.1") -> HdlcTransport:
-    return HdlcTransport(client_logical_address=client_sap, server_logical_address=1,
+    return FramedHdlcTransport(client_logical_address=client_sap, server_logical_address=1,
                          server_physical_address=physical, io=BlockingTcpIO(host=host, port=port, timeout=5),
                          timeout=5)
 
 
 def hdlc_serial_transport(device: str, client_sap: int, physical: int = 17) -> HdlcTransport:
-    return HdlcTransport(client_logical_address=client_sap, server_logical_address=1,
+    return FramedHdlcTransport(client_logical_address=client_sap, server_logical_address=1,
                          server_physical_address=physical, io=SerialIO(port_name=device, baud_rate=9600, timeout=5),
                          timeout=5)
 
@@ -118,20 +162,17 @@ class SerialPipe:
     def __init__(self, device: str) -> None:
         import serial
 
-        self.port = serial.Serial(device, 9600, bytesize=8, parity="N", stopbits=1, timeout=0.05)
-        self._deadline = TIMEOUT_S
+        self.port = serial.Serial(device, 9600, bytesize=8, parity="N", stopbits=1, timeout=TIMEOUT_S)
 
     def send(self, data: bytes) -> None:
         self.port.write(data)
 
     def receive(self) -> bytes:
-        waited = 0.0
-        while waited < self._deadline:
-            data = self.port.read(4096)
-            if data:
-                return data
-            waited += 0.05
-        raise TimeoutError("no answer on the serial line")
+        """What has arrived: waits for the first octet only, not for a full buffer or the timeout."""
+        first = self.port.read(1)
+        if not first:
+            raise TimeoutError("no answer on the serial line")
+        return first + self.port.read(self.port.in_waiting)
 
     def close(self) -> None:
         self.port.close()

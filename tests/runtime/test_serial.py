@@ -5,15 +5,13 @@ The simulator opens one end with pyserial-asyncio (9600 baud 8N1), the clients t
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from gurux_dlms import GXDLMSClient
 
-from .harness import RunningFleet
+from .harness import NO_SOCAT, SOCAT, RunningFleet
+from .harness import pty_pair as harness_pty_pair
 from .peers import LDN, GuruxPeer, SerialPipe, clock, energy_register, gurux_client, hdlc_serial_transport, read
 
 PROFILE = """
@@ -29,22 +27,10 @@ groups:
 
 @pytest.fixture
 def pty_pair(tmp_path: Path):
-    socat = shutil.which("socat")
-    if socat is None:
-        pytest.skip("socat is not installed (.ci/run installs it): no pseudo-terminal pair to test on")
-    meter, client = tmp_path / "meter-tty", tmp_path / "client-tty"
-    # ignoreeof: a client closing its end must not end the line (as unplugging a head-end does not)
-    proc = subprocess.Popen([socat, f"pty,raw,echo=0,link={meter}", f"pty,raw,echo=0,ignoreeof,link={client}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while not (meter.exists() and client.exists()):  # socat creates the links once it runs
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("socat did not create the pseudo-terminal pair")
-        time.sleep(0.01)
-    yield str(meter), str(client)
-    proc.terminate()
-    proc.wait(5)
+    if SOCAT is None:
+        pytest.skip(NO_SOCAT)
+    with harness_pty_pair(tmp_path) as pair:
+        yield pair
 
 
 def ldn(number: int) -> bytes:

@@ -11,7 +11,7 @@ policy (authenticated_* rights), 102 pre-established.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from simulator.apdu.acse import AARE, AARQ, RLRQ, ApplicationContextName, AssociationResult, MechanismName
@@ -205,3 +205,18 @@ class Meter:
 
     def release(self, client: int = 16) -> bytes | None:
         return self.send(RLRQ().to_bytes(), client)
+
+
+OWN_ASSOCIATION_LN = Obis("0.0.40.0.1.255")
+
+
+def own_association_meter(client: int, current: bool = True) -> Meter:
+    """A meter where `client`'s association has an Association LN of its own, 0.0.40.0.1.255, as
+    IDIS models give each client; `current` keeps the 0.0.40.0.0.255 instance beside it."""
+    objs = objects() + [Obj(get_class(15), OWN_ASSOCIATION_LN, {})]
+    if not current:
+        objs = objs[1:]
+    m = Meter(objs)
+    associations = m.device.associations
+    associations[client] = replace(associations[client], association_object=len(objs) - 1)
+    return m

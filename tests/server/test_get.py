@@ -20,8 +20,9 @@ from simulator.cosem.registry import get_class
 from simulator.model.spec import MeterModel
 
 from .support import (
-    ASSOCIATION_LN, CLIENT_CONFORMANCE, CLOCK_LN, FAULTY_LN, INVOKE, LDN_LN, PROFILE_LN, REGISTER_LN,
-    REGISTER_VALUE, SCALER_UNIT, SERIAL_LN, Meter, Obj, objects, profile_rows, row_time,
+    ASSOCIATION_LN, CLIENT_CONFORMANCE, CLOCK_LN, FAULTY_LN, INVOKE, LDN_LN, OWN_ASSOCIATION_LN, PROFILE_LN,
+    REGISTER_LN, REGISTER_VALUE, SCALER_UNIT, SERIAL_LN, Meter, Obj, objects, own_association_meter, profile_rows,
+    row_time,
 )
 
 # GET block transfer 3/3: last block 3 (gosem client test),
@@ -137,6 +138,26 @@ def test_authenticated_modes_need_an_authenticated_request() -> None:
 
 def test_current_association_alias(meter: Meter) -> None:
     assert result(get(meter, 15, ASSOCIATION_LN, 1)) == Data(DataType.OCTET_STRING, bytes(ASSOCIATION_LN))
+
+
+def test_current_association_keeps_its_name_beside_the_association_own_object() -> None:
+    """0.0.40.0.0.255 and the association's own object describe the same association, but each
+    answers its own logical_name: the object list names both, and gurux-dlms renames an object
+    after attribute 1 (it did rename 0.0.40.0.0.255 to 0.0.40.0.1.255 on an IDIS model)."""
+    m = own_association_meter(16)
+    m.associate()
+    assert result(get(m, 15, ASSOCIATION_LN, 1)) == Data(DataType.OCTET_STRING, bytes(ASSOCIATION_LN))
+    assert result(get(m, 15, OWN_ASSOCIATION_LN, 1)) == Data(DataType.OCTET_STRING, bytes(OWN_ASSOCIATION_LN))
+    listed = result(get(m, 15, ASSOCIATION_LN, 2))
+    assert isinstance(listed, Data) and listed == result(get(m, 15, OWN_ASSOCIATION_LN, 2))
+
+
+def test_current_association_alias_without_the_instance() -> None:
+    """A model without 0.0.40.0.0.255: the association's own object answers under that name."""
+    m = own_association_meter(16, current=False)
+    m.associate()
+    assert result(get(m, 15, ASSOCIATION_LN, 1)) == Data(DataType.OCTET_STRING, bytes(OWN_ASSOCIATION_LN))
+    assert isinstance(result(get(m, 15, ASSOCIATION_LN, 2)), Data)
 
 
 def test_with_list_mixed_results(meter: Meter) -> None:

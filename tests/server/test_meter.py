@@ -20,6 +20,7 @@ from simulator.security.hls import hls_digest_response
 
 from .support import (
     ASSOCIATION_LN, CLIENT_CONFORMANCE, CTOS, HLS_SECRET, INVOKE, REGISTER_LN, REGISTER_VALUE, Meter,
+    own_association_meter,
 )
 
 # Exception-Response service-not-allowed / service-not-supported (gosem),
@@ -176,6 +177,17 @@ def test_only_the_hls_reply_while_authentication_is_pending() -> None:
     answer = ActionResponseNormal.from_bytes(hls_reply(m, hls_digest_response(4, stoc, HLS_SECRET)) or b"")
     assert answer.result == ActionResult.SUCCESS
     assert answer.return_parameters == Data(DataType.OCTET_STRING, hls_digest_response(4, CTOS, HLS_SECRET))
+    assert GetResponseNormal.from_bytes(m.send(GET_REGISTER, client=5) or b"").result == REGISTER_VALUE
+
+
+def test_hls_reply_through_the_current_association_beside_an_own_object() -> None:
+    """Clients send reply_to_HLS_authentication to 0.0.40.0.0.255 even when the association
+    has an object of its own (IDIS: 0.0.40.0.2.255 for the management client)."""
+    m = own_association_meter(5)
+    stoc = m.associate(client=5).responding_authentication_value
+    assert isinstance(stoc, bytes)
+    answer = ActionResponseNormal.from_bytes(hls_reply(m, hls_digest_response(4, stoc, HLS_SECRET)) or b"")
+    assert answer.result == ActionResult.SUCCESS
     assert GetResponseNormal.from_bytes(m.send(GET_REGISTER, client=5) or b"").result == REGISTER_VALUE
 
 
