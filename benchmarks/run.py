@@ -1,0 +1,583 @@
+"""Every benchmark of the simulator over real sockets: `python -m benchmarks.run [--quick] [--only NAME]`.
+
+The simulator runs in its own process (`python -m simulator.cli run PROFILE`, a profile
+generated into a temporary directory), pinned to CPU 0 with taskset when the machine has two
+CPUs or more; the load generator (benchmarks/loadgen.py) runs in another, pinned to CPU 1. All
+traffic is on loopback. Each load-generator run is bounded (a 115 s timeout, far above its
+planned length); `--quick` shortens every run (the whole in well under a minute) to prove the
+harness works, its figures mean little.
+
+Benchmarks (`--only` takes any of these names, comma separated):
+
+- get-tcp, get-hdlc, get-ciphered: GET-Request-Normal of the clock (0.0.1.0.0.255/2) and of an
+  energy register (1.0.1.8.0.255/2) by 1, 100 and 1,000 concurrent associations spread over a
+  fleet of 1,000 IDIS-style meters; over the TCP wrapper (LLS reader, client 2), HDLC over TCP
+  (the same), and the TCP wrapper with HLS-GMAC and suite 0 authenticated encryption of every
+  APDU (management, client 1). Requests/s, p50 and p99 latency, the simulator's CPU.
+- ceiling: the same closed loop against a server that answers with canned bytes and does no
+  DLMS: what the event loop and the load generator allow on this machine.
+- associations: AARQ -> AARE -> RLRQ -> RLRE per second with no authentication, LLS and
+  HLS-GMAC (with pass 3 and 4 and the ciphered InitiateRequest).
+- profile-read: a year of 15-minute load profile (35,040 rows) read by range with GET block
+  transfer, with client PDU sizes 1,024 and 65,535.
+- scale: start-up time and RSS of 1,000, 10,000 and 100,000 IDIS-style meters, per-meter
+  memory; 1,000 random meters of the 100,000 read (clock and serial number, which must be the
+  meter's own); without --quick also every one of the 100,000 meters contacted, and the RSS
+  after that; then 1,000 random meters associated with HLS-GMAC, what that adds per meter, and
+  the RSS it projects for the whole fleet.
+
+Prints a table with the issue's targets (met or missed, by how much) and writes JSON to
+benchmarks/results/run.json (run-quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .fleets import FIRST_ADDRESS, PROFILE_OBIS, YEAR_ROWS, YEAR_START, idis_fleet, write_year_model, year_fleet
+
+__all__ = ["main", "BENCHMARKS", "Row"]
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+_JOB_TIMEOUT_S = 115.0  # every run is planned well below; the issue bounds each under 2 minutes
+_START_TIMEOUT_S = 90.0
+_BANNER = "cosem-sim: profile"
+_DISTURBED = 0.2  # CPUs busy beyond the simulator and the load generator (kernel loopback work stays below)
+_FLEET = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    get_s: float  # measuring window of a GET run
+    warmup_s: float
+    associate_s: float
+    associations: tuple[int, ...]
+    profile_rows: int
+    profile_repeat: int
+    fleets: tuple[int, ...]
+    sample: int
+    contact_all: bool
+
+
+FULL = Settings(False, 5.0, 1.0, 5.0, (1, 100, 1000), YEAR_ROWS, 3, (1000, 10_000, 100_000), 1000, True)
+QUICK = Settings(True, 0.4, 0.2, 0.4, (1, 100, 1000), YEAR_ROWS // 10, 1, (1000, 100_000), 100, False)
+
+
+@dataclass
+class Row:
+    """One line of the table; `figures` keeps everything measured for the JSON."""
+
+    benchmark: str
+    what: str
+    setup: str
+    result: str
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+    server: str = ""
+    target: str = ""
+    verdict: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class BenchmarkError(Exception):
+    """A benchmark could not run (the simulator did not start, the load generator failed)."""
+
+
+# --------------------------------------------------------------------------- processes
+
+class Machine:
+    """CPU pinning: the simulator on CPU 0, the load generator on CPU 1, when there are two."""
+
+    def __init__(self) -> None:
+        self.cpus = os.cpu_count() or 1
+        self.taskset = shutil.which("taskset")
+        self.pinned = self.cpus >= 2 and self.taskset is not None
+        self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
+                                                                   if p))
+
+    def command(self, cpu: int, *args: str) -> list[str]:
+        return ([self.taskset, "-c", str(cpu)] if self.pinned and self.taskset else []) + [sys.executable, *args]
+
+    def busy_cpus(self, seconds: float = 1.0) -> float | None:
+        """CPUs the whole machine kept busy over the next `seconds` (Linux /proc/stat)."""
+        def sample() -> int | None:
+            try:
+                fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+                return sum(int(x) for x in fields[:3]) + sum(int(x) for x in fields[5:8])
+            except (OSError, ValueError):
+                return None
+        first = sample()
+        time.sleep(seconds)
+        last = sample()
+        if first is None or last is None:
+            return None
+        return (last - first) / os.sysconf("SC_CLK_TCK") / seconds
+
+    def wait_quiet(self, log: Callable[[str], None], limit_s: float = 120.0, threshold: float = 0.2) -> float | None:
+        """Wait (up to `limit_s`) until other processes leave the CPUs idle: figures taken while
+        something else runs measure that too. Returns the last busy figure seen."""
+        deadline = time.monotonic() + limit_s
+        busy = self.busy_cpus()
+        while busy is not None and busy > threshold and time.monotonic() < deadline:
+            log(f"  waiting: the machine is busy ({busy:.2f} CPUs) before a benchmark")
+            busy = self.busy_cpus(2.0)
+        return busy
+
+    def describe(self) -> dict[str, Any]:
+        return {"cpus": self.cpus, "pinned": self.pinned, "python": platform.python_version(),
+                "machine": platform.machine(), "system": platform.system(), "processor": _cpu_model()}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel says is free now (the simulator binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A server process (the simulator, or the canned reference) on CPU 0, stopped at exit."""
+
+    def __init__(self, machine: Machine, workdir: Path, args: Sequence[str], ready: str, name: str,
+                 profile: Path | None = None) -> None:
+        self.machine = machine
+        self.profile = profile
+        self.workdir = workdir
+        self.args = list(args)
+        self.ready = ready
+        self.name = name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start_s = 0.0
+        self._out = workdir / f"{name}.out"
+        self._err = workdir / f"{name}.err"
+
+    def __enter__(self) -> Server:
+        started = time.perf_counter()
+        with open(self._out, "wb") as out, open(self._err, "wb") as err:
+            self.proc = subprocess.Popen(self.machine.command(0, *self.args), stdout=out, stderr=err,
+                                         cwd=self.workdir, env=self.machine.env)
+        while self.ready not in self._out.read_text(errors="replace"):
+            if self.proc.poll() is not None:
+                raise BenchmarkError(f"{self.name} exited with {self.proc.returncode}: {self._tail()}")
+            if time.perf_counter() - started > _START_TIMEOUT_S:
+                self.stop()
+                raise BenchmarkError(f"{self.name} not ready after {_START_TIMEOUT_S:.0f} s")
+            time.sleep(0.02)
+        self.start_s = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(RSS, peak RSS) in MB, from /proc."""
+        values = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+        return values["VmRSS"], values["VmHWM"]
+
+    def log_problems(self) -> list[str]:
+        """Warnings, errors and tracebacks the server logged."""
+        return [line for line in self._tail(10_000).splitlines()
+                if " WARNING " in line or " ERROR " in line or line.startswith("Traceback")]
+
+    def _tail(self, size: int = 2000) -> str:
+        try:
+            return self._err.read_text(errors="replace")[-size:]
+        except OSError:
+            return ""
+
+
+class Context:
+    """What every benchmark needs: settings, the machine, a scratch directory, the load generator."""
+
+    def __init__(self, settings: Settings, machine: Machine, workdir: Path) -> None:
+        self.settings = settings
+        self.machine = machine
+        self.workdir = workdir
+        self.log: Callable[[str], None] = lambda text: (sys.stderr.write(text + "\n"), sys.stderr.flush())
+        self._jobs = 0
+
+    def simulator(self, profile_text: str, name: str) -> Server:
+        path = self.workdir / f"{name}.yaml"
+        path.write_text(profile_text, encoding="utf-8")
+        return Server(self.machine, self.workdir, ["-m", "simulator.cli", "--log-level", "warning", "run",
+                                                   str(path), "--no-state"], _BANNER, name, path)
+
+    def loadgen(self, job: dict[str, Any]) -> dict[str, Any]:
+        self._jobs += 1
+        job = dict(job, client_id=self._jobs)  # unique client system titles in every job
+        self.log(f"  loadgen {job['kind']} " + " ".join(f"{k}={v}" for k, v in job.items()
+                                                         if k in ("transport", "target", "mechanism", "associations",
+                                                                  "connections", "max_receive_pdu", "count", "all")))
+        try:
+            done = subprocess.run(self.machine.command(1, "-m", "benchmarks.loadgen", json.dumps(job)),
+                                  capture_output=True, timeout=_JOB_TIMEOUT_S, cwd=ROOT, env=self.machine.env)
+        except subprocess.TimeoutExpired:
+            raise BenchmarkError(f"load generator still running after {_JOB_TIMEOUT_S:.0f} s") from None
+        if done.returncode != 0:
+            raise BenchmarkError(f"load generator failed: {done.stderr.decode(errors='replace')[-1500:]}")
+        return dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _server_text(r: dict[str, Any], unit: str) -> str:
+    """The simulator's CPU (and per request), the load generator's, and the whole machine's."""
+    cpu = r.get("server_cpu")
+    if cpu is None:
+        return ""
+    per = f" = {cpu * 1e6 / r['rate']:.0f} µs/{unit}" if r.get("rate") else ""
+    loadgen = r.get("loadgen_cpu", 0.0)
+    machine = r.get("machine_busy_cpus", 0.0)
+    # Other processes on the machine take CPU time from the two pinned ones: flag the figure.
+    others = machine - cpu - loadgen
+    warning = f" (others used {others:.1f} CPU: figure disturbed)" if others > _DISTURBED else ""
+    return f"{cpu:.0%}{per}; {loadgen:.0%}; machine {machine:.2f}{warning}"
+
+
+def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
+    """'met (+12%)' or 'MISSED (-18%)': how far the value is from the target, relative to it."""
+    margin = (value - target) / target if higher_is_better else (target - value) / target
+    return f"{'met' if margin >= 0 else 'MISSED'} ({margin:+.0%})"
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+_TRANSPORT_TEXT = {"tcp": "TCP wrapper", "hdlc-tcp": "HDLC over TCP"}
+_MECHANISM_TEXT = {"none": "public, no auth", "lls": "LLS, client 2", "hls-gmac": "HLS-GMAC + suite 0 A+E, client 1"}
+_GET_TARGET = 30_000.0
+_P99_TARGET_MS = 10.0
+
+
+def _get_rows(ctx: Context, name: str, transport: str, mechanism: str) -> list[Row]:
+    s = ctx.settings
+    wport = free_port("0.0.0.0")
+    hport = free_port("0.0.0.0") if transport == "hdlc-tcp" else None
+    rows = []
+    with ctx.simulator(idis_fleet(_FLEET, wport, hport), name) as sim:
+        for target in ("clock", "energy"):
+            for n in s.associations:
+                r = ctx.loadgen({"kind": "get", "profile": str(sim.profile), "transport": transport,
+                                 "host": FIRST_ADDRESS, "port": hport or wport, "target": target,
+                                 "mechanism": mechanism, "associations": n, "meters": _FLEET,
+                                 "warmup_s": s.warmup_s, "duration_s": s.get_s, "server_pid": sim.pid})
+                row = Row(name, f"GET {target}, {_TRANSPORT_TEXT[transport]}, {_MECHANISM_TEXT[mechanism]}",
+                          f"{r['associations']:,} assoc. / {_FLEET:,} meters", f"{_n(r['rate'])} GET/s",
+                          r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"), figures=r)
+                if name == "get-tcp" and n == 100:
+                    row.target = f">= {_n(_GET_TARGET)} GET/s, p99 <= {_P99_TARGET_MS:g} ms"
+                    p99 = r["p99_ms"] if r["p99_ms"] is not None else float("inf")
+                    row.verdict = (f"{_verdict(r['rate'], _GET_TARGET)}; p99 "
+                                   f"{_verdict(p99, _P99_TARGET_MS, higher_is_better=False)}")
+                rows.append(row)
+        rows.extend(_server_log_rows(name, sim))
+    return rows
+
+
+def _server_log_rows(name: str, server: Server) -> list[Row]:
+    """A row when the simulator logged warnings or errors: they count as errors of the benchmark."""
+    problems = server.log_problems()
+    if not problems:
+        return []
+    return [Row(name, "simulator log", "", f"{len(problems)} warning/error lines", errors=len(problems),
+                figures={"lines": problems[:50]})]
+
+
+def bench_get_tcp(ctx: Context) -> list[Row]:
+    return _get_rows(ctx, "get-tcp", "tcp", "lls")
+
+
+def bench_get_hdlc(ctx: Context) -> list[Row]:
+    return _get_rows(ctx, "get-hdlc", "hdlc-tcp", "lls")
+
+
+def bench_get_ciphered(ctx: Context) -> list[Row]:
+    return _get_rows(ctx, "get-ciphered", "tcp", "hls-gmac")
+
+
+def bench_ceiling(ctx: Context) -> list[Row]:
+    s = ctx.settings
+    port = free_port()
+    profile = ctx.workdir / "ceiling.yaml"
+    profile.write_text(idis_fleet(1, port), encoding="utf-8")
+    with Server(ctx.machine, ctx.workdir, ["-m", "benchmarks.loadgen", "canned", "127.0.0.1", str(port)],
+                "canned server", "canned") as canned:
+        r = ctx.loadgen({"kind": "get", "fields": {"lls_password": "-"}, "transport": "tcp", "host": "127.0.0.1",
+                         "addressing": "single", "port": port, "target": "clock", "mechanism": "lls",
+                         "associations": 100, "meters": 100, "warmup_s": s.warmup_s, "duration_s": s.get_s,
+                         "server_pid": canned.pid})
+    return [Row("ceiling", "reference: canned answers, no DLMS", "100 connections", f"{_n(r['rate'])} GET/s",
+                r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"), figures=r)]
+
+
+_HLS_TARGET = 2_000.0
+
+
+def bench_associations(ctx: Context) -> list[Row]:
+    s = ctx.settings
+    port = free_port("0.0.0.0")
+    rows = []
+    with ctx.simulator(idis_fleet(_FLEET, port), "associations") as sim:
+        for mechanism in ("none", "lls", "hls-gmac"):
+            r = ctx.loadgen({"kind": "associate", "profile": str(sim.profile), "transport": "tcp",
+                             "host": FIRST_ADDRESS, "port": port, "mechanism": mechanism, "connections": 100,
+                             "meters": _FLEET, "warmup_s": s.warmup_s, "duration_s": s.associate_s,
+                             "server_pid": sim.pid})
+            row = Row("associations", f"AARQ..RLRE, {_MECHANISM_TEXT[mechanism]}",
+                      f"{r['connections']} connections / {_FLEET:,} meters", f"{_n(r['rate'])} assoc./s",
+                      r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "assoc."), figures=r)
+            if mechanism == "hls-gmac":
+                row.target = f">= {_n(_HLS_TARGET)} assoc./s"
+                row.verdict = _verdict(r["rate"], _HLS_TARGET)
+            rows.append(row)
+        rows.extend(_server_log_rows("associations", sim))
+    return rows
+
+
+def bench_profile_read(ctx: Context) -> list[Row]:
+    s = ctx.settings
+    port = free_port()
+    model = write_year_model(ctx.workdir / "profile_year.yaml", s.profile_rows)
+    rows = []
+    with ctx.simulator(year_fleet(model, port), "profile-read") as sim:
+        start_s = sim.start_s
+        last = YEAR_START + timedelta(minutes=15 * (s.profile_rows - 1))  # the last row's capture time
+        for pdu in (1024, 65535):
+            r = ctx.loadgen({"kind": "profile", "fields": {"lls_password": "12345678"}, "transport": "tcp",
+                             "host": "127.0.0.1", "addressing": "single", "port": port, "mechanism": "lls",
+                             "max_receive_pdu": pdu, "obis": PROFILE_OBIS, "from": YEAR_START.isoformat(),
+                             "to": last.isoformat(), "expected_rows": s.profile_rows,
+                             "repeat": s.profile_repeat, "timeout_s": 60.0, "server_pid": sim.pid})
+            best = r["best"] or {}
+            rows.append(Row("profile-read", f"load profile by range, {s.profile_rows:,} rows x 8 columns",
+                            f"client PDU {pdu:,} B, {best.get('blocks', 0):,} blocks",
+                            f"{_n(best.get('rows_per_s', 0))} rows/s, {r['median_s']} s (median of {s.profile_repeat})",
+                            errors=r["errors"], server=_read_cpu_text(best),
+                            figures=dict(r, simulator_start_s=round(start_s, 2))))
+        rows.extend(_server_log_rows("profile-read", sim))
+    return rows
+
+
+def _read_cpu_text(read: dict[str, Any]) -> str:
+    """How much of a read's time the simulator spent on CPU (the rest: transfer, client decoding)."""
+    cpu = read.get("server_cpu_s")
+    return "" if cpu is None else f"simulator {cpu:.2f} s of {read['seconds']:.2f} s"
+
+
+_RSS_TARGET_MB = 2048.0
+_START_TARGET_S = 30.0
+
+
+def bench_scale(ctx: Context) -> list[Row]:
+    s = ctx.settings
+    rows = []
+    idle: dict[int, float] = {}
+    for n in s.fleets:
+        port = free_port("0.0.0.0")
+        with ctx.simulator(idis_fleet(n, port), f"scale-{n}") as sim:
+            rss, _ = sim.memory_mb()
+            idle[n] = rss
+            figures: dict[str, Any] = {"meters": n, "start_s": round(sim.start_s, 3), "rss_mb": round(rss, 1)}
+            row = Row("scale", f"start {n:,} IDIS-style meters", "one socket, meter i at 127.1.0.0 + i",
+                      f"{sim.start_s:.2f} s, RSS {rss:,.0f} MB", figures=figures)
+            if n == max(s.fleets):
+                row.target = f"start <= {_START_TARGET_S:g} s"
+                row.verdict = _verdict(sim.start_s, _START_TARGET_S, higher_is_better=False)
+            rows.append(row)
+            if n != max(s.fleets):
+                continue
+            job = {"kind": "sample", "profile": str(sim.profile), "transport": "tcp",
+                   "host": FIRST_ADDRESS, "port": port, "meters": n, "count": min(s.sample, n), "seed": 7,
+                   "concurrency": 50}
+            r = ctx.loadgen(job)
+            after, _ = sim.memory_mb()
+            rows.append(Row("scale", f"read clock + serial of {r['meters']:,} random meters of {n:,}",
+                            "connect, AARQ, 2 GET, RLRQ each",
+                            f"{r['count']:,} of {r['meters']:,} answered, own serial",
+                            r["p50_ms"], r["p99_ms"], r["errors"], figures=dict(r, rss_after_mb=round(after, 1))))
+            final = after
+            if s.contact_all:
+                r = ctx.loadgen(dict(job, all=True, concurrency=100))
+                final, _ = sim.memory_mb()
+                rows.append(Row("scale", f"contact every one of the {n:,} meters", "the same, all meters",
+                                f"{r['count']:,} of {r['meters']:,} in {r['seconds']:.0f} s", r["p50_ms"], r["p99_ms"],
+                                r["errors"], figures=dict(r, rss_after_mb=round(final, 1))))
+            contacted = n if s.contact_all else min(s.sample, n)
+            live_kb = (final - rss) * 1024 / contacted
+            rows.append(Row("scale", f"RSS of {n:,} meters, {contacted:,} of them contacted", "",
+                            f"{final:,.0f} MB (+{live_kb:.1f} KB per contacted meter)",
+                            target=f"RSS <= {_RSS_TARGET_MB / 1024:g} GB",
+                            verdict=_verdict(final, _RSS_TARGET_MB, False),
+                            figures={"rss_mb": round(final, 1), "live_kb_per_meter": round(live_kb, 2),
+                                     "contacted": contacted}))
+            # The keys and invocation counters an HLS-GMAC association leaves in a meter, and what
+            # the whole fleet would need if every meter had had one. A first small batch pays the
+            # one-time costs (code paths, the crypto library's state) outside the measurement.
+            warm = ctx.loadgen(dict(job, mechanism="hls-gmac", seed=13, count=min(100, n)))
+            before_hls, _ = sim.memory_mb()
+            r = ctx.loadgen(dict(job, mechanism="hls-gmac", seed=11))
+            r["errors"] += warm["errors"]
+            r["warm_up_error_reasons"] = warm["error_reasons"]
+            secured, _ = sim.memory_mb()
+            hls_kb = (secured - before_hls) * 1024 / max(r["count"], 1)
+            projected = rss + n * (live_kb + hls_kb) / 1024
+            rows.append(Row("scale", f"HLS-GMAC association with {r['meters']:,} random meters",
+                            "then clock + serial, ciphered", f"+{hls_kb:.1f} KB per meter (keys, counters)",
+                            r["p50_ms"], r["p99_ms"], r["errors"], figures=dict(r, rss_after_mb=round(secured, 1),
+                                                                                  hls_kb_per_meter=round(hls_kb, 2))))
+            rows.append(Row("scale", f"RSS if all {n:,} meters had an HLS-GMAC association", "projected",
+                            f"{projected:,.0f} MB", target=f"RSS <= {_RSS_TARGET_MB / 1024:g} GB",
+                            verdict=_verdict(projected, _RSS_TARGET_MB, False),
+                            figures={"projected_rss_mb": round(projected, 1)}))
+            rows.extend(_server_log_rows("scale", sim))
+    small, big = min(idle), max(idle)
+    if big > small:
+        per = (idle[big] - idle[small]) * 1024 / (big - small)
+        rows.append(Row("scale", "memory per meter never contacted", f"({big:,} - {small:,} meters)",
+                        f"{per:.2f} KB", figures={"idle_kb_per_meter": round(per, 3)}))
+    return rows
+
+
+BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
+    "ceiling": bench_ceiling,
+    "get-tcp": bench_get_tcp,
+    "get-hdlc": bench_get_hdlc,
+    "get-ciphered": bench_get_ciphered,
+    "associations": bench_associations,
+    "profile-read": bench_profile_read,
+    "scale": bench_scale,
+}
+
+
+# --------------------------------------------------------------------------- table and main
+
+_COLUMNS = (("benchmark", "what"), ("setup", "setup"), ("result", "result"), ("p50 ms", "p50_ms"),
+            ("p99 ms", "p99_ms"), ("errors", "errors"), ("CPU: simulator; load generator; machine", "server"),
+            ("target", "target"),
+            ("verdict", "verdict"))
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    def cell(row: Row, key: str) -> str:
+        v = getattr(row, key)
+        if v is None:
+            return "-"
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+    cells = [[title for title, _ in _COLUMNS]] + [[cell(r, key) for _, key in _COLUMNS] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(_COLUMNS))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
+    lines.insert(1, "-|-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_markdown(rows: Sequence[Row]) -> str:
+    """The same table in Markdown, for the README."""
+    def cell(row: Row, key: str) -> str:
+        v = getattr(row, key)
+        text = "-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
+        return text.replace("|", "/") or " "
+    lines = ["| " + " | ".join(title for title, _ in _COLUMNS) + " |",
+             "|" + "|".join("---" for _ in _COLUMNS) + "|"]
+    lines += ["| " + " | ".join(cell(r, key) for _, key in _COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs that prove the harness works")
+    parser.add_argument("--only", help=f"comma-separated benchmarks among {', '.join(BENCHMARKS)}")
+    parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/run[-quick].json)")
+    parser.add_argument("--markdown", type=Path, metavar="JSON",
+                        help="print the table of an earlier run's JSON file in Markdown, and run nothing")
+    args = parser.parse_args(argv)
+    if args.markdown is not None:
+        report = json.loads(args.markdown.read_text(encoding="utf-8"))
+        sys.stdout.write(format_markdown([Row(**r) for r in report["rows"]]) + "\n")
+        return 0
+    names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose among {', '.join(BENCHMARKS)}")
+    settings = QUICK if args.quick else FULL
+    machine = Machine()
+    output = args.output or RESULTS / ("run-quick.json" if args.quick else "run.json")
+    started = time.perf_counter()
+    rows: list[Row] = []
+    failed: dict[str, str] = {}
+    idle: dict[str, float | None] = {}  # the machine's busy CPUs just before each benchmark
+    with tempfile.TemporaryDirectory(prefix="cosem-bench-") as tmp:
+        ctx = Context(settings, machine, Path(tmp))
+        for name in names:
+            ctx.log(f"{name} ...")
+            if not settings.quick:
+                idle[name] = machine.wait_quiet(ctx.log)
+            began = time.perf_counter()
+            try:
+                rows.extend(BENCHMARKS[name](ctx))
+            except BenchmarkError as exc:
+                failed[name] = str(exc)
+                rows.append(Row(name, "FAILED", "", str(exc).splitlines()[0][:100], errors=1))
+            ctx.log(f"{name}: {time.perf_counter() - began:.1f} s")
+    report = {"quick": settings.quick, "machine": machine.describe(),
+              "seconds": round(time.perf_counter() - started, 1),
+              "benchmarks": names, "failed": failed, "busy_before": idle, "rows": [asdict(r) for r in rows]}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    pinning = ("simulator on CPU 0, load generator on CPU 1" if machine.pinned
+               else "not pinned (fewer than 2 CPUs or no taskset)")
+    sys.stdout.write(format_table(rows) + f"\n\n{machine.cpus} CPUs, {pinning}; {report['seconds']} s; "
+                     f"written to {output}\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
