@@ -55,12 +55,17 @@ class CipherStyle(StrEnum):
     @property
     def dedicated(self) -> bool:
         """True when the dedicated key (from the InitiateRequest) protects the APDU."""
-        return self in (CipherStyle.DED, CipherStyle.GENERAL_DED)
+        return self in _DEDICATED_STYLES
 
     @property
     def general(self) -> bool:
         """True for the general-*-ciphering styles, which carry the sender's system title."""
-        return self in (CipherStyle.GENERAL_GLO, CipherStyle.GENERAL_DED)
+        return self in _GENERAL_STYLES
+
+
+# Sets rather than tuples: every ciphered APDU asks both questions, and a set lookup is one hash.
+_DEDICATED_STYLES = frozenset((CipherStyle.DED, CipherStyle.GENERAL_DED))
+_GENERAL_STYLES = frozenset((CipherStyle.GENERAL_GLO, CipherStyle.GENERAL_DED))
 
 
 @dataclass(frozen=True, slots=True)

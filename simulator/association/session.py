@@ -149,7 +149,7 @@ class AssociationSession:
     """One client SAP's association on one channel (one transport connection)."""
 
     __slots__ = ("meter", "device", "spec", "state", "negotiated", "persistent", "user_id", "_challenges",
-                 "_dedicated")
+                 "_dedicated", "_title")
 
     def __init__(self, meter: MeterState, device: LogicalDeviceSpec, spec: AssociationSpec) -> None:
         self.meter = meter
@@ -161,6 +161,7 @@ class AssociationSession:
         self.user_id: int | None = None  # calling-AE-invocation-id of the AARQ (Association LN current_user)
         self._challenges: Challenges | None = None
         self._dedicated: InvocationCounters | None = None  # counters under the dedicated key
+        self._title: bytes | None = None  # our system title, read once per association
 
     @classmethod
     def pre_established(cls, meter: MeterState, device: LogicalDeviceSpec,
@@ -497,6 +498,7 @@ class AssociationSession:
         self.user_id = None
         self._challenges = None
         self._dedicated = None
+        self._title = None
 
     def _object(self, index: int | None, now: float) -> ObjectHandle | None:
         if index is None or not 0 <= index < len(self.device.objects):
@@ -521,8 +523,12 @@ class AssociationSession:
         return value.value if value is not None and value.type == DataType.OCTET_STRING else None
 
     def _server_title(self, now: float) -> bytes | None:
-        title = self._setup_octets(5, now)  # Security setup server_system_title
-        return title if title is not None and len(title) == SYSTEM_TITLE_LENGTH else None
+        """Security setup server_system_title, read once per association: every ciphered answer
+        needs it, and a meter's title does not change while a client is associated."""
+        if self._title is None:
+            title = self._setup_octets(5, now)
+            self._title = title if title is not None and len(title) == SYSTEM_TITLE_LENGTH else None
+        return self._title
 
     def _requirement(self, now: float) -> Requirement:
         setup = self._object(self.spec.security_setup_object, now)

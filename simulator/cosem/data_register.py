@@ -7,10 +7,10 @@ load-curve getters come later (ROADMAP: living meters). Register.reset sets the 
 its default (zero of the value's own type), as the Blue Book says. Times are stamped with
 the Clock object's view of the meter's time (`clock.timestamp`).
 
-Monitors (Register monitor, Sensor manager) have no timer of their own: the server calls
-`evaluate_monitor` / `evaluate_sensor` when the monitored value may have changed, and they
-run the scripts of every threshold crossed since the previous call. Parameter monitor is fed
-by `record_change`, which the SET service calls after a write.
+Monitors (Register monitor, Sensor manager) have no timer of their own: after every write
+the server calls `cosem.monitoring.value_written`, which runs `evaluate_monitor` /
+`evaluate_sensor` (the scripts of every threshold crossed since the previous call) and feeds
+Parameter monitors through `record_change`.
 """
 
 from __future__ import annotations

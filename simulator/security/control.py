@@ -35,6 +35,8 @@ class SecurityControl:
     def from_byte(cls, value: int) -> "SecurityControl":
         if not 0 <= value <= 0xFF:
             raise SecurityParameterError(f"security control byte {value} out of range")
+        if cls is SecurityControl:
+            return _DECODED[value]  # every ciphered APDU reads one: the 256 values are made once
         return cls(value & 0x0F, bool(value & _A), bool(value & _E), bool(value & _B), bool(value & _C))
 
     def to_byte(self) -> int:
@@ -57,3 +59,6 @@ class SecurityControl:
         flags = "".join(f for f, on in (("A", self.authenticated), ("E", self.encrypted),
                                         ("B", self.broadcast_key), ("C", self.compressed)) if on)
         return f"SC 0x{self.to_byte():02X} (suite {self.suite}{', ' + flags if flags else ''})"
+
+
+_DECODED = tuple(SecurityControl(v & 0x0F, bool(v & _A), bool(v & _E), bool(v & _B), bool(v & _C)) for v in range(256))

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
+from ..cosem.monitoring import value_written
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 
 __all__ = ["TimeBase", "MeterState", "DeviceState", "ObjectHandle", "Clock"]
@@ -175,6 +176,7 @@ class ObjectHandle:
             adef.setter(self, value)
         else:
             self.set(attribute, value)
+        value_written(self, attribute, value)
 
     def invoke(self, method: int, parameter: Data | None) -> Data | None:
         mdef = self.spec.cls.method(method)
