@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
-from ..cosem.monitoring import value_written
+from ..cosem.monitoring import value_written, watchers_of
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 
 __all__ = ["TimeBase", "MeterState", "DeviceState", "ObjectHandle", "Clock"]
@@ -172,11 +172,14 @@ class ObjectHandle:
         adef = self.spec.cls.attribute(attribute)
         if adef is None:
             raise AccessFailure(DataAccessResult.OBJECT_UNDEFINED, f"no attribute {attribute}")
+        watchers = watchers_of(self, attribute)
+        for other, evaluate in watchers:
+            evaluate(other)  # the watchers' baseline: the value before this write
         if adef.setter is not None:
             adef.setter(self, value)
         else:
             self.set(attribute, value)
-        value_written(self, attribute, value)
+        value_written(self, attribute, value, watchers)
 
     def invoke(self, method: int, parameter: Data | None) -> Data | None:
         mdef = self.spec.cls.method(method)

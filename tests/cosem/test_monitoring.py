@@ -49,6 +49,12 @@ def test_crossing_a_threshold_by_a_write_runs_the_monitor_script() -> None:
     assert m.obj(FLAG).get(2).value == 2  # back down: action_down ran script 2
 
 
+def test_the_first_write_after_start_is_a_crossing_from_the_model_value() -> None:
+    m = meter()
+    m.obj(ENERGY).write(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 1500))  # model value 0 -> 1500
+    assert m.obj(FLAG).get(2).value == 1
+
+
 def test_a_write_is_recorded_by_the_parameter_monitor() -> None:
     m = meter()
     m.obj(ENERGY).write(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 42))
