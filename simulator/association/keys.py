@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from ..axdr import DataType
+from ..axdr import Data, DataType
 from ..model.spec import ObjectSpec, SecurityPolicy
 from ..security.apdu import CipherKeys
 from ..security.counter import InvocationCounters
@@ -136,6 +136,8 @@ class SetupObject(Protocol):
     @property
     def meter(self) -> Any: ...
 
+    def find(self, logical_name: bytes, class_id: int | None = None) -> Any: ...
+
 
 def security_material(setup: SetupObject) -> SecurityMaterial:
     """This meter's material of this Security setup object, created from the model on first use."""
@@ -144,6 +146,28 @@ def security_material(setup: SetupObject) -> SecurityMaterial:
     if material is None:
         material = state[_STATE_KEY] = SecurityMaterial.from_templates(setup.spec, setup.meter.fields)
     return material
+
+
+_SETUP_PREFIX = bytes((0, 0, 43, 0))  # Security setup 0.0.43.0.e.255
+_COUNTER_PREFIX = bytes((0, 0, 43, 1))  # its Data 0.0.43.1.e.255 (IDIS)
+_DATA = 1
+
+
+def publish_received_counter(setup: SetupObject, counters: InvocationCounters) -> None:
+    """Copy the last counter received under Security setup 0.0.43.0.e.255 to Data 0.0.43.1.e.255.
+
+    IDIS meters publish it there so a head-end can read it as the public client and resume
+    ciphering after a restart. With several client system titles it shows the highest.
+    """
+    name = bytes(setup.spec.logical_name)
+    if name[:4] != _SETUP_PREFIX:
+        return
+    received = counters.to_dict()["received"]
+    target = setup.find(_COUNTER_PREFIX + name[4:], _DATA) if received else None
+    if target is not None:
+        value = Data(DataType.DOUBLE_LONG_UNSIGNED, max(received.values()))
+        if target.stored(2) != value:
+            target.set(2, value)
 
 
 def existing_material(state: Mapping[str, Any] | None) -> SecurityMaterial | None:

@@ -73,7 +73,8 @@ from .authentication import (
     valid_challenge,
 )
 from .keys import (
-    FIRST_TRANSMIT_COUNTER, Requirement, SecurityMaterial, existing_material, policy_requirement, security_material,
+    FIRST_TRANSMIT_COUNTER, Requirement, SecurityMaterial, existing_material, policy_requirement,
+    publish_received_counter, security_material,
 )
 from .negotiation import DLMS_VERSION, is_ciphered, negotiate, server_conformance, vaa_name
 
@@ -469,6 +470,10 @@ class AssociationSession:
         if counters is None:
             raise SecurityError("no dedicated key was agreed")
         counters.check_and_update(opened.system_title, opened.invocation_counter)
+        if counters is material.unicast:
+            setup = self._object(self.spec.security_setup_object, now)
+            if setup is not None:
+                publish_received_counter(setup, counters)
         return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title)
 
     def _protect(self, plain: bytes, protection: Protection, now: float) -> bytes:

@@ -11,20 +11,18 @@ from __future__ import annotations
 import logging
 from typing import Any, MutableMapping
 
-from ..apdu.ciphered import is_ciphered_tag
 from ..axdr import Data, DataType, Obis
 from ..server.meter import Channel, MeterServer
 from ..server.objects import MeterState, ObjectHandle, TimeBase
 from .layout import MeterEntry
 from .profile import FleetProfile, meter_fields
-from .store import StateStore, publish_counters, restore, snapshot
+from .store import StateStore, restore, snapshot
 from .trace import Tracer
 
 __all__ = ["MeterFault", "LiveMeter", "Fleet"]
 
 _log = logging.getLogger(__name__)
 _LDN = Obis("0.0.42.0.0.255")
-_ACSE_TAGS = (0x60, 0x62)  # AARQ, RLRQ: their user-information may be ciphered too
 
 
 class MeterFault(Exception):
@@ -67,8 +65,6 @@ class LiveMeter:
             raise MeterFault(self.label) from exc
         if answer is not None and tracer.enabled:
             tracer.apdu(self.label, False, client_sap, server_sap, answer)
-        if apdu and (is_ciphered_tag(apdu[0]) or apdu[0] in _ACSE_TAGS):
-            publish_counters(self.state)
         return answer
 
     def close_channel(self, channel: Channel) -> None:

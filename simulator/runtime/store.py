@@ -8,9 +8,9 @@ the meter closes and at shutdown, and read back when the meter is first contacte
 Keys are never written: a meter starts from its profile's keys (key_transfer does not persist).
 
 As IDIS meters do, the Data object 0.0.43.1.e.255 shows the last invocation counter the
-Security setup 0.0.43.0.e.255 accepted from a client (the highest, should several client
-system titles use it), so a head-end can read it through the public client and resume with
-the next one: `publish_counters` keeps it current after ciphered requests and restores.
+Security setup 0.0.43.0.e.255 accepted from a client: the association layer keeps it current
+(`association.keys.publish_received_counter`), and `publish_counters` puts it back after a
+restore.
 
     {"version": 1, "security": [{"server_sap": 1, "obis": "0.0.43.0.0.255",
       "unicast": {"transmit": 12, "received": {"4D4D4D0000BC614E": 41}}, "broadcast": {...}}]}
@@ -25,10 +25,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..association.keys import security_material
-from ..axdr import Data, DataType, Obis
+from ..association.keys import existing_material, publish_received_counter, security_material
+from ..axdr import Obis
 from ..errors import DLMSError
-from ..model.spec import LogicalDeviceSpec, ObjectSpec
 from ..security.counter import InvocationCounters
 from ..server.objects import MeterState, ObjectHandle
 
@@ -37,9 +36,6 @@ __all__ = ["StateStore", "snapshot", "restore", "publish_counters"]
 _log = logging.getLogger(__name__)
 _VERSION = 1
 _SECURITY_SETUP = 64
-_DATA = 1
-_SETUP_PREFIX = bytes((0, 0, 43, 0))  # Security setup 0.0.43.0.e.255
-_COUNTER_PREFIX = bytes((0, 0, 43, 1))  # its invocation counter 0.0.43.1.e.255 (IDIS)
 
 
 class StateStore:
@@ -112,42 +108,12 @@ def restore(meter: MeterState, data: dict[str, Any]) -> None:
 
 
 def publish_counters(meter: MeterState) -> None:
-    """Copy each used Security setup 0.0.43.0.e.255's last accepted counter to Data 0.0.43.1.e.255."""
+    """After a restore: publish each Security setup's restored counter, as a live one would be."""
     for sap, device in meter.model.logical_devices.items():
         state = meter.devices.get(sap)
         if state is None:
             continue
-        for spec, target in _counter_objects(device):
-            if not state.scratch.get(spec.index):
-                continue
-            try:
-                received = security_material(ObjectHandle(meter, device, spec, 0.0)).unicast.to_dict()["received"]
-            except DLMSError:
-                continue
-            if received:
-                value = Data(DataType.DOUBLE_LONG_UNSIGNED, max(received.values()))
-                handle = ObjectHandle(meter, device, target, 0.0)
-                if handle.stored(2) != value:
-                    handle.set(2, value)
-
-
-# Per logical device of a model (shared and immutable, so found once): its Security setup
-# objects 0.0.43.0.e.255 that have a Data 0.0.43.1.e.255 to publish to. publish_counters runs
-# after every ciphered APDU, which must not mean a walk through every object of the model.
-_COUNTER_OBJECTS: dict[int, tuple[LogicalDeviceSpec, tuple[tuple[ObjectSpec, ObjectSpec], ...]]] = {}
-
-
-def _counter_objects(device: LogicalDeviceSpec) -> tuple[tuple[ObjectSpec, ObjectSpec], ...]:
-    cached = _COUNTER_OBJECTS.get(id(device))
-    if cached is not None and cached[0] is device:
-        return cached[1]
-    pairs = []
-    for spec in device.objects:
-        name = bytes(spec.logical_name)
-        if spec.cls.class_id != _SECURITY_SETUP or name[:4] != _SETUP_PREFIX:
-            continue
-        target = device.find(_COUNTER_PREFIX + name[4:])
-        if target is not None and target.cls.class_id == _DATA:
-            pairs.append((spec, target))
-    _COUNTER_OBJECTS[id(device)] = (device, tuple(pairs))
-    return tuple(pairs)
+        for spec in device.objects:
+            material = existing_material(state.scratch.get(spec.index))
+            if spec.cls.class_id == _SECURITY_SETUP and material is not None:
+                publish_received_counter(ObjectHandle(meter, device, spec, 0.0), material.unicast)
