@@ -17,7 +17,8 @@ def test_core_benchmark_quick_mode(tmp_path: Path, capsys: pytest.CaptureFixture
     report = json.loads(output.read_text())
     assert report["quick"] is True
     names = [r["name"] for r in report["results"]]
-    assert len(names) == 5 and any("HDLC" in n for n in names) and any("glo-ciphered" in n for n in names)
+    assert len(names) == 6 and any("HDLC" in n for n in names) and any("glo-ciphered" in n for n in names)
+    assert any("object model" in n for n in names)
     assert {r["unit"] for r in report["results"]} == {"µs/op", "frames/s"}
     assert all(r["best"] > 0 and r["iterations"] > 0 for r in report["results"])
     table = capsys.readouterr().out
