@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from ..axdr import NULL, Data, Obis
 from ..cosem.base import AttributeDef, InterfaceClass
@@ -404,19 +404,36 @@ class Builder:
         return tuple(out)
 
 
-def parse_model(text: str, file: str) -> MeterModel:
-    """Parse and validate a model's text; raises ModelError listing every problem."""
-    builder = Builder(file)
+class ProblemSink(Protocol):
+    """What collects a document's problems while it is built (the model Builder, the profile reader)."""
+
+    problems: list[Problem]
+
+    def problem(self, line: int, message: str) -> None: ...
+
+
+T = TypeVar("T")
+
+
+def parse_document(text: str, file: str, sink: ProblemSink, build: Callable[[YNode | None], T | None],
+                   error: type[ModelError], what: str) -> T:
+    """Compose the YAML, let `build` make the result, and raise `error` listing every problem."""
     try:
         root, yaml_problems = parse_yaml(text)
     except YAMLProblem as exc:
-        raise ModelError([Problem(file, exc.line, exc.message)]) from None
+        raise error([Problem(file, exc.line, exc.message)]) from None
     for p in yaml_problems:
-        builder.problem(p.line, p.message)
-    model = builder.model(root, Path(file).stem)
-    if builder.problems or model is None:
-        raise ModelError(builder.problems or [Problem(file, 1, "empty model")])
-    return model
+        sink.problem(p.line, p.message)
+    result = build(root)
+    if sink.problems or result is None:
+        raise error(sink.problems or [Problem(file, 1, f"empty {what}")])
+    return result
+
+
+def parse_model(text: str, file: str) -> MeterModel:
+    """Parse and validate a model's text; raises ModelError listing every problem."""
+    builder = Builder(file)
+    return parse_document(text, file, builder, lambda root: builder.model(root, Path(file).stem), ModelError, "model")
 
 
 def load_model(path: str | os.PathLike[str]) -> MeterModel:

@@ -59,7 +59,7 @@ from typing import Any, Iterable, Iterator
 
 from ..model.catalogue import SHIPPED_DIR
 from ..model.errors import ModelError, Problem, did_you_mean
-from ..model.loader import load_model
+from ..model.loader import load_model, parse_document
 from ..model.spec import MeterModel, Template
 from ..model.yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
 
@@ -235,16 +235,8 @@ def load_profile(path: str | Path) -> FleetProfile:
 def parse_profile(text: str, file: str) -> FleetProfile:
     """Parse and check a profile; raises ProfileError listing every problem (models' included)."""
     reader = _Reader(file)
-    try:
-        root, yaml_problems = parse_yaml(text)
-    except YAMLProblem as exc:
-        raise ProfileError([Problem(file, exc.line, exc.message)]) from None
-    for p in yaml_problems:
-        reader.problem(p.line, p.message)
-    profile = reader.profile(root, Path(file).stem)
-    if reader.problems or profile is None:
-        raise ProfileError(reader.problems or [Problem(file, 1, "empty profile")])
-    return profile
+    return parse_document(text, file, reader, lambda root: reader.profile(root, Path(file).stem), ProfileError,
+                          "profile")
 
 
 class _Reader:
