@@ -18,24 +18,13 @@ from simulator.cosem.profile import (
 )
 from simulator.cosem.registry import get_class
 from simulator.errors import DecodeError
+from tests.apdu.test_get import GET_RANGE_2018, GET_RANGE_ALL_COLUMNS, GET_RANGE_TWO_COLUMNS
 from tests.cosem.meter_fixture import TestMeter
 from tests.strategies import data_values
 
 # --------------------------------------------------------------------------- public vectors
 
-# source: https://github.com/u9n/dlms-cosem/blob/c52e9d44ef81205a3882184a45dfd6ab7c92c67b/tests/test_xdlms/test_selective_access.py
-GET_RANGE_ALL_COLUMNS = bytes.fromhex(
-    "C001C100070100630100FF0201010204020412000809060000010000FF0F02120000090C07E10A0107000000"
-    "00FFC480090C07E10A010701000000FFC4800100")
-# source: https://github.com/u9n/dlms-cosem/blob/c52e9d44ef81205a3882184a45dfd6ab7c92c67b/tests/test_xdlms/test_selective_access.py
-GET_RANGE_2018 = bytes.fromhex(
-    "C001C100070100630100FF0201010204020412000809060000010000FF0F02120000090C07E2020CFF000000"
-    "00800000090C07E3020CFF000000008000000100")
-# source: https://github.com/gvtret/gosem/blob/07323ece60b067508d6ea0347459f2fb5d97d7e6/pkg/dlmsclient/get_test.go
-GET_RANGE_TWO_COLUMNS = bytes.fromhex(
-    "C001C100070100630100FF0201010204020412000809060000010000FF0F02120000090C07E40101030A0000"
-    "00000000090C07E40101030B0000000000000102020412000809060000010000FF0F02120000020412000109"
-    "060000600A07FF0F02120000")
+# The three range_descriptor GET requests (dlms-cosem, gosem) live with their sources in tests/apdu/test_get.py.
 # source: https://github.com/u9n/dlms-cosem/blob/c52e9d44ef81205a3882184a45dfd6ab7c92c67b/tests/test_parsers.py
 # (4 hourly entries; entries 2..4 carry null-data in the clock column)
 BUFFER_NULL_COMPRESSED = bytes.fromhex(
