@@ -63,7 +63,8 @@ class WrapperReader:
 
     `max_apdu_length` (the server's receive limit, ciphering overhead included) is checked
     as soon as a header arrives, so a bogus length cannot make the buffer grow. Errors
-    are final: every later `next_frame` raises the same DecodeError.
+    are final: every later `next_frame` raises a DecodeError with the same reason. Only the
+    reason is kept, not the raised error, whose traceback would hold the caller's last chunk.
     """
 
     __slots__ = ("_buffer", "_error", "max_apdu_length")
@@ -79,7 +80,7 @@ class WrapperReader:
 
     def next_frame(self) -> WrapperFrame | None:
         if self._error is not None:
-            raise self._error
+            raise DecodeError(self._error.reason, self._error.offset)
         buf = self._buffer
         if len(buf) < HEADER_SIZE:
             return None
@@ -88,7 +89,7 @@ class WrapperReader:
             if length > self.max_apdu_length:
                 raise DecodeError(f"wrapper APDU length {length} exceeds the limit {self.max_apdu_length}", 6)
         except DecodeError as error:
-            self._error = error
+            self._error = DecodeError(error.reason, error.offset)  # never raised: holds no frames
             buf.clear()
             raise
         end = HEADER_SIZE + length

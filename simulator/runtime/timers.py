@@ -5,7 +5,9 @@ so no deadline. Links with work pending say when through `get_timer()` (the sans
 vocabulary); this queue keeps them in a heap and arms a single `loop.call_at` for the earliest.
 A link whose deadline moves later keeps its old entry: when that fires the link is asked
 again and re-queued, so an active link costs one heap push per deadline moved earlier, not
-one per byte received.
+one per byte received. A closed link's entries are dropped once stale entries outnumber the
+live ones (`_compact`), so memory follows the links open now, not every link ever opened, at
+an amortised cost of O(1) per discard.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class TimerQueue:
         self._arm()
 
     def discard(self, link: Timed) -> None:
-        """Forget a closed link; its heap entries are skipped when they come up."""
-        self._queued.pop(link, None)
+        """Forget a closed link: its heap entries are skipped, and dropped at the next compaction."""
+        if self._queued.pop(link, None) is not None:
+            self._compact()
 
     def close(self) -> None:
         if self._handle is not None:
@@ -94,7 +97,12 @@ class TimerQueue:
                 except Exception:  # one broken link must not stop every other timer
                     _log.exception("timer of %r failed", link)
             self.update(link)
-        if len(heap) > 2 * len(self._queued) + 64:  # drop stale entries now and then
-            self._heap = [e for e in heap if self._queued.get(e[2]) == e[0]]
-            heapq.heapify(self._heap)
+        self._compact()
         self._arm()
+
+    def _compact(self) -> None:
+        """Drop superseded and discarded entries once they outnumber the live ones."""
+        heap = self._heap
+        if len(heap) > 2 * len(self._queued) + 64:
+            heap[:] = [e for e in heap if self._queued.get(e[2]) == e[0]]  # in place: `_fire` holds it
+            heapq.heapify(heap)

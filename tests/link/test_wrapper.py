@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import weakref
 
 import pytest
 from hypothesis import given, settings
@@ -109,6 +111,33 @@ def test_reader_wrong_version_is_final() -> None:
         reader.next_frame()
     reader.receive_data(AARQ_OPENDLMS)
     with pytest.raises(DecodeError):
+        reader.next_frame()
+
+
+def test_reader_error_does_not_keep_the_callers_data() -> None:
+    """A closed connection's reader must not pin its last chunk through the stored error's traceback."""
+
+    class Chunk(bytearray):  # bytearray subclasses take weak references; bytes cannot
+        pass
+
+    reader = WrapperReader()
+
+    def received(data: bytes) -> None:  # a transport's data_received: `data` lives in this frame
+        reader.receive_data(data)
+        reader.next_frame()
+
+    chunk = Chunk(b"\x00\x02" + AARQ_OPENDLMS[2:] + bytes(65536))
+    alive = weakref.ref(chunk)
+    try:
+        received(chunk)
+    except DecodeError:
+        pass
+    else:
+        pytest.fail("a wrong wrapper version must raise")
+    del chunk
+    gc.collect()
+    assert alive() is None
+    with pytest.raises(DecodeError, match="version"):
         reader.next_frame()
 
 

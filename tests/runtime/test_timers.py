@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 
 import pytest
 
@@ -124,3 +126,44 @@ def test_a_failing_link_does_not_stop_the_others(loop: FakeLoop, caplog: pytest.
     with caplog.at_level(logging.ERROR):
         loop.advance(1.0)
     assert fine.fired == [1.0] and "timer of" in caplog.text
+
+
+def test_discarded_links_are_not_kept(loop: FakeLoop) -> None:
+    """Closed links leave the heap: memory follows the links open now, not every link ever opened."""
+    queue = TimerQueue(loop)  # type: ignore[arg-type]
+    keep = Link(1000.0)
+    queue.update(keep)
+    refs = []
+    for i in range(1000):
+        link = Link(300.0 + i)
+        queue.update(link)
+        queue.discard(link)
+        refs.append(weakref.ref(link))
+    del link
+    gc.collect()
+    assert sum(ref() is not None for ref in refs) <= 64 + 2  # at most the slack before a compaction
+    assert len(queue) == 1
+    loop.advance(1000.0)
+    assert keep.fired == [1000.0]
+
+
+def test_a_link_discarded_while_timers_fire(loop: FakeLoop) -> None:
+    """A handler may close other links (a UDP peer dropped): the heap stays consistent."""
+    queue = TimerQueue(loop)  # type: ignore[arg-type]
+    others = [Link(50.0 + i) for i in range(200)]
+
+    class Closer(Link):
+        def handle_timer(self, now: float) -> None:
+            super().handle_timer(now)
+            for other in others[:150]:
+                queue.discard(other)
+
+    closer = Closer(10.0)
+    queue.update(closer)
+    for other in others:
+        queue.update(other)
+    loop.advance(10.0)
+    loop.advance(1000.0)
+    assert closer.fired == [10.0]
+    assert not any(o.fired for o in others[:150]) and all(o.fired == [1000.0] for o in others[150:])
+    assert len(queue) == 0
