@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -10,10 +11,21 @@ from .errors import ModelError
 from .loader import load_model
 from .spec import AssociationSpec, MeterModel, ObjectRights
 
-__all__ = ["SHIPPED_DIR", "ModelInfo", "ObjectRow", "list_models", "find_model", "object_table"]
+__all__ = ["SHIPPED_DIR", "shipped_dir", "ModelInfo", "ObjectRow", "list_models", "find_model", "object_table"]
 
-# object_models/ next to the package (a source checkout or an editable install).
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "object_models"
+
+def shipped_dir(name: str) -> Path:
+    """A directory the product ships (`object_models`, `profiles`).
+
+    An installed wheel carries it inside the package (pyproject maps it there); a source
+    checkout, and an editable install of one, has it beside the package.
+    """
+    package = Path(str(resources.files("simulator")))
+    inside = package / name
+    return inside if inside.is_dir() else package.parent / name
+
+
+SHIPPED_DIR = shipped_dir("object_models")
 
 
 class ModelInfo(NamedTuple):

@@ -53,11 +53,10 @@ import re
 import string
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..model.catalogue import SHIPPED_DIR
+from ..model.catalogue import SHIPPED_DIR, shipped_dir
 from ..model.errors import ModelError, Problem, did_you_mean
 from ..model.loader import load_model, parse_document
 from ..model.spec import MeterModel, Template
@@ -202,8 +201,8 @@ def meter_fields(group: GroupSpec, group_index: int) -> dict[str, Any]:
 
 
 def demo_profile_path() -> Path:
-    """The shipped demo profile, packaged with the code."""
-    return Path(str(resources.files(__package__).joinpath("demo.yaml")))
+    """The shipped demo profile, profiles/demo.yaml, packaged with the code."""
+    return shipped_dir("profiles") / "demo.yaml"
 
 
 def resolve_model(text: str, base: Path) -> Path:
