@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import string
 from enum import IntEnum
-from typing import Any
+from typing import Any, Callable
 
 from ..apdu.acse import (
     AARE, AARQ, RLRE, RLRQ, AcseServiceProvider, ApplicationContextName, MechanismName,
@@ -25,12 +25,14 @@ from ..apdu.common import (
 )
 from ..apdu.initiate import Conformance, ConfirmedServiceError, InitiateRequest, InitiateResponse
 from ..apdu.registry import APDU, decode_apdu, service_name
+from ..apdu.sn import ParameterizedAccess, ReadRequest, ReadResponse, UnconfirmedWriteRequest, VariableName, WriteRequest
 from ..axdr import CosemDate, CosemDateTime, CosemTime, Data, DataType, format_data
 from ..cosem.registry import get_class
 from ..errors import DecodeError
-from ..security import CipherKeys, SecurityControl, SecurityError, decrypt_apdu
+from ..security import CipherKeys, KeyLookup, KeyRequest, SecurityControl, SecurityError, decrypt_apdu
+from .confidential import is_secret, secret_leaves
 from .tree import (
-    DecodeOptions, Field, Located, Node, Origin, kebab, located, octets_field, shift, spaced_hex, where,
+    DecodeOptions, Field, Located, Member, Node, Origin, kebab, located, octets_field, shift, spaced_hex, where,
 )
 
 __all__ = ["Session"]
@@ -126,6 +128,14 @@ class Session:
         self.options = options
         self.titles: dict[bool, tuple[bytes, str]] = {}  # sent by the client? -> (title, source)
         self.dedicated_key: bytes | None = None
+        self.hidden: list[bytes] = []  # the octets shown only as a length, for hex dumps to mask
+        self._secret_invokes: set[int] = set()  # invoke-ids of requests naming a secret member
+        self._secret_sn = False  # the last SN Read/Write named one: its blocks and answer are hidden
+
+    def take_hidden(self) -> list[bytes]:
+        """The secret octets met since the last call (a hex dump of those APDUs masks them)."""
+        hidden, self.hidden = self.hidden, []
+        return hidden
 
     def apdu(self, data: bytes, origin: Origin) -> Node:
         """One whole APDU described; a DecodeError comes out Located through `origin`."""
@@ -158,7 +168,40 @@ class Session:
             ))
         if isinstance(apdu, (CipheredAPDU, GeneralCiphering)):
             return self._ciphered(apdu, data, origin)
-        return _object_node(apdu, service_name(apdu))
+        secret = self._names_secret(apdu)
+        return _object_node(apdu, service_name(apdu), self._hide if secret else None)
+
+    def _names_secret(self, apdu: APDU) -> bool:
+        """Whether an xDLMS APDU carries a secret: a request naming a secret attribute or method
+        (confidential.py), or a later block or the response of such a request (same invoke-id;
+        SN has none: the ReadResponse after such a Read)."""
+        members = _members(apdu, self.options.short_names)
+        invoke = getattr(apdu, "invoke", None)
+        invoke_id = invoke.invoke_id if isinstance(invoke, InvokeIdAndPriority) else None
+        if members is None:
+            if isinstance(apdu, (ReadRequest, WriteRequest, ReadResponse)):
+                return self._secret_sn  # a later block of an SN transfer, or the Read's answer
+            return invoke_id is not None and invoke_id in self._secret_invokes
+        secret = any(is_secret(*m) for m in members)
+        if isinstance(apdu, (ReadRequest, WriteRequest, UnconfirmedWriteRequest)):
+            self._secret_sn = secret
+        if invoke_id is not None:
+            (self._secret_invokes.add if secret else self._secret_invokes.discard)(invoke_id)
+        return secret
+
+    def _hide(self, name: str, v: Data | bytes) -> Field:
+        """A secret value: its length only; its octets noted for hex dumps."""
+        if isinstance(v, Data):
+            leaves = secret_leaves(v)
+            self.hidden.extend(leaves)
+            if v.type in (DataType.ARRAY, DataType.STRUCTURE) or not leaves:
+                size = len(v.to_bytes())
+                return Field(name, {"type": v.type.label, "length": size},
+                             f"{v.type.label}, {size} octets encoded (not shown)")
+            return Field(name, {"type": v.type.label, "length": len(leaves[0])},
+                         f"{v.type.label} of {len(leaves[0])} octets (not shown)")
+        self.hidden.append(bytes(v))
+        return _secret(name, len(v))
 
     # -- ACSE ------------------------------------------------------------------------------
 
@@ -172,7 +215,7 @@ class Session:
         fields += self._party("calling", "AARQ", a.calling_ap_title, a.calling_ae_qualifier,
                               a.calling_ap_invocation_id, a.calling_ae_invocation_id)
         fields += _authentication("sender-acse-requirements", a.sender_acse_requirements, a.mechanism_name,
-                                  "calling-authentication-value", a.calling_authentication_value)
+                                  "calling-authentication-value", a.calling_authentication_value, self.hidden)
         fields += self._acse_tail(a, data, origin)
         return Node("AARQ", tuple(fields), "A-ASSOCIATE request")
 
@@ -187,7 +230,7 @@ class Session:
         fields += self._party("responding", "AARE", a.responding_ap_title, a.responding_ae_qualifier,
                               a.responding_ap_invocation_id, a.responding_ae_invocation_id)
         fields += _authentication("responder-acse-requirements", a.responder_acse_requirements, a.mechanism_name,
-                                  "responding-authentication-value", a.responding_authentication_value)
+                                  "responding-authentication-value", a.responding_authentication_value, self.hidden)
         fields += self._acse_tail(a, data, origin)
         return Node("AARE", tuple(fields), "A-ASSOCIATE response")
 
@@ -227,6 +270,7 @@ class Session:
         else:
             key = _secret("dedicated-key", len(r.dedicated_key))
             self.dedicated_key = r.dedicated_key
+            self.hidden.append(r.dedicated_key)
         return Node("initiate-request", (
             key,
             Field("response-allowed", r.response_allowed, str(r.response_allowed).lower()),
@@ -259,13 +303,15 @@ class Session:
         if body is not c.payload:
             fields.append(octets_field("authentication-tag", c.payload[-_TAG_LENGTH:]))
         dedicated = c.style.dedicated and self.dedicated_key is not None
-        ek = self.dedicated_key if dedicated else self.options.ek
-        ak = self.options.ak
-        if ek is not None and ak is not None and title is not None:
+        lookup = self._key_lookup(c.style.dedicated)
+        if lookup is not None and title is not None:
             try:
-                plain = decrypt_apdu(data, lambda _: CipherKeys(ek, ak), system_title=title).apdu
+                plain = decrypt_apdu(data, lookup, system_title=title).apdu
             except SecurityError as error:
-                raise Located(f"cannot decipher {name}: {error}", where(origin, payload_at)) from None
+                if self.options.keys is None:
+                    raise Located(f"cannot decipher {name}: {error}", where(origin, payload_at)) from None
+                fields.append(Field("apdu", None, f"not deciphered: the meter's keys do not open it ({error})"))
+                return Node(name, tuple(fields), "not deciphered")
             try:
                 inner = self.apdu(plain, ((0, 0),))
             except DecodeError as error:
@@ -277,11 +323,31 @@ class Session:
             fields.append(Field("apdu", self.apdu(body, shift(origin, payload_at))))
             summary = "in clear, authentication tag not verified"
         else:
-            missing = ("give --ek and --ak" if ek is None or ak is None
+            missing = ("the sender's system title is unknown" if self.options.keys is not None and title is None
+                       else "the meter has no keys for it" if self.options.keys is not None
+                       else "give --ek and --ak" if lookup is None
                        else "the sender's system title is unknown: give --system-title")
             fields.append(Field("apdu", None, f"not deciphered: {missing}"))
             summary = "not deciphered"
         return Node(name, tuple(fields), summary)
+
+    def _key_lookup(self, dedicated: bool) -> KeyLookup | None:
+        """How this decode finds keys: the meter's lookup (a ded- APDU with the dedicated key
+        seen in the InitiateRequest), else the keys given as options."""
+        keys, own = self.options.keys, self.dedicated_key if dedicated else None
+        if keys is not None:
+            if own is None:
+                return keys
+
+            def with_dedicated(request: KeyRequest) -> CipherKeys | None:
+                found = keys(KeyRequest(request.system_title, False, False))
+                return None if found is None else CipherKeys(own, found.ak)
+            return with_dedicated
+        ek = own if own is not None else self.options.ek
+        ak = self.options.ak
+        if ek is None or ak is None:
+            return None
+        return lambda _: CipherKeys(ek, ak)
 
     def _sender_title(self, c: CipheredAPDU | GeneralCiphering) -> tuple[bytes | None, str]:
         if isinstance(c, GeneralCiphering) and c.system_title:
@@ -304,14 +370,16 @@ def _acse_head(version: Any, context: ApplicationContextName | bytes) -> list[Fi
 
 
 def _authentication(req_name: str, required: bool, mechanism: MechanismName | bytes | None, value_name: str,
-                    value: bytes | OtherAuthenticationValue | None) -> list[Field]:
+                    value: bytes | OtherAuthenticationValue | None, hidden: list[bytes]) -> list[Field]:
     fields = [Field(req_name, True, "authentication")] if required else []
     if mechanism is not None:
         fields.append(_oid_field("mechanism-name", mechanism, 2, _MECHANISM_NAMES))
     if isinstance(value, OtherAuthenticationValue):
         fields.append(_secret(value_name, len(value.encoded)))
+        hidden.append(value.encoded)
     elif value is not None:
         fields.append(_secret(value_name, len(value)))
+        hidden.append(value)
     return fields
 
 
@@ -353,8 +421,32 @@ _NAMES: dict[str | tuple[str, str], str] = {
 _SELECTORS = {(7, 2): {1: "range_descriptor", 2: "entry_descriptor"}}
 
 
-def _object_node(obj: Any, kind: str) -> Node:
-    """Any APDU dataclass, component by component; a descriptor gives its class to what follows."""
+Hide = Callable[[str, "Data | bytes"], Field]
+
+
+def _members(apdu: Any, short_names: Callable[[int], Member | None] | None) -> list[Member] | None:
+    """The attributes and methods a request names; None when it names none (a later block, a
+    response). A short name the options cannot resolve names nothing that is known secret."""
+    members: list[Member] = []
+    descriptors = [getattr(apdu, "descriptor", None), getattr(apdu, "method", None)]
+    descriptors += [getattr(i, "descriptor", i) for i in getattr(apdu, "items", ())]
+    descriptors += list(getattr(apdu, "methods", ()))
+    for d in descriptors:
+        if isinstance(d, CosemAttributeDescriptor):
+            members.append((d.class_id, d.attribute_id, False))
+        elif isinstance(d, CosemMethodDescriptor):
+            members.append((d.class_id, d.method_id, True))
+    named = [s.name for s in getattr(apdu, "specs", ()) if isinstance(s, (VariableName, ParameterizedAccess))]
+    for name in named:
+        member = short_names(name) if short_names is not None else None
+        if member is not None:
+            members.append(member)
+    return members if members or named else None
+
+
+def _object_node(obj: Any, kind: str, hide: Hide | None = None) -> Node:
+    """Any APDU dataclass, component by component; a descriptor gives its class to what follows.
+    With `hide`, every value and raw block in it is a secret."""
     fields = []
     context: CosemAttributeDescriptor | None = None
     for f in dataclasses.fields(obj):
@@ -362,13 +454,15 @@ def _object_node(obj: Any, kind: str) -> Node:
         if isinstance(v, CosemAttributeDescriptor):
             context = v
         name = _NAMES.get((type(obj).__name__, f.name)) or _NAMES.get(f.name) or kebab(f.name)
-        fields.append(_value_field(name, v, context))
+        fields.append(_value_field(name, v, context, hide))
     return Node(kind, tuple(fields))
 
 
-def _value_field(name: str, v: Any, context: CosemAttributeDescriptor | None) -> Field:
+def _value_field(name: str, v: Any, context: CosemAttributeDescriptor | None, hide: Hide | None = None) -> Field:
     if v is None:
         return Field(name, None, "none" if name == "access-selection" else "absent")
+    if hide is not None and isinstance(v, (Data, bytes)):
+        return hide(name, v)
     if isinstance(v, Data):
         return _data_field(name, v)
     if isinstance(v, bool):
@@ -390,9 +484,9 @@ def _value_field(name: str, v: Any, context: CosemAttributeDescriptor | None) ->
     if isinstance(v, SelectiveAccess):
         return Field(name, _access_node(v, context))
     if isinstance(v, tuple):
-        return Field(name, tuple(_value_field(f"[{i}]", x, context) for i, x in enumerate(v)))
+        return Field(name, tuple(_value_field(f"[{i}]", x, context, hide) for i, x in enumerate(v)))
     if dataclasses.is_dataclass(v):
-        return Field(name, _object_node(v, kebab(type(v).__name__)))
+        return Field(name, _object_node(v, kebab(type(v).__name__), hide))
     return Field(name, str(v))
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import DecodeError
+from ..security.apdu import CipherKeys, KeyRequest
 
 __all__ = [
-    "Field", "Node", "Decoded", "DecodeOptions", "kebab", "spaced_hex", "octets_field", "Located",
+    "Field", "Node", "Decoded", "DecodeOptions", "Member", "kebab", "spaced_hex", "octets_field", "Located",
     "Origin", "where", "shift", "located",
 ]
 
@@ -70,13 +71,26 @@ class Decoded:
         return "\n\n".join(blocks)
 
 
+Member = tuple[int, int, bool]
+"""(class_id, attribute or method index, is a method): what a short name refers to."""
+
+
 @dataclass(frozen=True, slots=True)
 class DecodeOptions:
-    """Keys and the sender's system title for ciphered APDUs (keys are kept out of repr)."""
+    """Keys and the sender's system title for ciphered APDUs (keys are kept out of repr).
+
+    A meter's own trace gives `keys`, a lookup that picks the global or broadcast key per APDU
+    as the meter does (a ded- APDU then uses the dedicated key of the InitiateRequest seen),
+    and `short_names`, which tells what an SN variable name refers to so that a secret written
+    or read by short name is hidden as well. With `keys`, an APDU they do not open is shown as
+    not deciphered (the client's fault) instead of ending the decode.
+    """
 
     ek: bytes | None = field(default=None, repr=False)
     ak: bytes | None = field(default=None, repr=False)
     system_title: bytes | None = None
+    keys: Callable[[KeyRequest], CipherKeys | None] | None = field(default=None, repr=False)
+    short_names: Callable[[int], Member | None] | None = field(default=None, repr=False)
 
 
 def _json_key(name: str) -> str:

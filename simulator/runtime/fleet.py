@@ -52,24 +52,30 @@ class LiveMeter:
     def label(self) -> str:
         return self.entry.label
 
-    def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
-        """One APDU through the meter's server; MeterFault if the server raised."""
+    def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float, *,
+                 wrapper: bool = True) -> bytes | None:
+        """One APDU through the meter's server; MeterFault if the server raised.
+
+        The trace shows a wrapper APDU here with its frame; HDLC frames are traced by the line.
+        """
         tracer = self._fleet.tracer
-        if tracer.enabled:  # the label is formatted only for a trace line
-            tracer.apdu(self.label, True, client_sap, server_sap, apdu)
+        traced = tracer.enabled and wrapper
+        if traced:
+            tracer.wrapper(self, channel, True, client_sap, server_sap, apdu)
         try:
             answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
         except Exception as exc:
             _log.exception("%s: server failed on an APDU from client %d to logical device %d",
                            self.label, client_sap, server_sap)
             raise MeterFault(self.label) from exc
-        if answer is not None and tracer.enabled:
-            tracer.apdu(self.label, False, client_sap, server_sap, answer)
+        if answer is not None and traced:
+            tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         return answer
 
     def close_channel(self, channel: Channel) -> None:
         """A connection or link to the meter ended: its associations end, counters are saved."""
         channel.close()
+        self._fleet.tracer.forget(channel)
         self._fleet.save(self)
 
 

@@ -27,6 +27,7 @@ from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
 from .tcp import StreamConnection
+from .trace import HDLCTrace
 
 __all__ = ["HDLCLine", "HDLCStream", "hdlc_settings", "TCP_INTER_FRAME_TIMEOUT_S"]
 
@@ -90,6 +91,7 @@ class HDLCLine:
         self._inter_frame = inter_frame_timeout_s
         self._last_bytes = 0.0
         self._links: dict[tuple[Any, ...], _Link] = {}
+        self._trace = HDLCTrace(host.fleet.tracer) if host.fleet.tracer.enabled else None
 
     @property
     def links(self) -> int:
@@ -124,6 +126,8 @@ class HDLCLine:
             if link.channel is not None:
                 link.meter.close_channel(link.channel)
         self._links.clear()
+        if self._trace is not None:
+            self._trace.close()
 
     # -- frames
     def _drain(self, now: float) -> None:
@@ -143,6 +147,8 @@ class HDLCLine:
 
     def _frame(self, frame: HDLCFrame, now: float) -> None:
         for link in self._targets(frame.destination, frame.source, now):
+            if self._trace is not None:
+                self._trace.received(link.meter, link.key, link.logical, link.client_sap, frame)
             link.connection.receive_frame(frame, now)
             self._service(link, now)
 
@@ -192,7 +198,8 @@ class HDLCLine:
                 if isinstance(event, APDUReceived):
                     if link.channel is None:
                         link.channel = meter.server.open_channel()
-                    answer = meter.exchange(link.channel, link.logical, link.client_sap, event.apdu, now)
+                    answer = meter.exchange(link.channel, link.logical, link.client_sap, event.apdu, now,
+                                            wrapper=False)
                     if answer is not None and not event.unnumbered and connection.state is State.NRM:
                         connection.send_apdu(answer)
                 elif isinstance(event, LinkConnected):
@@ -210,6 +217,8 @@ class HDLCLine:
             self._drop(link)
             return
         out = connection.data_to_send()
+        if out and self._trace is not None:
+            self._trace.sent(meter, link.key, link.logical, link.client_sap, out)
         if out:
             self._send(out)
         if connection.state is State.NDM:
