@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
+from . import __version__
 from .decode import add_decode_arguments, run_decode
 from .decode.command import DESCRIPTION as DECODE_DESCRIPTION
 
@@ -97,12 +99,26 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probe(args: argparse.Namespace) -> int:
+    from .runtime.probe import run_probe
+
+    return run_probe(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .runtime.command import add_run_arguments
+    from .runtime.probe import add_probe_arguments
 
+    # --log-level goes before or after the subcommand: each subcommand takes it too, without a
+    # default of its own so that it does not undo one given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", choices=_LEVELS, default=argparse.SUPPRESS,
+                        help="what to log (default: warning)")
     parser = argparse.ArgumentParser(prog="cosem-sim", description="A virtual DLMS/COSEM server.")
+    parser.add_argument("--version", action="version", version=f"cosem-sim {__version__}")
     parser.add_argument("--log-level", choices=_LEVELS, default="warning", help="what to log (default: warning)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_subcommand_parser(common))
     run = commands.add_parser("run", help="run a fleet of simulated meters (no PROFILE: the demo)",
                               description="Run the meters of a fleet profile; without one, the shipped demo.")
     add_run_arguments(run)
@@ -117,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print a model's objects as a table")
     show.add_argument("model", metavar="MODEL", help="a shipped model's name or a model file")
     show.set_defaults(handler=_show)
+    probe = commands.add_parser("probe", help="associate with a meter as the public client: is it answering?",
+                                description="Associate with a meter over the TCP wrapper as a client without "
+                                            "authentication, then release. Exit status 0 when the association "
+                                            "is accepted (a container health check).")
+    add_probe_arguments(probe)
+    probe.set_defaults(handler=_probe)
     decode = commands.add_parser("decode", help=DECODE_DESCRIPTION[0].lower() + DECODE_DESCRIPTION[1:-1],
                                  description=DECODE_DESCRIPTION)
     add_decode_arguments(decode)
@@ -124,11 +146,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommand_parser(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """The parser class of every subcommand: it inherits `common`'s options."""
+
+    class SubcommandParser(argparse.ArgumentParser):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(parents=[common], **kwargs)
+
+    return SubcommandParser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args.handler(args))
+    try:
+        status = int(args.handler(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`cosem-sim show idis_poly | head`): stop quietly, as cat does.
+        # Python would flush stdout again at exit and fail: point it at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from ..apdu.acse import MechanismName
 from ..axdr import DataType
+from ..model.errors import Problem
 from ..model.spec import Template
 from .engine import Engine, install_uvloop
 from .profile import (
@@ -43,13 +46,18 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts")
     parser.add_argument("--show-secrets", action="store_true",
                         help="print the first meters' passwords and keys (always on for the demo)")
+    parser.add_argument("--host", metavar="ADDRESS",
+                        help="bind every TCP and UDP listener to ADDRESS instead of the profile's "
+                             "(0.0.0.0: every interface, as a container needs)")
+    parser.add_argument("--port-offset", type=int, default=0, metavar="N",
+                        help="add N to every listener's port, to run a second fleet beside the first")
 
 
 def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     demo = args.profile is None
     try:
-        profile = load_profile(demo_profile_path() if demo else args.profile)
+        profile = relocate(load_profile(demo_profile_path() if demo else args.profile), args.host, args.port_offset)
         engine = Engine(profile, trace=args.trace, state_dir=args.state_dir)
     except ProfileError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
@@ -70,6 +78,44 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1
     return 0
+
+
+def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> FleetProfile:
+    """The profile with its sockets bound to `host` and its ports moved by `port_offset`.
+
+    A listener by address keeps its meters' addresses (they route connections) and binds
+    `host` instead of its `bind`; port 0 (any free port) stays 0; serial lines are untouched.
+    """
+    if host is None and not port_offset:
+        return profile
+    problems = []
+    if host is not None:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            problems.append(Problem("--host", 1, f"expected an IPv4 address like 0.0.0.0 or 127.0.0.1, "
+                                                 f"found {host!r}"))
+    groups = []
+    for group in profile.groups:
+        listeners = []
+        for listener in group.listeners:
+            if listener.transport == "hdlc-serial":
+                listeners.append(listener)
+                continue
+            port = listener.port + port_offset if listener.port else 0
+            last = port + (group.count - 1) * listener.port_step if listener.addressing == "port" else port
+            if listener.port and not (0 < port and last <= 65535):
+                problems.append(Problem(profile.file, listener.line, f"group {group.name}: --port-offset "
+                                        f"{port_offset} moves port {listener.port} to {port}..{last}, outside 1..65535"))
+            if listener.addressing == "address":
+                listeners.append(replace(listener, bind=host or listener.bind, port=port))
+            else:
+                bound = host or listener.host
+                listeners.append(replace(listener, host=bound, bind=bound, port=port))
+        groups.append(replace(group, listeners=tuple(listeners)))
+    if problems:
+        raise ProfileError(problems)
+    return replace(profile, groups=tuple(groups))
 
 
 def banner(engine: Engine, secrets: bool) -> str:

@@ -1,16 +1,23 @@
-"""The cosem-sim command: run (banner, trace, clean stop on SIGINT/SIGTERM), classes, models, show."""
+"""The cosem-sim command: run (banner, trace, clean stop, --host, --port-offset), classes, models, show,
+--version, --log-level anywhere, a closed pipe."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from simulator import __version__
+from simulator.cli import build_parser, main
+from simulator.runtime.command import relocate
+from simulator.runtime.layout import plan
+from simulator.runtime.profile import demo_profile_path, load_profile
 
 from .peers import LDN, read, wrapper_transport
 
@@ -80,3 +87,72 @@ def test_classes_models_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "0.0.1.0.0.255" in out and "Clock" in out and out.rstrip().endswith("4 objects")
     assert main(["show", "nosuch"]) == 1
     assert "no model file 'nosuch'" in capsys.readouterr().err
+
+
+def test_run_binds_the_host_given(tmp_path: Path) -> None:
+    """--host replaces the profile's address: the meters answer there and only there."""
+    profile = tmp_path / "cli.yaml"
+    profile.write_text(PROFILE)
+    proc, banner = start(profile, "--host", "127.0.0.2", "--no-state")
+    try:
+        port = int(re.search(r"TCP wrapper 127\.0\.0\.2:(\d+)", banner).group(1))
+        (name,) = read(wrapper_transport(port, 16, host="127.0.0.2"), 16, LDN)
+        assert name.endswith(b"SIM00000001")
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        # the container's health check: a public association, then one the meter refuses
+        probe = [sys.executable, "-m", "simulator.cli", "probe", "--host", "127.0.0.2", "--port", str(port)]
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+        assert (done.returncode, done.stdout) == (0, f"127.0.0.2:{port} client 16 -> logical device 1: "
+                                                     "association accepted\n")
+        done = subprocess.run([*probe, "--client", "2"], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 1 and "client 2 -> logical device 1: association refused: rejected-permanent, " \
+            "authentication-mechanism-name-required" in done.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+
+
+def test_relocate_moves_ports_and_binds_the_host() -> None:
+    profile = load_profile(demo_profile_path())
+    moved = relocate(profile, "0.0.0.0", 1000)
+    listeners = {(g.name, l.transport, l.addressing): l for g in moved.groups for l in g.listeners}
+    wrapper = listeners[("electricity", "tcp", "port")]
+    assert (wrapper.host, wrapper.port) == ("0.0.0.0", 5059)
+    assert listeners[("electricity", "hdlc-tcp", "multidrop")].port == 5099
+    ports = {(e.transport, e.port) for e in plan(moved).endpoints}
+    assert ("tcp", 5059) in ports and ("udp", 5059) in ports and ("hdlc-tcp", 5060) in ports
+    assert all(e.host == "0.0.0.0" for e in plan(moved).endpoints)
+    assert relocate(profile, None, 0) is profile
+
+
+def test_run_refuses_a_port_offset_or_host_that_cannot_be(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--port-offset", "62000"]) == 1
+    assert "--port-offset 62000 moves port 4059 to 66059..66065, outside 1..65535" in capsys.readouterr().err
+    assert main(["run", "--host", "localhost"]) == 1
+    assert "--host:1: expected an IPv4 address" in capsys.readouterr().err
+
+
+def test_log_level_goes_before_or_after_the_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    parse = build_parser().parse_args
+    assert parse(["validate", "x.yaml"]).log_level == "warning"
+    assert parse(["validate", "x.yaml", "--log-level", "info"]).log_level == "info"
+    assert parse(["--log-level", "debug", "run"]).log_level == "debug"
+    assert parse(["--log-level", "debug", "run", "--log-level", "error"]).log_level == "error"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"cosem-sim {__version__}\n"
+
+
+@pytest.mark.parametrize("command", [["show", "idis_poly"], ["classes"], ["decode", "0x09 0x06 0000010000FF"]])
+def test_a_closed_pipe_ends_quietly(command: list[str]) -> None:
+    """`cosem-sim show idis_poly | head -1`: no BrokenPipeError traceback when the reader has gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, as head after its lines
+    try:
+        done = subprocess.run([sys.executable, "-m", "simulator.cli", *command], cwd=ROOT, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=30)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, "")
