@@ -374,13 +374,17 @@ class AssociationSession:
         The association is released (RLRE reason normal), with an InitiateResponse (ciphered
         like the request's) when the RLRQ carried an InitiateRequest. An RLRQ whose
         InitiateRequest cannot be opened or read is answered not-finished and releases nothing,
-        so a forged RLRQ cannot end a ciphered association. An undecodable RLRQ still releases.
-        A pre-established association is never released (not-finished).
+        so a forged RLRQ cannot end a ciphered association. An RLRQ that does not decode (a
+        lone `62`, a length past its end) is no release request at all: ISO/IEC 8650-1 would
+        have the ACPM abort, which the DLMS/COSEM profiles carry no APDU for, so the meter
+        refuses it with the Release-response-reason ACSE gives a responder that does not
+        accept the release (not-finished) and keeps the association. A pre-established
+        association is never released (not-finished).
         """
         try:
             request = RLRQ.from_bytes(rlrq)
         except DecodeError:
-            request = RLRQ()
+            return RLRE(reason=ReleaseResponseReason.NOT_FINISHED).to_bytes()
         if self.persistent:
             return RLRE(reason=ReleaseResponseReason.NOT_FINISHED).to_bytes()
         user_information = None

@@ -72,6 +72,15 @@ class LiveMeter:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         return answer
 
+    def streamed(self, channel: Channel, server_sap: int, client_sap: int, *, wrapper: bool = True) -> list[bytes]:
+        """The further general-block-transfer blocks of a streaming window that answer the APDU
+        just exchanged, to send after its answer (traced like it)."""
+        blocks = channel.streamed()
+        if blocks and self._fleet.tracer.enabled and wrapper:
+            for block in blocks:
+                self._fleet.tracer.wrapper(self, channel, False, client_sap, server_sap, block)
+        return blocks
+
     def close_channel(self, channel: Channel) -> None:
         """A connection or link to the meter ended: its associations end, counters are saved."""
         channel.close()

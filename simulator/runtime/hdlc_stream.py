@@ -202,6 +202,8 @@ class HDLCLine:
                                             wrapper=False)
                     if answer is not None and not event.unnumbered and connection.state is State.NRM:
                         connection.send_apdu(answer)
+                        for block in meter.streamed(link.channel, link.logical, link.client_sap, wrapper=False):
+                            connection.send_apdu(block)
                 elif isinstance(event, LinkConnected):
                     if link.channel is not None:
                         meter.close_channel(link.channel)

@@ -176,6 +176,8 @@ class WrapperStream(StreamConnection):
             answer = meter.exchange(self._channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
             if answer is not None:
                 self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
+                for block in meter.streamed(self._channel, frame.destination_wport, frame.source_wport):
+                    self.write(WrapperFrame(frame.destination_wport, frame.source_wport, block).to_bytes())
 
     def closed(self) -> None:
         meter, self._meter = self._meter, None

@@ -118,7 +118,8 @@ class UDPEndpoint:
             answer = peer.meter.exchange(peer.channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
             if answer is None:
                 return
-            out = WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes()
+            answers = [answer, *peer.meter.streamed(peer.channel, frame.destination_wport, frame.source_wport)]
+            outs = [WrapperFrame(frame.destination_wport, frame.source_wport, a).to_bytes() for a in answers]
         except MeterFault:
             self.drop(peer)
             return
@@ -129,7 +130,8 @@ class UDPEndpoint:
         if self.pktinfo and local is not None:
             control = [(socket.IPPROTO_IP, IP_PKTINFO, _PKTINFO.pack(0, socket.inet_aton(local), bytes(4)))]
         try:
-            self.sock.sendmsg([out], control, 0, address)
+            for out in outs:
+                self.sock.sendmsg([out], control, 0, address)
         except (BlockingIOError, InterruptedError):
             _log.debug("%s: send buffer full, answer to %s:%d dropped", peer.meter.label, *address)
         except OSError as exc:

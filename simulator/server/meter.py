@@ -72,12 +72,13 @@ class MeterServer:
 class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
-    __slots__ = ("server", "_sessions", "_transfers")
+    __slots__ = ("server", "_sessions", "_transfers", "_streamed")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
         self._sessions: dict[tuple[int, int], AssociationSession] = {}
         self._transfers: dict[tuple[int, int], Transfers] = {}
+        self._streamed: list[bytes] | None = None
 
     def handle_apdu(self, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
         """Answer one APDU from `client_sap` to logical device `server_sap`; None: no answer."""
@@ -112,11 +113,20 @@ class Channel:
         if transfers is None:
             transfers = self._transfers[key] = Transfers()
         try:
-            return serve(transfers, session, self.server.meter, device, apdu, now, log)
+            answer = serve(transfers, session, self.server.meter, device, apdu, now, log)
+            if transfers.gbt is not None and transfers.gbt.outbox:
+                self._streamed = transfers.gbt.take()
+            return answer
         except Exception:  # a bug must cost one answer and the transfers in progress, not the meter
             log.exception("ld %d client %d: unexpected error serving APDU 0x%02X", server_sap, client_sap, tag)
             transfers.clear()
             return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON)
+
+    def streamed(self) -> list[bytes]:
+        """The further general-block-transfer blocks of a streaming window that answer the APDU
+        just handled, to be sent in order after its answer; empty when there are none."""
+        out, self._streamed = self._streamed, None
+        return out or []
 
     def _keep(self, key: tuple[int, int], session: AssociationSession) -> None:
         if session.state is AssociationState.IDLE:

@@ -21,6 +21,8 @@ The gate every request passes, in order (Green Book 9.3 / 9.4; what real meters 
    conformance block -> (service-not-allowed, service-not-supported).
 
 Then the service handler runs and its answer is protected as the request was (`session.seal`).
+A long answer goes out in the service's own block transfer or in general block transfer, by
+the rule in gbt.py.
 Requests sent unconfirmed (invoke-id-and-priority service class 0, and UnconfirmedWrite) are
 served but never answered.
 """
@@ -52,7 +54,7 @@ from ..model.spec import LogicalDeviceSpec
 from ..security.errors import SecurityError
 from . import action, get, set as set_, sn
 from .access import is_hls_reply, locate
-from .gbt import serve_gbt
+from .gbt import serve_gbt, start_gbt
 from .objects import MeterState
 from .request import Logger, Request, Transfers
 
@@ -86,6 +88,15 @@ _ROUTES: tuple[tuple[type[XDlmsApdu], Handler, Conformance], ...] = (
     (WriteRequest, sn.sn_write, _C.WRITE),
     (UnconfirmedWriteRequest, sn.sn_unconfirmed_write, _C.UNCONFIRMED_WRITE),
 )
+# The service-specific block transfer that carries each service's long answers; a service not
+# named has none, so its long answers need general block transfer.
+_ANSWER_BLOCKS: dict[type[XDlmsApdu], int] = {
+    **dict.fromkeys((GetRequestNormal, GetRequestNext, GetRequestWithList, ReadRequest),
+                    int(_C.BLOCK_TRANSFER_WITH_GET_OR_READ)),
+    **dict.fromkeys((ActionRequestNormal, ActionRequestNextPblock, ActionRequestWithList,
+                     ActionRequestWithFirstPblock, ActionRequestWithListAndFirstPblock, ActionRequestWithPblock),
+                    int(_C.BLOCK_TRANSFER_WITH_ACTION)),
+}
 _BY_TAG: dict[int, tuple[type[XDlmsApdu], Handler, int]] = {
     cls.TAG: (cls, h, int(c)) for cls, h, c in _ROUTES if cls.CHOICE is None}
 _BY_CHOICE: dict[tuple[int, int], tuple[type[XDlmsApdu], Handler, int]] = {
@@ -100,6 +111,7 @@ _DECODED_MAX = 4096
 _DECODED_SIZE = 64  # bytes: requests naming attributes or methods, not blocks of data
 
 _UNLIMITED_PDU = 0xFFFF
+_GBT = int(Conformance.GENERAL_BLOCK_TRANSFER)
 _AUTH_TAG = 12
 _SC_AUTHENTICATED = 0x10
 
@@ -138,6 +150,7 @@ def serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devic
             return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED)
         return serve_gbt(tr, apdu, _client_max(session),
                          lambda inner: _serve(tr, session, meter, device, inner, now, log, gbt=True), log)
+    tr.gbt = None  # a request outside GBT ends any general block transfer in progress
     return _serve(tr, session, meter, device, apdu, now, log, gbt=False)
 
 
@@ -175,7 +188,8 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
     invoke = getattr(request, "invoke", None)
     confirmed = not isinstance(request, UnconfirmedWriteRequest) and (invoke is None or invoke.confirmed)
     conformance = _conformance(session)
-    limit = None if gbt else response_limit(_client_max(session), protection)
+    starts_gbt = not gbt and _long_answers_in_gbt(cls, int(conformance))
+    limit = None if gbt or starts_gbt else response_limit(_client_max(session), protection)
     req = Request(meter, device, session, now, protection, conformance, limit, log)
     if session.state is AssociationState.PENDING_HLS and not _hls_reply(req, request):
         req.trace("%s refused: HLS authentication pending", cls.__name__)
@@ -192,7 +206,18 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
     answer = handler(req, tr, request)
     if answer is None or not confirmed:
         return None
-    return session.seal(answer, protection, now)
+    sealed = session.seal(answer, protection, now)
+    client_max = _client_max(session)
+    if starts_gbt and len(sealed) > client_max:
+        req.trace("%s answer of %d bytes exceeds %d: general block transfer", cls.__name__, len(sealed), client_max)
+        return start_gbt(tr, sealed, client_max, 1, log)
+    return sealed
+
+
+def _long_answers_in_gbt(cls: type[XDlmsApdu], conformance: int) -> bool:
+    """GBT was negotiated and the service's own block transfer (if it has one) was not."""
+    own = _ANSWER_BLOCKS.get(cls, 0)
+    return bool(conformance & _GBT) and not (own and conformance & own)
 
 
 def _decode(cls: type[XDlmsApdu], plain: bytes) -> XDlmsApdu:

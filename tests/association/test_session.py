@@ -563,11 +563,11 @@ def test_rlrq_with_initiate_request_gets_initiate_response(meter) -> None:
 
 
 @pytest.mark.parametrize("data", [b"", b"\x62", b"\x62\x05\x80", b"\x00\x01"])
-def test_garbage_rlrq_still_releases(meter, data: bytes) -> None:
+def test_undecodable_rlrq_releases_nothing(meter, data: bytes) -> None:
     s = session(*meter, 16)
     answer(s, aarq())
-    assert RLRE.from_bytes(s.handle_rlrq(data, 0.0)).reason == ReleaseResponseReason.NORMAL
-    assert s.state is AssociationState.IDLE
+    assert RLRE.from_bytes(s.handle_rlrq(data, 0.0)).reason == ReleaseResponseReason.NOT_FINISHED
+    assert s.state is AssociationState.ASSOCIATED
 
 
 # --- open / seal, policy, counters ------------------------------------------------------------

@@ -202,14 +202,16 @@ class GuruxPeer:
     def __init__(self, pipe: Pipe, client: GXDLMSClient) -> None:
         self.pipe = pipe
         self.client = client
+        self.unread = b""  # bytes after the frame just parsed: a GBT window may arrive in one read
 
     def exchange(self, request: bytes | None, reply: GXReplyData) -> None:
         if request is not None:
             self.pipe.send(bytes(request))
         notify = GXReplyData()
-        buffer = GXByteBuffer()
+        buffer = GXByteBuffer(self.unread)
         while not self.client.getData(buffer, reply, notify):
             buffer.set(self.pipe.receive())
+        self.unread = bytes(buffer.array()[buffer.position:])
 
     def request(self, requests: list[bytes]) -> GXReplyData:
         reply = GXReplyData()

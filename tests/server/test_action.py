@@ -225,6 +225,7 @@ def test_long_return_with_list_in_pblocks() -> None:
 
 def test_long_return_without_block_transfer() -> None:
     m = make_meter()
-    m.associate(client=2, max_pdu=100, conformance=CLIENT_CONFORMANCE & ~Conformance.BLOCK_TRANSFER_WITH_ACTION)
+    m.associate(client=2, max_pdu=100, conformance=CLIENT_CONFORMANCE & ~(
+        Conformance.BLOCK_TRANSFER_WITH_ACTION | Conformance.GENERAL_BLOCK_TRANSFER))
     answer = ActionResponseNormal.from_bytes(act(m, 1, ECHO_LN, 1, LONG))
     assert (answer.result, answer.return_parameters) == (ActionResult.SUCCESS, DataAccessResult.OTHER_REASON)

@@ -279,7 +279,8 @@ def test_new_get_replaces_a_long_get() -> None:
 
 def test_too_long_without_block_transfer() -> None:
     m = Meter()
-    m.associate(max_pdu=64, conformance=CLIENT_CONFORMANCE & ~Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ)
+    m.associate(max_pdu=64, conformance=CLIENT_CONFORMANCE & ~(
+        Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ | Conformance.GENERAL_BLOCK_TRANSFER))
     assert result(get(m, 7, PROFILE_LN, 2)) == DataAccessResult.OTHER_REASON
     assert result(get(m, 3, REGISTER_LN, 2)) == REGISTER_VALUE
 
