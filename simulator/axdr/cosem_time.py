@@ -5,7 +5,8 @@ Other special values (month 0xFD/0xFE for DST end/begin, day 0xFD/0xFE for secon
 are kept as their raw numbers so every value round-trips byte for byte.
 
 Deviation is minutes of (UTC - local time), as the Blue Book defines it: local time UTC+01:00
-has deviation -60.
+has deviation -60. Encoding allows -840..840: the Blue Book's time zone range (-720..840) and
+UTC+13/+14 summer and island time (-780, -840).
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ class CosemDateTime:
         if not 0 <= y <= 0xFFFF:
             raise EncodeError(f"year {y} out of range")
         dev = -0x8000 if self.deviation is None else self.deviation
-        if not -720 <= dev <= 720 and dev != -0x8000:
-            raise EncodeError(f"deviation {dev} min outside -720..720")
+        if not -840 <= dev <= 840 and dev != -0x8000:
+            raise EncodeError(f"deviation {dev} min outside -840..840")
         return (bytes((y >> 8, y & 0xFF, _raw8(self.month, "month"), _raw8(self.day, "day"),
                        _raw8(self.day_of_week, "day of week"), _raw8(self.hour, "hour"),
                        _raw8(self.minute, "minute"), _raw8(self.second, "second"),
@@ -184,8 +185,8 @@ class CosemDateTime:
         encoding every read of a meter's clock needs."""
         off = dt.utcoffset()
         dev = -0x8000 if off is None else -int(off.total_seconds() // 60)
-        if not -720 <= dev <= 720 and dev != -0x8000:
-            raise EncodeError(f"deviation {dev} min outside -720..720")
+        if not -840 <= dev <= 840 and dev != -0x8000:
+            raise EncodeError(f"deviation {dev} min outside -840..840")
         return _DATE_TIME.pack(dt.year, dt.month, dt.day, dt.isoweekday(), dt.hour, dt.minute, dt.second,
                                dt.microsecond // 10000, dev, _raw8(clock_status, "clock status"))
 

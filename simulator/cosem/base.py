@@ -7,8 +7,9 @@ selectively readable attribute a `selective` reader, a method an `impl`. All of 
 `ObjectContext` (simulator/cosem/context.py), so classes never know about sockets, associations'
 wire state or the wall clock.
 
-Access checks and type checks are the service layer's job, not the class's: behaviours may
-assume the value they get has the declared type.
+Access checks are the service layer's job, not the class's; every write passes
+`cosem.write_check.check_write` first (declared type, range, `check`), so setters may assume
+the value they get is one the standard allows.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ if TYPE_CHECKING:
 __all__ = [
     "AttributeAccess", "MethodAccess", "AttributeDef", "MethodDef", "InterfaceClass",
     "AccessFailure", "ActionFailure", "attribute", "method", "interface_class",
-    "Getter", "Setter", "SelectiveReader", "MethodImpl",
+    "Getter", "Setter", "SelectiveReader", "MethodImpl", "WriteCheck",
 ]
 
 Getter = Callable[["ObjectContext"], Data]
 Setter = Callable[["ObjectContext", Data], None]
 SelectiveReader = Callable[["ObjectContext", int, Data], Data]
 MethodImpl = Callable[["ObjectContext", "Data | None"], "Data | None"]
+WriteCheck = Callable[["ObjectContext", Data], None]  # raises AccessFailure to refuse the value
 
 
 class AttributeAccess(IntEnum):
@@ -103,6 +105,7 @@ class AttributeDef:
     setter: Setter | None = None
     selective: SelectiveReader | None = None
     selectors: tuple[int, ...] = ()
+    check: WriteCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from ..axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
-from .types import BOOLEAN, DATE_TIME, INTEGER, LONG, UNSIGNED, Enum, Struct
+from .types import BOOLEAN, DATE_TIME, DEVIATION, INTEGER, LONG, UNSIGNED, Enum, Simple, Struct
 
 __all__ = [
     "CLASSES", "CLOCK", "CLOCK_LN", "meter_datetime", "timestamp", "to_utc", "date_time_of",
@@ -36,6 +36,10 @@ CLOCK_CLASS_ID = 8
 MEASURING_PERIOD_LN = Obis("1.0.0.8.0.255")
 _LAST_DAY, _SECOND_LAST_DAY = 0xFE, 0xFD
 _SHIFT_LIMIT_S = 900
+NOT_SPECIFIED = -0x8000  # time_zone 0x8000: the meter's configured offset applies
+# The years a client may set the clock to: the clock keeps running, and Python's calendar
+# (like a date-time's two-octet year) ends at 9999.
+_SETTABLE_YEARS = range(1970, 9000)
 
 
 # --------------------------------------------------------------------------- time arithmetic
@@ -101,7 +105,7 @@ def _find_clock(ctx: ObjectContext) -> ObjectContext | None:
 def _time_zone(clock: ObjectContext) -> int:
     """Minutes of UTC minus local standard time; the meter's configured offset if the model has none."""
     tz = clock.get(3)
-    if tz.type == DataType.LONG:
+    if tz.type == DataType.LONG and tz.value != NOT_SPECIFIED:
         return tz.value
     offset = clock.clock.local_time().utcoffset()
     return -int(offset.total_seconds() // 60) if offset is not None else 0
@@ -215,6 +219,9 @@ def _set_time(ctx: ObjectContext, value: Data) -> None:
     target = None if cdt is None else to_utc(ctx, cdt)
     if target is None:
         raise AccessFailure(DataAccessResult.OTHER_REASON, "time must be a fully specified date-time")
+    if target.year not in _SETTABLE_YEARS:
+        raise AccessFailure(DataAccessResult.OTHER_REASON, f"year {target.year} is outside "
+                            f"{_SETTABLE_YEARS.start}..{_SETTABLE_YEARS.stop - 1}")
     _set_to(ctx, target)
     # A clock set by a client is valid again.
     ctx.state["status"] = ctx.state.get("status", 0) & ~(ClockStatus.INVALID | ClockStatus.DOUBTFUL)
@@ -301,19 +308,42 @@ def _shift_time(ctx: ObjectContext, parameter: Data | None) -> None:
     ctx.clock.shift(parameter.value)
 
 
+def _check_deviations(time_zone: Data, dst_deviation: Data) -> None:
+    """Local time in and out of daylight saving must stay a deviation a date-time can carry."""
+    if time_zone.type != DataType.LONG or time_zone.value == NOT_SPECIFIED:
+        return
+    shift = dst_deviation.value if dst_deviation.type == DataType.INTEGER else 0
+    low, high = DEVIATION
+    if not low <= time_zone.value - shift <= high:
+        raise AccessFailure(DataAccessResult.OTHER_REASON,
+                            f"time_zone {time_zone.value} with daylight_savings_deviation {shift} gives a "
+                            f"deviation outside {low}..{high} min")
+
+
+def _check_time_zone(ctx: ObjectContext, value: Data) -> None:
+    _check_deviations(value, ctx.get(7))
+
+
+def _check_dst_deviation(ctx: ObjectContext, value: Data) -> None:
+    _check_deviations(ctx.get(3), value)
+
+
+# Blue Book 4.5.1 Clock: time_zone -720..840 minutes, 0x8000 not specified; daylight_savings_deviation -120..120.
+TIME_ZONE = Simple(DataType.LONG, -720, 840, (NOT_SPECIFIED,))
+DST_DEVIATION = Simple(DataType.INTEGER, -120, 120)
 CLOCK_BASE = Enum(((0, "not_defined"), (1, "internal_crystal"), (2, "mains_frequency_50_hz"),
-                   (3, "mains_frequency_60_hz"), (4, "gps"), (5, "radio_controlled")))
+                   (3, "mains_frequency_60_hz"), (4, "gps"), (5, "radio_controlled")), open=False)
 PRESET_ADJUSTING_TIME = Struct((("preset_time", DATE_TIME), ("validity_interval_start", DATE_TIME),
                                 ("validity_interval_end", DATE_TIME)))
 
 CLOCK = interface_class(8, 0, "Clock", [
     attribute(2, "time", DATE_TIME, dynamic=True, access=AttributeAccess.READ_AND_WRITE,
               getter=_get_time, setter=_set_time),
-    attribute(3, "time_zone", LONG),
+    attribute(3, "time_zone", TIME_ZONE, check=_check_time_zone),
     attribute(4, "status", UNSIGNED, dynamic=True, getter=_get_status, setter=_set_status),
     attribute(5, "daylight_savings_begin", DATE_TIME),
     attribute(6, "daylight_savings_end", DATE_TIME),
-    attribute(7, "daylight_savings_deviation", INTEGER),
+    attribute(7, "daylight_savings_deviation", DST_DEVIATION, check=_check_dst_deviation),
     attribute(8, "daylight_savings_enabled", BOOLEAN),
     attribute(9, "clock_base", CLOCK_BASE),
 ], [

@@ -11,9 +11,9 @@ security layer and are declared only.
 
 from __future__ import annotations
 
-from ..apdu.common import ActionResult
+from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import BitString, Data, DataType, Obis
-from .base import ActionFailure, attribute, interface_class, method
+from .base import AccessFailure, ActionFailure, attribute, interface_class, method
 from .context import ObjectContext
 from .types import (
     ANY, BIT_STRING, BOOLEAN, DOUBLE_LONG_UNSIGNED, ENUM, INTEGER, LONG_UNSIGNED, OBIS, OCTET_STRING,
@@ -218,11 +218,12 @@ def _entries(target: ObjectContext, index: int) -> list[Data]:
 
 
 def _replace(target: ObjectContext, index: int, entries: list[Data]) -> None:
-    """Write the edited array back through the target's SET, after checking its element type."""
-    new = array(entries)
-    if not target.cls.attribute(index).type.accepts(new):  # type: ignore[union-attr]
-        raise ActionFailure(ActionResult.TYPE_UNMATCHED, "entry does not fit the target array")
-    target.write(index, new)
+    """Write the edited array back through the target's SET, which checks its type and range."""
+    try:
+        target.write(index, array(entries))
+    except AccessFailure as exc:
+        raise ActionFailure(ActionResult.TYPE_UNMATCHED if exc.result == DataAccessResult.TYPE_UNMATCHED
+                            else ActionResult.OTHER_REASON, str(exc)) from None
 
 
 def _span(parameter: Data, count: int) -> tuple[int, int]:

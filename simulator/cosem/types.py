@@ -1,7 +1,9 @@
 """Attribute and method-parameter types of the interface classes, as the Blue Book fixes them.
 
-A `TypeSpec` says which `Data` values an attribute holds. The service layer uses it to refuse
-a SET of the wrong type (type-unmatched); the model loader uses it to turn a YAML value written
+A `TypeSpec` says which `Data` values an attribute holds: `accepts` checks the A-XDR type and
+shape, `fault` the content the standard allows (a range, an enum's listed values, a valid
+date-time). The server refuses a SET of the wrong type (type-unmatched) and one out of range
+(other-reason); the model loader uses it to turn a YAML value written
 the way a metering engineer writes it ("1.0.1.8.0.255", "[-3, Wh]", "2024-01-01T00:00") into
 `Data` without the model repeating A-XDR types. Specs are immutable and shared by every meter.
 """
@@ -10,14 +12,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..axdr import Data, DataType
+from ..axdr import CosemDate, CosemDateTime, CosemTime, Data, DataType
+from ..errors import EncodeError
 
 __all__ = [
-    "TypeSpec", "Simple", "OctetString", "Enum", "Struct", "Array", "AnyType", "OneOf",
+    "TypeSpec", "Simple", "DEVIATION", "date_time_fault", "OctetString", "Enum", "Struct", "Array", "AnyType", "OneOf",
     "BOOLEAN", "INTEGER", "LONG", "DOUBLE_LONG", "UNSIGNED", "LONG_UNSIGNED", "DOUBLE_LONG_UNSIGNED",
     "LONG64", "LONG64_UNSIGNED", "FLOAT32", "FLOAT64", "VISIBLE_STRING", "UTF8_STRING", "BIT_STRING",
     "OCTET_STRING", "OBIS", "DATE_TIME", "DATE", "TIME", "ANY", "NULL", "SCALER_UNIT", "ENUM",
 ]
+
+
+DEVIATION = (-840, 840)
+"""The deviation a date-time may carry, in minutes: the Blue Book's clock time zone range
+(-720..840) widened by the daylight-saving shift so the same instant can be written in both
+signs' conventions (New Zealand summer time is UTC+13: deviation -780)."""
+_NOT_SPECIFIED_DEVIATION = -0x8000
+# (offset, name, allowed values besides 0xFF "not specified") of the one-byte fields of a date
+# and a time (Blue Book 4.1.6.1); 0xFD/0xFE are the DST-end/begin months and the
+# second-last/last day of the month.
+_DATE_FIELDS = ((2, "month", range(1, 13), (0xFD, 0xFE)), (3, "day of month", range(1, 32), (0xFD, 0xFE)),
+                (4, "day of week", range(1, 8), ()))
+_TIME_FIELDS = ((0, "hour", range(0, 24), ()), (1, "minute", range(0, 60), ()), (2, "second", range(0, 60), ()),
+                (3, "hundredths", range(0, 100), ()))
+
+
+def _field_fault(raw: bytes, fields: tuple[tuple[int, str, range, tuple[int, ...]], ...]) -> str | None:
+    for offset, name, allowed, special in fields:
+        b = raw[offset]
+        if b != 0xFF and b not in allowed and b not in special:
+            return f"{name} {b} is not allowed"
+    return None
+
+
+def date_time_fault(value: Data) -> str | None:
+    """Why a date, time or date-time (tagged, or as its octet-string) is not a valid COSEM one."""
+    raw = value.value
+    if value.type in (DataType.DATE_TIME, DataType.DATE, DataType.TIME):
+        if not isinstance(raw, (CosemDateTime, CosemDate, CosemTime)):
+            return None  # no value of a date type: its type is the question, not its range
+        try:
+            raw = raw.to_bytes()
+        except EncodeError as exc:
+            return str(exc)
+    if not isinstance(raw, bytes) or len(raw) not in (4, 5, CosemDateTime.SIZE):
+        return "not a COSEM date or time"
+    if len(raw) == 4:
+        return _field_fault(raw, _TIME_FIELDS)
+    why = _field_fault(raw, _DATE_FIELDS)
+    if why is not None or len(raw) == 5:
+        return why
+    why = _field_fault(raw[5:9], _TIME_FIELDS)
+    deviation = int.from_bytes(raw[9:11], "big", signed=True)
+    if why is None and deviation != _NOT_SPECIFIED_DEVIATION and not DEVIATION[0] <= deviation <= DEVIATION[1]:
+        why = f"deviation {deviation} min is outside {DEVIATION[0]}..{DEVIATION[1]}"
+    return why
 
 
 class TypeSpec:
@@ -28,6 +77,10 @@ class TypeSpec:
     def accepts(self, value: Data) -> bool:
         raise NotImplementedError
 
+    def fault(self, value: Data) -> str | None:
+        """Why a value this spec accepts is still outside what the standard allows; None if allowed."""
+        return None
+
     def describe(self) -> str:
         raise NotImplementedError
 
@@ -37,15 +90,30 @@ class TypeSpec:
 
 @dataclass(frozen=True, slots=True)
 class Simple(TypeSpec):
-    """One simple A-XDR type."""
+    """One simple A-XDR type; a number may be limited to `low`..`high` plus `special` values
+    (such as 0x8000, "not specified")."""
 
     type: DataType
+    low: int | None = None
+    high: int | None = None
+    special: tuple[int, ...] = ()
 
     def accepts(self, value: Data) -> bool:
         return value.type == self.type
 
+    def fault(self, value: Data) -> str | None:
+        if self.type in (DataType.DATE_TIME, DataType.DATE, DataType.TIME):
+            return date_time_fault(value)
+        if self.low is None or value.value in self.special:
+            return None
+        if not self.low <= value.value <= (self.high if self.high is not None else value.value):
+            return f"{value.value} is outside {self.low}..{self.high}"
+        return None
+
     def describe(self) -> str:
-        return self.type.label
+        if self.low is None:
+            return self.type.label
+        return f"{self.type.label} {self.low}..{self.high}" + "".join(f" or {v}" for v in self.special)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +134,9 @@ class OctetString(TypeSpec):
                 or self.meaning == "date" and value.type == DataType.DATE
                 or self.meaning == "time" and value.type == DataType.TIME)
 
+    def fault(self, value: Data) -> str | None:
+        return date_time_fault(value) if self.meaning in ("date-time", "date", "time") else None
+
     def describe(self) -> str:
         if self.meaning:
             return f"octet-string ({self.meaning})"
@@ -77,12 +148,18 @@ class Enum(TypeSpec):
     """An enum with the standard's named values; `names` maps value -> name."""
 
     names: tuple[tuple[int, str], ...] = ()
-    open: bool = True  # manufacturer-specific values allowed
+    open: bool = True  # values beyond the names allowed (manufacturer-specific, or `ranges`)
+    ranges: tuple[tuple[int, int], ...] = ()  # when given, an open enum's values must fall in one
 
     def accepts(self, value: Data) -> bool:
-        if value.type != DataType.ENUM:
-            return False
-        return self.open or any(v == value.value for v, _ in self.names)
+        return value.type == DataType.ENUM
+
+    def fault(self, value: Data) -> str | None:
+        v = value.value
+        if self.name_of(v) is not None or self.open and (
+                not self.ranges or any(low <= v <= high for low, high in self.ranges)):
+            return None
+        return f"{v} is not a value of {self.describe() if len(self.names) <= 12 else 'the enumeration'}"
 
     def name_of(self, value: int) -> str | None:
         return next((n for v, n in self.names if v == value), None)
@@ -108,6 +185,13 @@ class Struct(TypeSpec):
             return False
         return all(spec.accepts(v) for (_, spec), v in zip(self.fields, value.value))
 
+    def fault(self, value: Data) -> str | None:
+        for (name, spec), v in zip(self.fields, value.value):
+            why = spec.fault(v)
+            if why is not None:
+                return f"{name}: {why}"
+        return None
+
     def describe(self) -> str:
         return "structure {" + ", ".join(f"{n}: {s.describe()}" for n, s in self.fields) + "}"
 
@@ -119,9 +203,14 @@ class Array(TypeSpec):
     element: TypeSpec
 
     def accepts(self, value: Data) -> bool:
-        if value.type == DataType.COMPACT_ARRAY:
-            return True
         return value.type == DataType.ARRAY and all(self.element.accepts(v) for v in value.value)
+
+    def fault(self, value: Data) -> str | None:
+        for i, v in enumerate(value.value):
+            why = self.element.fault(v)
+            if why is not None:
+                return f"element {i + 1}: {why}"
+        return None
 
     def describe(self) -> str:
         return f"array of {self.element.describe()}"
@@ -135,6 +224,10 @@ class OneOf(TypeSpec):
 
     def accepts(self, value: Data) -> bool:
         return any(o.accepts(value) for o in self.options)
+
+    def fault(self, value: Data) -> str | None:
+        faults = [o.fault(value) for o in self.options if o.accepts(value)]
+        return None if None in faults else faults[0]
 
     def describe(self) -> str:
         return " | ".join(o.describe() for o in self.options)
@@ -174,7 +267,8 @@ TIME = OctetString(4, "time")
 ENUM = Enum()
 ANY = AnyType()
 
-# Blue Book 4.3.2: unit enumeration (a subset of names; any value 0..255 is accepted).
+# Blue Book 4.3.2: unit enumeration (a subset of names). Values 1..72 and the imperial units
+# 128..174 of later editions are units; 0 and the gaps are not.
 UNITS: tuple[tuple[int, str], ...] = (
     (1, "a"), (2, "mo"), (3, "wk"), (4, "d"), (5, "h"), (6, "min"), (7, "s"), (8, "deg"),
     (9, "degC"), (10, "currency"), (11, "m"), (12, "m/s"), (13, "m3"), (14, "m3_corr"),
@@ -188,4 +282,4 @@ UNITS: tuple[tuple[int, str], ...] = (
     (62, "Mol%"), (63, "g/m3"), (64, "Pa_s"), (65, "J/kg"), (66, "g/cm2"), (67, "atm"),
     (70, "dBm"), (71, "dBuV"), (72, "dB"), (253, "reserved"), (254, "other"), (255, "count"),
 )
-SCALER_UNIT = Struct((("scaler", INTEGER), ("unit", Enum(UNITS))))
+SCALER_UNIT = Struct((("scaler", INTEGER), ("unit", Enum(UNITS, ranges=((1, 72), (128, 174))))))

@@ -13,8 +13,9 @@ Order of the checks, the same for LN and SN referencing:
    carry one;
 4. the request's form: selective access on an attribute without a selective reader, or with a
    selector it does not list -> other-reason (the Blue Book names no more specific result, and
-   the profile generic refuses bad selectors alike); a SET value or method parameter of the
-   wrong type -> type-unmatched;
+   the profile generic refuses bad selectors alike); a method parameter of the wrong type ->
+   type-unmatched; a SET value of the wrong type -> type-unmatched and one of the right type
+   the standard does not allow -> other-reason (cosem/write_check.py, checked by every write);
 5. the behaviour: AccessFailure / ActionFailure carry their result; any other exception is a bug
    of a behaviour: it becomes other-reason and one log line, and the meter keeps serving.
 
@@ -156,11 +157,10 @@ def write(req: Request, obj: ObjectSpec, index: int, value: Data, selective: boo
     if selective:
         return DataAccessResult.OTHER_REASON
     try:
-        if not adef.type.accepts(value):
-            return DataAccessResult.TYPE_UNMATCHED
         req.handle(obj).write(index, value)
         return DataAccessResult.SUCCESS
     except AccessFailure as exc:
+        req.trace("SET of %s attribute %d refused: %s", obj.describe(), index, exc)
         return exc.result
     except ActionFailure as exc:
         return action_to_data_result(exc.result)

@@ -20,6 +20,7 @@ from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
 from ..cosem.monitoring import value_written, watchers_of
+from ..cosem.write_check import check_write
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 
 __all__ = ["TimeBase", "MeterState", "DeviceState", "ObjectHandle", "Clock"]
@@ -172,6 +173,7 @@ class ObjectHandle:
         adef = self.spec.cls.attribute(attribute)
         if adef is None:
             raise AccessFailure(DataAccessResult.OBJECT_UNDEFINED, f"no attribute {attribute}")
+        check_write(self, adef, value)  # type, range and the class's own check, before anything changes
         watchers = watchers_of(self, attribute)
         for other, evaluate in watchers:
             evaluate(other)  # the watchers' baseline: the value before this write

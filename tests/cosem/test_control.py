@@ -58,9 +58,9 @@ def test_declaration() -> None:
         assert [a.name for a in cls.attributes] == ["logical_name", "output_state", "control_state", "control_mode"]
         assert [m.name for m in cls.methods] == ["remote_disconnect", "remote_reconnect"]
     assert DISCONNECT_CONTROL.attribute(4).type.accepts(Data(DataType.ENUM, 6))
-    assert not DISCONNECT_CONTROL.attribute(4).type.accepts(Data(DataType.ENUM, 7))
+    assert DISCONNECT_CONTROL.attribute(4).type.fault(Data(DataType.ENUM, 7)) is not None  # out of range
     assert DISCONNECT_CONTROL_V1.attribute(4).type.accepts(Data(DataType.ENUM, 7))
-    assert not DISCONNECT_CONTROL.attribute(3).type.accepts(Data(DataType.ENUM, 3))
+    assert DISCONNECT_CONTROL.attribute(3).type.fault(Data(DataType.ENUM, 3)) is not None
 
 
 def _cases() -> list[tuple[int, int, Trigger]]:

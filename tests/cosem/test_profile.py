@@ -152,7 +152,7 @@ def test_declaration_follows_the_blue_book() -> None:
     assert cls.attribute(2).selectors == (1, 2)
     assert cls.sn_method_offset == 0x58
     assert cls.attribute(3).type.accepts(array(*COLUMNS))
-    assert cls.attribute(5).type.accepts(enum(6)) and not cls.attribute(5).type.accepts(enum(7))
+    assert cls.attribute(5).type.fault(enum(6)) is None and cls.attribute(5).type.fault(enum(7)) is not None
 
 
 def test_defaults_of_an_empty_profile() -> None:

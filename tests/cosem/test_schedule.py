@@ -373,7 +373,7 @@ def test_type_change_checks_the_existing_times() -> None:
 
 def test_execution_time_must_be_octet_strings() -> None:
     m = sas_meter(4)
-    bad = struct(Data(DataType.TIME, None), octets(bytes(5)))
+    bad = struct(Data(DataType.TIME, None), octets(bytes.fromhex("FFFFFFFFFF")))
     with pytest.raises(AccessFailure) as exc:
         m.obj(SAS_LN).write(4, array(bad))
     assert exc.value.result == DataAccessResult.TYPE_UNMATCHED

@@ -10,11 +10,13 @@ from typing import Any
 import attr
 import pytest
 
+from simulator.apdu.common import DataAccessResult
 from simulator.axdr import Data, DataType, Obis
 
 from .peers import GuruxPeer
 from .support import (
-    AK, CLIENT_TITLE, CLOCK_LN, EK, LDN_LN, PASSWORD, PROFILE_LN, REGISTER_LN, SERIAL_LN, SN, Meter, profile_rows,
+    AK, CLIENT_TITLE, CLOCK_LN, EK, LDN_LN, PASSWORD, PROFILE_LN, REGISTER_LN, REGISTER_VALUE, SERIAL_LN, SN, Meter,
+    profile_rows,
 )
 
 pytest.importorskip("gurux_dlms")
@@ -92,10 +94,14 @@ def test_gurux_lls_write_method_and_read_list() -> None:
     register = GXDLMSRegister(str(REGISTER_LN))
     p.read(register, 3)
     register.value = 999
+    # gurux sends an int of unknown type as double-long; the register holds double-long-unsigned
+    assert p.block(p.client.write(register, 2)).error == DataAccessResult.TYPE_UNMATCHED
+    assert stored(m, REGISTER_LN, 2) == REGISTER_VALUE
+    register.setDataType(2, GuruxType.UINT32)
     assert p.block(p.client.write(register, 2)).error == 0
-    assert stored(m, REGISTER_LN, 2) == Data(DataType.DOUBLE_LONG, 999)  # gurux sends an int as double-long
+    assert stored(m, REGISTER_LN, 2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 999)
     assert p.block(p.client.method(register, 1, 0, GuruxType.INT8)).error == 0
-    assert stored(m, REGISTER_LN, 2) == Data(DataType.DOUBLE_LONG, 0)
+    assert stored(m, REGISTER_LN, 2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
 
     clock, serial, profile = GXDLMSClock(str(CLOCK_LN)), GXDLMSData(str(SERIAL_LN)), GXDLMSProfileGeneric(str(PROFILE_LN))
     values = p.block(p.client.readList([(register, 2), (clock, 3), (serial, 2), (profile, 7)])).value
