@@ -206,7 +206,8 @@ def test_hdlc_get_response_shows_typed_data(capsys: pytest.CaptureFixture[str]) 
     assert "hdlc-frame (1: I, server to client, at byte 0)" in out
     assert "result: octet-string 07 D2 0C 04 03 0A 06 0B FF 00 78 00  (date-time 2002-12-04" in out
     doc = decode(h(HDLC_GET_CLOCK_TIME_RESPONSE)).to_python()
-    assert doc["items"][0]["apdu"]["result"] == {"type": "octet-string", "value": "07D20C04030A060BFF007800"}
+    assert doc["items"][0]["apdu"]["result"] == {"type": "octet-string", "value": "07D20C04030A060BFF007800",
+                                                 "date_time": "2002-12-04 10:06:11.** dev=+120min status=0x00"}
 
 
 def test_hdlc_several_frames_sharing_flags() -> None:
@@ -639,3 +640,68 @@ def test_cli_main_decodes(capsys: pytest.CaptureFixture[str]) -> None:
     from simulator.cli import main
     assert main(["decode", "--json", GET_RESPONSE_HARDWARE_FAULT]) == 0
     assert json.loads(capsys.readouterr().out)["items"][0]["result"] == "hardware-fault"
+
+
+# ----------------------------------------------------------------------------- hex as logs write it
+
+_PLAIN_REQUEST = " ".join(h(HDLC_GET_CLOCK_TIME_REQUEST).hex(" ").upper().split())
+
+
+@pytest.mark.parametrize("line", [
+    "0x" + HDLC_GET_CLOCK_TIME_REQUEST,
+    " ".join("0x" + b for b in _PLAIN_REQUEST.split()),
+    ", ".join("0x" + b for b in _PLAIN_REQUEST.split()),  # a C array
+    "TX: 13:28:31\t" + _PLAIN_REQUEST,  # gurux-dlms samples' trace: direction, time, hex
+    "2024-05-01 10:00:00.123 TX: " + _PLAIN_REQUEST,
+    "[2024-05-01T10:00:00.123+02:00] >> " + h(HDLC_GET_CLOCK_TIME_REQUEST).hex(":"),
+    "10:00:00,5 RX " + HDLC_GET_CLOCK_TIME_REQUEST.lower(),
+])
+def test_hex_as_logs_write_it(capsys: pytest.CaptureFixture[str], line: str) -> None:
+    expected = run(capsys, HDLC_GET_CLOCK_TIME_REQUEST)[1]
+    assert run(capsys, line) == (0, expected, "")
+    assert run(capsys, *line.split()) == (0, expected, "")  # unquoted: one argument per word
+
+
+def test_a_log_excerpt_from_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    expected = run(capsys, HDLC_GET_CLOCK_TIME_REQUEST)[1]
+    words = _PLAIN_REQUEST.split()
+    log = tmp_path / "trace.log"
+    log.write_text(f"TX: 13:28:31\t{' '.join(words[:14])}\n13:28:31 {' '.join(words[14:])}\n")
+    assert run(capsys, "-f", str(log)) == (0, expected, "")
+
+
+def test_a_time_is_not_taken_for_hex_inside_the_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Colon-separated bytes that look like a time at the start stay bytes: no space after them."""
+    colons = h(WRAPPER_AARQ).hex(":")
+    assert colons.startswith("00:01:00:10")
+    assert "AARQ" in run(capsys, colons)[1]
+
+
+# Public vector: the result of HDLC_GET_CLOCK_TIME_RESPONSE above, a date-time octet string.
+CLOCK_TIME_VALUE = "090C07D20C04030A060BFF007800"
+
+
+def test_a_bare_data_value(capsys: pytest.CaptureFixture[str]) -> None:
+    value = Data(DataType.STRUCTURE, [Data(DataType.OCTET_STRING, Obis("1.0.1.8.0.255").to_bytes()),
+                                      Data(DataType.OCTET_STRING, h(CLOCK_TIME_VALUE)[2:]),
+                                      Data(DataType.LONG_UNSIGNED, 900)]).to_bytes()
+    code, out, err = run(capsys, value.hex())
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "data (structure)"
+    assert "(OBIS 1.0.1.8.0.255)" in out and "long-unsigned 900" in out
+    code, out, _ = run(capsys, "--json", value.hex())
+    result = json.loads(out)
+    assert result["input"] == "data"
+    first, stamp, number = result["items"][0]["value"]["value"]
+    assert first == {"type": "octet-string", "value": "0100010800FF", "obis": "1.0.1.8.0.255"}
+    assert stamp["date_time"].startswith("2002-12-04 10:06:11") and number == {"type": "long-unsigned", "value": 900}
+    assert "(date-time 2002-12-04 10:06:11" in run(capsys, CLOCK_TIME_VALUE)[1]
+
+
+def test_json_names_obis_codes_and_dates_in_apdus(capsys: pytest.CaptureFixture[str]) -> None:
+    """A GET answer's value in JSON carries what the text shows after it."""
+    code, text, _ = run(capsys, HDLC_GET_CLOCK_TIME_RESPONSE)
+    stamp = text.split("(date-time ")[1].split(")")[0]
+    code, out, _ = run(capsys, "--json", HDLC_GET_CLOCK_TIME_RESPONSE)
+    (frame,) = json.loads(out)["items"]
+    assert frame["apdu"]["result"]["date_time"] == stamp

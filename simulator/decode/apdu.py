@@ -35,7 +35,7 @@ from .tree import (
     DecodeOptions, Field, Located, Member, Node, Origin, kebab, located, octets_field, shift, spaced_hex, where,
 )
 
-__all__ = ["Session"]
+__all__ = ["Session", "data_field"]
 
 _TAG_LENGTH = 12  # suite 0 authentication tag
 
@@ -56,10 +56,16 @@ def _data_json(d: Data) -> Any:
     if d.type == DataType.COMPACT_ARRAY:
         return {"type": d.type.label, "description": str(d.value.description),
                 "value": [_data_json(x) for x in d.value.items]}
-    return {"type": d.type.label, "value": d.to_python()}
+    out = {"type": d.type.label, "value": d.to_python()}
+    if d.type == DataType.OCTET_STRING and len(d.value) == 6:  # named as the text form names it
+        out["obis"] = ".".join(str(b) for b in d.value)
+    elif d.type == DataType.OCTET_STRING and len(d.value) == 12:
+        out["date_time"] = str(CosemDateTime.from_bytes(d.value))
+    return out
 
 
-def _data_field(name: str, d: Data) -> Field:
+def data_field(name: str, d: Data) -> Field:
+    """A Data value: typed at every level in JSON, in the standard's type names in text."""
     return Field(name, _data_json(d), format_data(d))
 
 
@@ -464,7 +470,7 @@ def _value_field(name: str, v: Any, context: CosemAttributeDescriptor | None, hi
     if hide is not None and isinstance(v, (Data, bytes)):
         return hide(name, v)
     if isinstance(v, Data):
-        return _data_field(name, v)
+        return data_field(name, v)
     if isinstance(v, bool):
         return Field(name, v, str(v).lower())
     if isinstance(v, IntEnum):

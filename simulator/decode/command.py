@@ -19,11 +19,32 @@ from .tree import DecodeOptions
 
 __all__ = ["DESCRIPTION", "add_decode_arguments", "run_decode", "main_decode"]
 
-DESCRIPTION = "Decode an HDLC frame, a wrapper frame or a bare APDU in the words of the standard."
+DESCRIPTION = ("Decode an HDLC frame, a wrapper frame, a bare APDU or a bare A-XDR Data value in the words "
+               "of the standard.")
+
+
+# What a log line may put before its hex: a date, a time, a [bracketed] stamp, a direction.
+_LOG_PREFIX = re.compile(r"""\s*(?:
+      \[[^\]]*\]
+    | \d{4}-\d{2}-\d{2}(?:[T\ ]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?
+    | \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?=\s)
+    | (?:TX|RX|SENT|SEND|RECEIVED|RECV)\b:?
+    | <<|>>|->|<-
+    )""", re.X | re.I)
+_HEX_PREFIX = re.compile(r"\b0x(?=[0-9A-Fa-f])", re.I)
+_SEPARATORS = re.compile(r"[\s:,]")
+
+
+def _line_hex(line: str) -> str:
+    """The hex digits of one line, without its log prefix, `0x` prefixes and separators."""
+    while (m := _LOG_PREFIX.match(line)) is not None:
+        line = line[m.end():]
+    return _SEPARATORS.sub("", _HEX_PREFIX.sub("", line))
 
 
 def _parse_hex(text: str) -> bytes:
-    digits = re.sub(r"[\s:]", "", text)
+    """Hex as people paste it: `0x`, spaces, colons, commas, a log line's timestamp and TX:/RX:."""
+    digits = "".join(_line_hex(line) for line in text.splitlines())
     for i, ch in enumerate(digits):
         if ch not in string.hexdigits:
             raise DecodeError(f"{ch!r} is not a hex digit", i // 2)
@@ -33,12 +54,12 @@ def _parse_hex(text: str) -> bytes:
 
 
 def _read_input(raw: bytes) -> bytes:
-    """File or stdin content: hex text (spaces, colons, line breaks allowed) or raw bytes."""
+    """File or stdin content: text is hex (as `_parse_hex` takes it), anything else raw bytes."""
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         return raw
-    if all(ch in string.hexdigits or ch.isspace() or ch == ":" for ch in text):
+    if all(ch.isprintable() or ch.isspace() for ch in text):
         return _parse_hex(text)
     return raw
 
@@ -46,7 +67,8 @@ def _read_input(raw: bytes) -> bytes:
 def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
     """The `decode` command line, shared by `cosem-sim decode` and `main_decode`."""
     parser.add_argument("hex", nargs="*", metavar="HEX",
-                        help="the bytes in hex (spaces and colons allowed); '-' or nothing reads standard input")
+                        help="the bytes in hex (0x, spaces, colons and a log line's timestamp and TX:/RX: "
+                             "allowed); '-' or nothing reads standard input")
     parser.add_argument("-f", "--file", type=Path, help="read hex text or raw bytes from FILE")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--ek", metavar="HEX", help="block cipher key (16 bytes) to open ciphered APDUs; "
@@ -92,7 +114,7 @@ def run_decode(args: argparse.Namespace, stdin: Any = None, stdout: TextIO | Non
         if raw is not None:
             data = _read_input(raw)
         elif args.hex and args.hex != ["-"]:
-            data = _parse_hex("".join(args.hex))
+            data = _parse_hex(" ".join(args.hex))
         else:
             data = _read_input(stdin.read())
         result = decode(data, DecodeOptions(ek, ak, title))

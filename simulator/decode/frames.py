@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..axdr import Data
 from ..errors import DecodeError
 from ..link.hdlc import (
     LLC_REQUEST, LLC_RESPONSE, FrameCheckError, FrameKind, FrameRejected, HDLCAddress, HDLCFrame,
     HDLCParameters, fcs16_bytes,
 )
 from ..link.wrapper import HEADER_SIZE, WrapperFrame
-from .apdu import Session
+from .apdu import Session, data_field
 from .tree import Decoded, DecodeOptions, Field, Located, Node, octets_field, shift, spaced_hex
 
 __all__ = ["decode"]
@@ -246,6 +247,21 @@ def decode(data: bytes, options: DecodeOptions | None = None) -> Decoded:
             return Decoded("hdlc", len(data), _hdlc(data, session))
         if data[:2] == b"\x00\x01":
             return Decoded("wrapper", len(data), _wrapper(data, session))
-        return Decoded("apdu", len(data), (session.apdu(data, ((0, 0),)),))
+        try:
+            return Decoded("apdu", len(data), (session.apdu(data, ((0, 0),)),))
+        except DecodeError as error:  # a bare A-XDR Data value (a GET's result from a log)?
+            value = _bare_data(data)
+            if value is None:
+                raise error from None
+            return Decoded("data", len(data), (value,))
     except Located as error:  # plain DecodeError again: callers need not know the marker
         raise DecodeError(error.reason, error.offset) from None
+
+
+def _bare_data(data: bytes) -> Node | None:
+    """The input as one A-XDR Data value that fills it, or None when it is not one."""
+    try:
+        value = Data.from_bytes(data)
+    except DecodeError:
+        return None
+    return Node("data", (data_field("value", value),), value.type.label)
