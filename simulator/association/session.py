@@ -60,6 +60,7 @@ from ..security.errors import InvocationCounterError, SecurityError, SecurityPar
 from ..security.gcm import KEY_LENGTH, SYSTEM_TITLE_LENGTH
 from ..security.hls import make_challenge
 from ..security.keywrap import KeyId
+from ..security.lockout import ClientLockout, locked_for, record_failure, record_success
 from ..server.objects import MeterState, ObjectHandle
 from .authentication import (
     HLS_MECHANISMS,
@@ -150,7 +151,7 @@ class AssociationSession:
     """One client SAP's association on one channel (one transport connection)."""
 
     __slots__ = ("meter", "device", "spec", "state", "negotiated", "persistent", "user_id", "_challenges",
-                 "_dedicated", "_title")
+                 "_dedicated", "_title", "_refusal")
 
     def __init__(self, meter: MeterState, device: LogicalDeviceSpec, spec: AssociationSpec) -> None:
         self.meter = meter
@@ -163,6 +164,7 @@ class AssociationSession:
         self._challenges: Challenges | None = None
         self._dedicated: InvocationCounters | None = None  # counters under the dedicated key
         self._title: bytes | None = None  # our system title, read once per association
+        self._refusal: str | None = None  # why the last AARQ or pass 3 was refused (for the log)
 
     @classmethod
     def pre_established(cls, meter: MeterState, device: LogicalDeviceSpec,
@@ -205,7 +207,8 @@ class AssociationSession:
         except _Refused as refusal:
             aare = refusal.aare
         except (DLMSError, KeyError, IndexError, ValueError):  # a template of the model or profile that
-            aare = self._rejection(AcseServiceUser.NO_REASON_GIVEN)  # does not render: still an answer
+            aare = self._rejection(AcseServiceUser.NO_REASON_GIVEN,  # does not render: still an answer
+                                   why="a template of the model or profile does not render")
         if aare.result != AssociationResult.ACCEPTED:
             if self.persistent:
                 self.state, self.negotiated, self.user_id, self._challenges, self._dedicated = saved
@@ -218,39 +221,52 @@ class AssociationSession:
         try:
             aarq = AARQ.from_bytes(data)
         except DecodeError:
-            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN)) from None
+            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, why="the AARQ does not decode")) from None
         if aarq.protocol_version is not None and not aarq.protocol_version.bits.startswith("1"):
-            raise _Refused(self._rejection(AcseServiceProvider.NO_COMMON_ACSE_VERSION))
+            raise _Refused(self._rejection(AcseServiceProvider.NO_COMMON_ACSE_VERSION,
+                                           why="the AARQ's protocol-version has no version 1"))
         if aarq.application_context_name != spec.context:
-            raise _Refused(self._rejection(AcseServiceUser.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED))
+            raise _Refused(self._rejection(
+                AcseServiceUser.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED,
+                why=f"the AARQ proposes context {_name(aarq.application_context_name)}, "
+                    f"the association uses {_name(spec.context)}"))
         mechanism_refusal = self._mechanism_refusal(aarq)
         if mechanism_refusal is not None:
-            raise _Refused(self._rejection(mechanism_refusal))
+            raise _Refused(self._rejection(
+                mechanism_refusal, why=f"the AARQ names mechanism {_name(aarq.mechanism_name)}, the association "
+                                       f"uses {_name(spec.mechanism)}" + ("" if spec.mechanism in SUPPORTED_MECHANISMS
+                                                                          else " (not implemented)")))
         uses_keys = is_ciphered(spec.context) or spec.mechanism == M.HIGH_GMAC
         title = aarq.calling_ap_title if aarq.calling_ap_title and len(aarq.calling_ap_title) == SYSTEM_TITLE_LENGTH \
             else None
         server_title = None
         if uses_keys:
             if title is None:
-                raise _Refused(self._rejection(AcseServiceUser.CALLING_AP_TITLE_NOT_RECOGNIZED))
+                raise _Refused(self._rejection(AcseServiceUser.CALLING_AP_TITLE_NOT_RECOGNIZED,
+                                               why="no calling-AP-title of 8 octets (the client system title)"))
             material, server_title = self._material(now), self._server_title(now)
             if material is None or server_title is None \
                     or material.cipher_keys(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) is None:
-                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN))  # the model gave no keys
+                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
+                                               why="the model gives this meter no system title or keys"))
         challenges = self._authenticate(aarq, now)
         if not self._user_known(aarq.calling_ae_invocation_id, now):
-            raise _Refused(self._rejection(AcseServiceUser.CALLING_AE_INVOCATION_IDENTIFIER_NOT_RECOGNIZED))
+            raise _Refused(self._rejection(
+                AcseServiceUser.CALLING_AE_INVOCATION_IDENTIFIER_NOT_RECOGNIZED,
+                why=f"calling-AE-invocation-id {aarq.calling_ae_invocation_id} is not in the user_list"))
         if aarq.user_information is None:
-            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN))
+            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
+                                           why="no InitiateRequest in the AARQ's user-information"))
         initiate, protection = self._initiate_request(aarq.user_information, title, now)
         answer = negotiate(initiate, spec)
         if isinstance(answer, InitiateError):
             raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
-                                           ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, answer)))
+                                           ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, answer),
+                                           why=f"the InitiateRequest cannot be met ({_name(answer)})"))
         dedicated = initiate.dedicated_key if protection is not None else None  # never trust one sent in clear
         if dedicated is not None and len(dedicated) != KEY_LENGTH:
             raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, ConfirmedServiceError(
-                ConfirmedService.INITIATE_ERROR, InitiateError.OTHER)))
+                ConfirmedService.INITIATE_ERROR, InitiateError.OTHER), why="the dedicated key is not 16 octets"))
         user_information = answer.to_bytes()
         if protection is not None:
             user_information = self._protect(user_information, protection, now)
@@ -289,13 +305,24 @@ class AssociationSession:
         if mechanism == M.LOWEST:
             return None
         if value is None:
-            raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_REQUIRED))
+            raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_REQUIRED,
+                                           why="no calling-authentication-value"))
+        key = (self.device.server_sap, self.spec.client_sap)
+        lockout = self.meter.lockouts.get(key)
+        wait = locked_for(lockout, now)
+        if wait:  # the right password too: the client must not learn that the lock is the reason
+            raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE, why=(
+                f"locked out for {wait:.0f} s more after {self.spec.lockout.failures if self.spec.lockout else 0} "
+                f"failed authentications (lock-out {lockout.lockouts if lockout else 0}); the password was not checked")))
         if mechanism == M.LOW:
             if not password_matches(self._secret(now), value):
-                raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE))
+                raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE,
+                                               why=self._failed(key, "wrong LLS password", now)))
+            record_success(lockout)
             return None
         if not isinstance(value, bytes) or not valid_challenge(value) or mechanism not in HLS_MECHANISMS:
-            raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE))
+            raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE,
+                                           why="the HLS challenge (CtoS) is not 8 to 64 octets"))
         # StoC as long as the client's CtoS: a length every client accepts, since it chose it.
         return Challenges(value, make_challenge(self.meter.rng, len(value)))
 
@@ -305,20 +332,45 @@ class AssociationSession:
         protection = None
         if data and is_ciphered_tag(data[0]):
             if not is_ciphered(self.spec.context):
-                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN))
+                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
+                                               why="a ciphered InitiateRequest in an unciphered context"))
             try:
                 data, protection = self._decipher(data, title, now)
-            except SecurityError:
-                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, _DECIPHERING_ERROR)) from None
+            except SecurityError as error:
+                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, _DECIPHERING_ERROR, why=(
+                    f"the InitiateRequest from system title {title.hex().upper() if title else '?'} is refused: "
+                    f"{error}"))) from None
         elif self._requirement(now).any:
-            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, _DECIPHERING_ERROR))
+            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN, _DECIPHERING_ERROR,
+                                           why="the security policy requires a ciphered InitiateRequest"))
         try:
             return InitiateRequest.from_bytes(data), protection
         except DecodeError:
-            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN)) from None
+            raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
+                                           why="the InitiateRequest does not decode")) from None
+
+    def _failed(self, key: tuple[int, int], what: str, now: float) -> str:
+        """Count a failed authentication against the client SAP; what happened, in words."""
+        state = self.meter.lockouts.get(key)
+        if state is None:
+            state = self.meter.lockouts[key] = ClientLockout()
+        policy = self.spec.lockout
+        locked = record_failure(state, policy, now)
+        if policy is None:
+            return f"{what} (failure {state.total_failures}; no lock-out configured)"
+        if locked:
+            return f"{what}: {policy.failures} failures in a row, client locked out for {locked:.0f} s " \
+                   f"(lock-out {state.lockouts}, {state.total_failures} failures in all)"
+        return f"{what} (failure {state.failures} of {policy.failures} before a lock-out)"
+
+    def take_refusal(self) -> str | None:
+        """Why the last AARQ or HLS pass 3 was refused, in words (never a secret), once."""
+        refusal, self._refusal = self._refusal, None
+        return refusal
 
     def _rejection(self, diagnostic: AcseServiceUser | AcseServiceProvider,
-                   error: ConfirmedServiceError | None = None) -> AARE:
+                   error: ConfirmedServiceError | None = None, why: str = "") -> AARE:
+        self._refusal = f"association refused (rejected-permanent, {_name(diagnostic)}): {why}"
         return AARE(application_context_name=self.spec.context, result=AssociationResult.REJECTED_PERMANENT,
                     result_source_diagnostic=diagnostic,
                     user_information=None if error is None else error.to_bytes())
@@ -361,7 +413,10 @@ class AssociationSession:
         except (SecurityError, SecurityParameterError):
             self._challenges = None
             self.state = AssociationState.IDLE
+            self._refusal = "HLS authentication failed: " + self._failed(
+                (self.device.server_sap, self.spec.client_sap), "the client's f(StoC) is wrong (pass 3)", now)
             raise ActionFailure(ActionResult.OTHER_REASON, "HLS authentication failed") from None
+        record_success(self.meter.lockouts.get((self.device.server_sap, self.spec.client_sap)))
         self._challenges = None
         self.state = AssociationState.ASSOCIATED
         return answer
@@ -473,7 +528,11 @@ class AssociationSession:
             counters = material.broadcast if sc.broadcast_key else material.unicast
         if counters is None:
             raise SecurityError("no dedicated key was agreed")
-        counters.check_and_update(opened.system_title, opened.invocation_counter)
+        try:
+            counters.check_and_update(opened.system_title, opened.invocation_counter)
+        except InvocationCounterError as error:  # the log names the sender: a head-end has several titles
+            error.args = (f"{error} from system title {opened.system_title.hex().upper()}",)
+            raise
         if counters is material.unicast:
             setup = self._object(self.spec.security_setup_object, now)
             if setup is not None:
@@ -562,6 +621,14 @@ class AssociationSession:
             return secret_bytes(self.spec.secret.render(self.meter.fields))
         except (KeyError, IndexError, ValueError):
             raise SecurityParameterError("the association's secret template does not render") from None
+
+
+def _name(value: object) -> str:
+    """An enum member as the standard writes it (authentication-failure); other values as they are."""
+    if value is None:
+        return "none"
+    name = getattr(value, "name", None)
+    return str(value) if name is None else name.lower().replace("_", "-")
 
 
 def _has_glo_form(plain: bytes) -> bool:

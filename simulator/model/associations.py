@@ -17,6 +17,8 @@
         security_setup: 0.0.43.0.0.255       # default: the association object's
                                              # security_setup_reference, else, when ciphering or
                                              # HLS-GMAC need keys, the device's only one
+        lockout: {failures: 3, time_s: 60, growth: 2, max_time_s: 3600}   # the default; `off`:
+                                             # no defence against password guessing
 
 An association always lists its own association object. Each object's `access:` overrides,
 keyed by association name or client SAP: `none` hides the object, a role name replaces the
@@ -36,6 +38,7 @@ from ..cosem.types import OCTET_STRING
 from ..errors import DLMSError
 from .errors import did_you_mean
 from .rights import ROLES, RightsBook, Role, role_named
+from ..security.lockout import LockoutPolicy
 from .spec import AssociationSpec, LogicalDeviceSpec, ObjectRights, ObjectSpec, SecurityPolicy, SourceLocation, Template
 from .values import Invalid
 from .yamlsource import YMap, YNode, YScalar, YSeq, describe_node
@@ -47,7 +50,7 @@ __all__ = ["build_associations", "CONTEXTS", "MECHANISMS", "POLICIES", "IMPLEMEN
 
 _ASSOCIATION_KEYS = ("client_sap", "name", "context", "authentication", "security_policy", "secret", "role",
                      "objects", "exclude", "pre_established", "conformance", "max_receive_pdu_size",
-                     "association_object", "security_setup")
+                     "association_object", "security_setup", "lockout")
 _ACN, _MN = ApplicationContextName, MechanismName
 CONTEXTS = {"ln": _ACN.LOGICAL_NAME, "logical-name": _ACN.LOGICAL_NAME, "sn": _ACN.SHORT_NAME,
             "short-name": _ACN.SHORT_NAME, "ln-ciphered": _ACN.LOGICAL_NAME_WITH_CIPHERING,
@@ -329,7 +332,35 @@ def _spec(b: "Builder", device: LogicalDeviceSpec, draft: _Draft, assoc_obj: int
     max_pdu = b.integer(ymap.get("max_receive_pdu_size"), "a max receive PDU size", 12, 0xFFFF, 1024, owner=owner)
     return AssociationSpec(draft.client_sap, draft.context, draft.mechanism, draft.policy, draft.secret, assoc_obj,
                            setup, {}, pre_established, conformance, max_pdu, draft.label,
-                           SourceLocation(b.file, ymap.line))
+                           SourceLocation(b.file, ymap.line), _lockout(b, ymap.get("lockout"), owner))
+
+
+_LOCKOUT_KEYS = ("failures", "time_s", "growth", "max_time_s")
+
+
+def _lockout(b: "Builder", node: YNode | None, owner: str) -> LockoutPolicy | None:
+    """The defence against password guessing (simulator/security/lockout.py): on unless `off`."""
+    default = LockoutPolicy()
+    if node is None:
+        return default
+    if isinstance(node, YScalar) and (node.value is False or _norm(node.text) in ("off", "none")):
+        return None
+    ymap = b.mapping(node, "lockout as {failures, time_s, growth, max_time_s} or off", owner=owner)
+    if ymap is None:
+        return default
+    b.check_keys(ymap, _LOCKOUT_KEYS, "lockout", owner=owner)
+    failures = b.integer(ymap.get("failures"), "failed authentications before a lock-out", 1, 1000,
+                         default.failures, owner=owner)
+    time_s = b.integer(ymap.get("time_s"), "the first lock-out in seconds", 1, 86400 * 365, int(default.time_s),
+                       owner=owner)
+    growth = b.integer(ymap.get("growth"), "the factor each further lock-out grows by", 1, 100, int(default.growth),
+                       owner=owner)
+    longest = b.integer(ymap.get("max_time_s"), "the longest lock-out in seconds", 1, 86400 * 365,
+                        max(int(default.max_time_s), time_s), owner=owner)
+    if longest < time_s:
+        b.problem(ymap.key_line("max_time_s"), f"lockout max_time_s {longest} is shorter than time_s {time_s}",
+                  owner=owner)
+    return LockoutPolicy(failures, float(time_s), float(growth), float(max(longest, time_s)))
 
 
 def _conformance(b: "Builder", node: YNode | None, owner: str) -> int:

@@ -16,9 +16,10 @@ from enum import IntEnum
 from ..apdu.acse import ApplicationContextName, MechanismName
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AttributeAccess, InterfaceClass, MethodAccess
+from ..security.lockout import LockoutPolicy
 
 __all__ = [
-    "SourceLocation", "Template", "ObjectSpec", "ObjectRights", "AssociationSpec", "SecurityPolicy",
+    "SourceLocation", "Template", "ObjectSpec", "ObjectRights", "AssociationSpec", "LockoutPolicy", "SecurityPolicy",
     "LogicalDeviceSpec", "MeterModel",
 ]
 
@@ -128,6 +129,7 @@ class AssociationSpec:
     max_receive_pdu_size: int = 1024
     label: str = ""
     location: SourceLocation | None = None
+    lockout: LockoutPolicy | None = LockoutPolicy()  # None: no defence against guessing
     # Data derived once from this spec and shared by every meter (the object_list of its
     # Association object); filled lazily by simulator/cosem/association.py.
     cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)

@@ -94,6 +94,7 @@ class Channel:
             session = self._sessions.get(key) or AssociationSession(self.server.meter, device, spec)
             self._transfers.pop(key, None)
             answer = session.handle_aarq(apdu, now)
+            _report(log, server_sap, client_sap, session)
             self._keep(key, session)
             return answer
         session = self._sessions.get(key) or self.server.pre_established(device, spec)
@@ -114,6 +115,7 @@ class Channel:
             transfers = self._transfers[key] = Transfers()
         try:
             answer = serve(transfers, session, self.server.meter, device, apdu, now, log)
+            _report(log, server_sap, client_sap, session)
             if transfers.gbt is not None and transfers.gbt.outbox:
                 self._streamed = transfers.gbt.take()
             return answer
@@ -139,6 +141,13 @@ class Channel:
         """The connection is gone: its associations end (pre-established ones stay usable)."""
         self._sessions.clear()
         self._transfers.clear()
+
+
+def _report(log: Logger, server_sap: int, client_sap: int, session: AssociationSession) -> None:
+    """A refused association or HLS pass 3, at INFO in words: a head-end's user must see why."""
+    refusal = session.take_refusal()
+    if refusal is not None:
+        log.info("ld %d client %d: %s", server_sap, client_sap, refusal)
 
 
 def _unconfirmed(apdu: bytes) -> bool:

@@ -22,6 +22,7 @@ from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
 from ..cosem.monitoring import value_written, watchers_of
 from ..cosem.write_check import check_write
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
+from ..security.lockout import ClientLockout
 
 __all__ = ["TimeBase", "MeterState", "DeviceState", "ObjectHandle", "Clock"]
 
@@ -58,6 +59,8 @@ class MeterState:
     utc_offset_min: int = 0  # local time minus UTC
     devices: dict[int, DeviceState] = field(default_factory=dict)
     seed: int = 0
+    # failed authentications per (server SAP, client SAP): simulator/security/lockout.py
+    lockouts: dict[tuple[int, int], ClientLockout] = field(default_factory=dict)
     _rng: random.Random | None = None
 
     def device(self, server_sap: int) -> DeviceState:

@@ -51,7 +51,7 @@ from ..association.session import AssociationState
 from ..association.session import exception_response as security_exception
 from ..errors import DecodeError, DLMSError
 from ..model.spec import LogicalDeviceSpec
-from ..security.errors import SecurityError
+from ..security.errors import InvocationCounterError, SecurityError
 from . import action, get, set as set_, sn
 from .access import is_hls_reply, locate
 from .gbt import serve_gbt, start_gbt
@@ -169,7 +169,8 @@ def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, devi
     try:
         plain, protection = session.open(apdu, now)
     except SecurityError as exc:
-        log.debug("request refused by the security layer: %s", exc)
+        log.info("ld %d client %d: request refused (%s): %s", device.server_sap, session.spec.client_sap,
+                 "invocation-counter-error" if isinstance(exc, InvocationCounterError) else "deciphering-error", exc)
         return security_exception(exc).to_bytes()
 
     route = _BY_TAG.get(plain[0]) if plain else None
