@@ -23,6 +23,7 @@ __all__ = ["MeterFault", "LiveMeter", "Fleet"]
 
 _log = logging.getLogger(__name__)
 _LDN = Obis("0.0.42.0.0.255")
+_IEC_HDLC_SETUP, _DEVICE_ADDRESS = 23, 9  # class id, attribute
 
 
 class MeterFault(Exception):
@@ -110,6 +111,8 @@ class Fleet:
                            utc_offset_min=self.profile.time.utc_offset_min, seed=self.profile.seed)
         if "logical_device_name" in fields:
             _name_devices(state, str(fields["logical_device_name"]))
+        if entry.hdlc_address is not None:
+            _address_hdlc_setups(state, entry.hdlc_address)
         if self.store is not None:
             saved = self.store.load(group.name, entry.group_index)
             if saved is not None:
@@ -130,6 +133,16 @@ class Fleet:
     def save_all(self) -> None:
         for meter in self.live_meters.values():
             self.save(meter)
+
+
+def _address_hdlc_setups(state: MeterState, physical: int) -> None:
+    """Each IEC HDLC setup object reports the physical address the meter answers (device_address),
+    not the model's one number: on a multi-drop line every meter has its own."""
+    value = Data(DataType.LONG_UNSIGNED, physical)
+    for device in state.model.logical_devices.values():
+        for spec in device.objects:
+            if spec.cls.class_id == _IEC_HDLC_SETUP:
+                ObjectHandle(state, device, spec, 0.0).set(_DEVICE_ADDRESS, value)
 
 
 def _name_devices(state: MeterState, name: str) -> None:

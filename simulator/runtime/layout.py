@@ -30,6 +30,9 @@ class MeterEntry:
     group: GroupSpec
     group_index: int
     live: Any = None  # fleet.LiveMeter once contacted
+    # The HDLC physical address its IEC HDLC setup reports (device_address): its address on a
+    # shared line when it is on one, else on its own HDLC line; None without HDLC.
+    hdlc_address: int | None = None
 
     @property
     def label(self) -> str:
@@ -149,6 +152,8 @@ def _place(entries: list[MeterEntry], listener: ListenerSpec, endpoints: dict[tu
             endpoint.routes[route] = entry
             continue
         physical = listener.physical(i)
+        if entry.hdlc_address is None or addressing == "multidrop":
+            entry.hdlc_address = physical
         line = endpoint.routes.get(route)
         if line is None:  # a line of one meter, the common case: no dict per meter
             endpoint.routes[route] = (physical, entry)
