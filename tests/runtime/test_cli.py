@@ -60,9 +60,11 @@ def test_run_traces_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> No
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
-    trace = [line for line in err.splitlines() if "simulator.trace" in line]
-    assert any("e#0 << 2->1 AARQ" in line for line in trace) and any("e#0 >> 1->2 AARE" in line for line in trace)
-    assert any("get-response-normal" in line for line in trace)
+    # a trace record: the frame's hex on the logger's line, then the APDU decoded on the lines after it
+    assert re.search(r"simulator\.trace.*e#0 << 2->1 wrapper [0-9A-F]+ \(8 secret octets shown as 2A\)\n"
+                     r"  AARQ \(A-ASSOCIATE request\)", err)
+    assert re.search(r"simulator\.trace.*e#0 >> 1->2 wrapper [0-9A-F]+\n  AARE \(A-ASSOCIATE response\)", err)
+    assert "  get-response-normal" in err
     assert "12345678" not in err and "000102030405060708090A0B0C0D0E0F" not in err.upper().replace(" ", "")
     assert "shutting down" in err
     assert (tmp_path / "state" / "e" / "0.json").exists()  # counters saved at shutdown or close
