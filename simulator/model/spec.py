@@ -10,6 +10,7 @@ Per-meter fields (serial number, logical device name, system title, keys, passwo
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -19,6 +20,7 @@ from ..cosem.base import AttributeAccess, InterfaceClass, MethodAccess
 from ..security.lockout import LockoutPolicy
 
 __all__ = [
+    "TemplateError",
     "SourceLocation", "Template", "ObjectSpec", "ObjectRights", "AssociationSpec", "LockoutPolicy", "SecurityPolicy",
     "LogicalDeviceSpec", "MeterModel",
 ]
@@ -33,6 +35,10 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+class TemplateError(ValueError):
+    """A per-meter value that cannot become its Data type; the message never holds the value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +59,12 @@ class Template:
             fields = {**dict(self.defaults), **fields}
         text = self.text.format(**fields)
         if self.kind == "octet-string-hex":
-            return Data(DataType.OCTET_STRING, bytes.fromhex(text))
+            try:
+                return Data(DataType.OCTET_STRING, bytes.fromhex(text))
+            except ValueError:  # never the text itself in the message: it may be a key
+                digits = sum(c in string.hexdigits for c in text)
+                raise TemplateError(f"expected hex digits, two per octet (a 16-octet key is 32 digits); "
+                                    f"found {len(text)} characters, {digits} of them hex digits") from None
         if self.kind == "octet-string":
             return Data(DataType.OCTET_STRING, text.encode("latin-1"))
         return Data(DataType.VISIBLE_STRING, text)

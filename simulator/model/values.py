@@ -13,7 +13,10 @@ How each type is written (the class's TypeSpec decides which applies):
 - arrays: lists
 - a CHOICE of any type (Data.value, Register.value): {type: long-unsigned, value: 7} or inferred:
   int -> double-long-unsigned (double-long when negative, long64 when it does not fit 32 bits),
-  float -> float32, text -> visible-string, bool -> boolean, null -> null-data, list -> structure
+  float -> float32, bool -> boolean, null -> null-data, list -> structure, an ISO date or
+  date-time (2024-01-01, 2024-01-01T00:15:00Z) -> octet-string date-time of 12 octets, the form
+  the clock's time and a profile's time column take and every client parses; other text ->
+  visible-string ({type: visible-string, value: "2024-01-01"} keeps a date as text)
 
 Text holding `{field}` is a per-meter template (model.spec.Template), allowed as a whole
 attribute value; `{{` and `}}` are literal braces. Equal values are shared (`Interner`) so a
@@ -48,6 +51,7 @@ _TIMES: dict[DataType, tuple[Callable[[str], Any], type]] = {
     DataType.TIME: (parse_time, CosemTime),
 }
 _IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\S.*)?")
 _MEANING_TYPE = {"date-time": DataType.DATE_TIME, "date": DataType.DATE, "time": DataType.TIME}
 
 
@@ -496,6 +500,13 @@ class Converter:
             return self._simple(node, t, path)
         if isinstance(v, float):
             return self._simple(node, DataType.FLOAT32, path)
+        if _ISO_DATE.fullmatch(node.text.strip()):  # a profile row's time: what a client expects
+            try:
+                raw = parse_date_time(node.text).to_bytes()
+            except (TimeTextError, DLMSError) as exc:
+                raise Invalid(f"{exc}, found {describe_node(node)} (a date becomes a date-time; write "
+                              "{type: visible-string, value: ...} for text)", node.line, path) from None
+            return self.interner.data(Data(DataType.OCTET_STRING, raw))
         return self._simple(node, DataType.VISIBLE_STRING, path)
 
     def _explicit(self, node: YMap, path: str) -> Data:

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 import yaml
 
-__all__ = ["YScalar", "YMap", "YSeq", "YNode", "YAMLProblem", "parse_yaml", "describe_node"]
+__all__ = ["MAX_DEPTH", "YScalar", "YMap", "YSeq", "YNode", "YAMLProblem", "parse_yaml", "describe_node"]
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -21,6 +21,9 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 _TAG = "tag:yaml.org,2002:"
+# No model or profile value nests deeper than a few levels; this bound keeps every reader of the
+# tree (here and in the loaders) far from Python's recursion limit, whatever the file holds.
+MAX_DEPTH = 64
 _CONSTRUCTED = {_TAG + "int", _TAG + "float", _TAG + "bool"}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
@@ -94,6 +97,9 @@ def parse_yaml(text: str) -> tuple[YNode | None, list[YAMLProblem]]:
     """Compose one YAML document; problems that do not stop reading are returned, not raised."""
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except RecursionError:  # PyYAML's pure-Python composer, when libyaml is missing
+        raise YAMLProblem(1, f"nested more than {MAX_DEPTH} levels deep: no model or profile value nests "
+                             "so deep; flatten the value or remove it") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -116,22 +122,26 @@ class _Builder:
         self.problems = problems
         self.memo: dict[int, YNode] = {}
 
-    def build(self, node: yaml.Node) -> YNode:
+    def build(self, node: yaml.Node, depth: int = 0) -> YNode:
         done = self.memo.get(id(node))
         if done is not None:
             return done
         line = node.start_mark.line + 1
+        if depth > MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            self.problems.append(YAMLProblem(line, f"nested more than {MAX_DEPTH} levels deep: no model or profile "
+                                                   "value nests so deep; flatten the value or remove it"))
+            return YScalar(None, "", line, False)
         if isinstance(node, yaml.ScalarNode):
             result: YNode = self._scalar(node, line)
         elif isinstance(node, yaml.SequenceNode):
             seq = YSeq([], line)
             self.memo[id(node)] = seq
-            seq.items.extend(self.build(n) for n in node.value)
+            seq.items.extend(self.build(n, depth + 1) for n in node.value)
             return seq
         else:
             ymap = YMap(line)
             self.memo[id(node)] = ymap
-            self._fill(ymap, node)
+            self._fill(ymap, node, depth + 1)
             return ymap
         self.memo[id(node)] = result
         return result
@@ -151,12 +161,12 @@ class _Builder:
             value = node.value
         return YScalar(value, node.value, line, quoted)
 
-    def _fill(self, ymap: YMap, node: yaml.MappingNode) -> None:
+    def _fill(self, ymap: YMap, node: yaml.MappingNode, depth: int) -> None:
         merged: list[YMap] = []
         for key_node, value_node in node.value:
             kline = key_node.start_mark.line + 1
             if key_node.tag == _TAG + "merge":
-                merged.extend(self._merge_sources(value_node, kline))
+                merged.extend(self._merge_sources(value_node, kline, depth))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(YAMLProblem(kline, "a key must be a plain word, found a collection"))
@@ -166,16 +176,16 @@ class _Builder:
                 first = ymap.entries[key][0]
                 self.problems.append(YAMLProblem(kline, f"key {key!r} repeated (first at line {first})"))
                 continue
-            ymap.entries[key] = (kline, self.build(value_node))
+            ymap.entries[key] = (kline, self.build(value_node, depth))
         for source in merged:  # `<<: *defaults`: keys written here win
             for key, entry in source.entries.items():
                 ymap.entries.setdefault(key, entry)
 
-    def _merge_sources(self, node: yaml.Node, line: int) -> list[YMap]:
+    def _merge_sources(self, node: yaml.Node, line: int, depth: int) -> list[YMap]:
         nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
         out = []
         for n in nodes:
-            built = self.build(n)
+            built = self.build(n, depth)
             if isinstance(built, YMap):
                 out.append(built)
             else:

@@ -59,7 +59,7 @@ from typing import Any, Iterable, Iterator
 from ..model.catalogue import SHIPPED_DIR, shipped_dir
 from ..model.errors import ModelError, Problem, did_you_mean
 from ..model.loader import load_model, parse_document
-from ..model.spec import MeterModel, Template
+from ..model.spec import MeterModel, Template, TemplateError
 from ..model.yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
 
 __all__ = [
@@ -432,6 +432,11 @@ class _Reader:
                          f"{describe_node(node)}", owner)
             return None
         if isinstance(node.value, int) and not isinstance(node.value, bool):
+            if node.text != str(node.value):  # 00001234 is octal 668; 0x1F, 1_000, 1:20 (base 60) likewise
+                self.problem(line, f"field {name}: YAML reads this unquoted value as a number ({_number_trap(node.text)}"
+                             "), not as the characters written; quote it to keep them (the value is not shown: "
+                             "it may be a secret)", owner)
+                return None
             return FieldRule(name, constant=node.value)
         try:
             has_fields = any(f is not None for _, f, _, _ in _FORMATTER.parse(node.text))
@@ -440,6 +445,16 @@ class _Reader:
                          owner)
             return None
         return FieldRule(name, template=node.text) if has_fields else FieldRule(name, constant=node.text)
+
+    @staticmethod
+    def field_line(ymap: YMap, template: Template, line: int) -> int:
+        """The line of the first profile field a model template uses (else `line`)."""
+        fields = ymap.get("fields")
+        if isinstance(fields, YMap):
+            for name in _names(template.text):
+                if name in fields.entries:
+                    return fields.key_line(name)
+        return line
 
     def check_fields(self, group: GroupSpec, ymap: YMap, owner: str) -> None:
         """Render the first and last meter's fields, and check what the model gets from them."""
@@ -471,8 +486,9 @@ class _Reader:
                     value = template.render(fields).value
                 except (KeyError, IndexError, ValueError, AttributeError) as exc:
                     reported.add(what)
-                    self.problem(line, f"the model's {what} does not render for meter {group_index}: "
-                                 f"{type(exc).__name__} {exc}", owner)
+                    why = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__} {exc}"
+                    self.problem(self.field_line(ymap, template, line), f"the model's {what} does not render for "
+                                 f"meter {group_index}: {why}", owner)
                     continue
                 if what.startswith("key ") and len(value) not in (16, 32):
                     reported.add(what)
@@ -551,6 +567,18 @@ class _Reader:
         if addressing == "address" and int(ipaddress.IPv4Address(host)) + count - 1 > 0xFFFFFFFE:
             self.problem(ymap.key_line("host"), f"host: {count} addresses from {host} pass 255.255.255.254", owner)
         return ListenerSpec(transport, addressing, host, bind, port, step, physical, None, baud, line)
+
+
+def _number_trap(text: str) -> str:
+    """Why YAML 1.1 read `text` as another number than its digits say."""
+    body = text.lstrip("+-")
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        return f"{body[:2]} is a base prefix"
+    if ":" in body:
+        return "digits separated by ':' are base 60"
+    if body.startswith("0") and len(body) > 1:
+        return "a leading 0 makes it octal"
+    return "'_' and a sign are dropped"
 
 
 def _names(text: str) -> set[str]:
