@@ -35,7 +35,8 @@ Getter = Callable[["ObjectContext"], Data]
 Setter = Callable[["ObjectContext", Data], None]
 SelectiveReader = Callable[["ObjectContext", int, Data], Data]
 MethodImpl = Callable[["ObjectContext", "Data | None"], "Data | None"]
-WriteCheck = Callable[["ObjectContext", Data], None]  # raises AccessFailure to refuse the value
+# Raises AccessFailure to refuse a value; runs before the type check, so it must not assume the type.
+WriteCheck = Callable[["ObjectContext", Data], None]
 
 
 class AttributeAccess(IntEnum):

@@ -97,8 +97,21 @@ def _reset_extended(ctx: ObjectContext, parameter: Data | None) -> None:
     return None
 
 
+# Data 0.0.43.1.e.255 (IDIS): the last invocation counter Security setup 0.0.43.0.e.255 accepted,
+# published by the association layer (association/keys.py) for head-ends that resume after a
+# restart. The meter keeps it; a client writing it would only mislead the next head-end.
+_PUBLISHED_COUNTER = bytes((0, 0, 43, 1))
+
+
+def _check_data_value(ctx: ObjectContext, value: Data) -> None:
+    name = bytes(ctx.logical_name)
+    if name[:4] == _PUBLISHED_COUNTER and name[5] == 0xFF:
+        raise AccessFailure(DataAccessResult.READ_WRITE_DENIED,
+                            "the published invocation counter is kept by the meter")
+
+
 DATA = interface_class(1, 0, "Data", [
-    attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY),
+    attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY, check=_check_data_value),
 ])
 
 REGISTER = interface_class(3, 0, "Register", [

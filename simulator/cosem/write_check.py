@@ -1,5 +1,5 @@
-"""What a write must pass before it is stored: the declared type, the standard's range, and
-the class's own check.
+"""What a write must pass before it is stored: the class's own check, the declared type and
+the standard's range.
 
 Every write goes through `check_write`: SET (normal, with-list, block transfer), the SN
 Write services and the scripts' write_attribute actions. A value of the wrong A-XDR type or
@@ -76,6 +76,8 @@ def _has_choice(spec: TypeSpec) -> bool:
 def check_write(ctx: ObjectContext, adef: AttributeDef, value: Data) -> None:
     """Raise AccessFailure (type-unmatched or other-reason, with the reason) unless `value` may be
     written to attribute `adef` of this object."""
+    if adef.check is not None:  # first: it may refuse any write (a value the meter keeps itself)
+        adef.check(ctx, value)
     if not adef.type.accepts(value):
         raise AccessFailure(DataAccessResult.TYPE_UNMATCHED, f"{adef.name} is {adef.type.describe()}")
     if _has_choice(adef.type):
@@ -86,5 +88,3 @@ def check_write(ctx: ObjectContext, adef: AttributeDef, value: Data) -> None:
     why = adef.type.fault(value)
     if why is not None:
         raise AccessFailure(DataAccessResult.OTHER_REASON, f"{adef.name}: {why}")
-    if adef.check is not None:
-        adef.check(ctx, value)
