@@ -1,4 +1,4 @@
-"""The product as a user gets it: a plain (non-editable) install, the container image, the files.
+"""The product as a user gets it: a plain (non-editable) install, the container image, dev.py, CI.
 
 The wheel is built from a copy of the sources without build isolation or an index (offline:
 the venv's own setuptools builds it) and installed into a fresh venv that borrows the test
@@ -7,6 +7,7 @@ venv's dependencies through a .pth file, so nothing of the checkout is importabl
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import sys
 import sysconfig
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +157,62 @@ def test_the_image_is_a_non_editable_install_run_by_a_user_with_a_health_check(t
     assert done.returncode == 0 and "association accepted" in done.stdout, done.stdout + done.stderr
     done = subprocess.run(probe, env={**env, "COSEM_PROBE_PORT": "1"}, capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "no answer" in done.stdout
+
+
+# --------------------------------------------------------------------------- dev.py and CI
+
+def _dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pip_status: int) -> tuple[Any, list[list[str]]]:
+    """dev.py as a module, its venv in tmp_path (the interpreter a stub), pip replaced by a recorder."""
+    spec = importlib.util.spec_from_file_location("dev_under_test", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    monkeypatch.setattr(dev, "VENV", venv)
+    monkeypatch.setattr(dev, "PY", venv / "bin" / "python")
+    calls: list[list[str]] = []
+
+    def run(args: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        return subprocess.CompletedProcess(args, pip_status)
+
+    monkeypatch.setattr(dev.subprocess, "run", run)
+    return dev, calls
+
+
+def test_dev_py_demo_after_test_keeps_the_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    dev, calls = _dev(tmp_path, monkeypatch, 0)
+    dev._ensure_env("test")
+    assert len(calls) == 1 and calls[0][-1] == ".[test]"
+    assert capsys.readouterr().out == ("dev.py: installing the package with its test tools (pytest, gurux-dlms, "
+                                       "dlms-cosem) into .venv...\n")
+    dev._ensure_env("")  # the demo: the test install has everything it needs
+    dev._ensure_env("test")
+    assert len(calls) == 1 and capsys.readouterr().out == ""
+
+
+def test_dev_py_says_in_one_line_what_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dev, _ = _dev(tmp_path, monkeypatch, 1)
+    with pytest.raises(SystemExit) as exit_:
+        dev._ensure_env("")
+    message = str(exit_.value.code)
+    assert "\n" not in message and message.startswith("dev.py: pip could not install . into .venv (exit status 1")
+    assert "Offline?" in message and not list((tmp_path / "venv").glob(".installed-*"))
+
+
+def test_ci_fails_where_a_test_would_skip(tmp_path: Path) -> None:
+    """Without socat on PATH the serial test skips; under .ci/run's COSEM_SIM_NO_SKIP=1 it fails."""
+    assert "export COSEM_SIM_NO_SKIP=1" in (ROOT / ".ci" / "run").read_text()
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+               "tests/runtime/test_serial.py::test_hdlc_over_serial_multidrop"]
+    no_socat = {k: v for k, v in os.environ.items() if k != "COSEM_SIM_NO_SKIP"}
+    no_socat["PATH"] = str(Path(sys.executable).parent)
+    local = subprocess.run(command, cwd=ROOT, env=no_socat, capture_output=True, text=True, timeout=120)
+    assert local.returncode == 0 and "SKIPPED [1]" in local.stdout, local.stdout
+    ci = subprocess.run(command, cwd=ROOT, env={**no_socat, "COSEM_SIM_NO_SKIP": "1"}, capture_output=True,
+                        text=True, timeout=120)
+    assert ci.returncode == 1, ci.stdout
+    assert "COSEM_SIM_NO_SKIP=1 (CI) allows no skip: Skipped: socat is not installed" in ci.stdout
