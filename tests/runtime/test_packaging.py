@@ -216,3 +216,15 @@ def test_ci_fails_where_a_test_would_skip(tmp_path: Path) -> None:
                         text=True, timeout=120)
     assert ci.returncode == 1, ci.stdout
     assert "COSEM_SIM_NO_SKIP=1 (CI) allows no skip: Skipped: socat is not installed" in ci.stdout
+
+
+def test_the_files_a_user_reads_first_point_to_what_exists() -> None:
+    readme = (ROOT / "README.md").read_text()
+    headings = set(re.findall(r"^#+ (.+)$", readme, re.M))
+    for path in sorted((ROOT / "profiles").glob("*.yaml")):
+        text = path.read_text()
+        assert "docs/" not in text, path  # the product has no docs/: the README is the manual
+        for section in re.findall(r'README\.md, "([^"]+)"', text):
+            assert section in headings, (path, section)
+    assert (ROOT / "LICENSE").read_text().split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
