@@ -2,7 +2,7 @@
 
 One log record (logger `simulator.trace`, INFO) per APDU, or per HDLC frame without one:
 
-    e#0 << 16->1 wrapper 00010010000100 0DC001C100080000010000FF0200   (one hex word, no spaces)
+    e#0 << 16->1 wrapper 000100100001000DC001C100080000010000FF0200
       get-request-normal
         invoke-id-and-priority: C1: invoke-id 1, confirmed, priority high
         ...
