@@ -80,4 +80,4 @@ class ObjectContext(Protocol):
         """Run one of this object's methods as the server itself (script tables, schedules)."""
 
     def write(self, attribute: int, value: Data) -> None:
-        """SET an attribute as the server itself: runs the setter's side effects."""
+        """SET an attribute as the server itself: the write checks (type, range), then the setter's side effects."""
