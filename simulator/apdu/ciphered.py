@@ -17,6 +17,19 @@ general-glo-ciphering (0xDB) / general-ded-ciphering (0xDC)::
     | tag | len(ST) | system title | length(L) | SC | IC (4) | payload |
     +-----+---------+--------------+-----------+----+--------+---------+
 
+general-ciphering (0xDD): five octet-strings, key-info OPTIONAL (00 absent, 01 + CHOICE), then
+the ciphered content as above::
+
+    +-----+----------------+------------+------------+-----------+------------+----------+-----------------+
+    | tag | transaction-id | originator | recipient  | date-time | other-info | key-info | L SC IC payload |
+    |     | (len + octets) | system t.  | system t.  | (may be   | (len +     | OPTIONAL |                 |
+    |     |                |            |            |  empty)   |  octets)   |          |                 |
+    +-----+----------------+------------+------------+-----------+------------+----------+-----------------+
+
+    key-info ::= CHOICE { identified-key [0] key-id ENUMERATED (0 global unicast, 1 global broadcast),
+                          wrapped-key [1] kek-id ENUMERATED (0 master key), key-ciphered-data OCTET STRING,
+                          agreed-key [2] key-parameters OCTET STRING, key-ciphered-data OCTET STRING }
+
 Lengths are A-XDR (BER definite) lengths: one byte below 128, else 0x81/0x82/0x84 + value.
 The service-specific tags are the plaintext tag shifted by a fixed offset per family; the table
 below lists every pair the Green Book's xDLMS ASN.1 defines, so a server can answer in the style
@@ -25,7 +38,7 @@ the request came in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Self
 
@@ -34,12 +47,14 @@ from ..errors import DecodeError, EncodeError
 
 __all__ = [
     "CipherStyle", "ServiceTags", "SERVICE_TAGS", "GENERAL_GLO_CIPHERING", "GENERAL_DED_CIPHERING",
-    "ciphered_tag", "plain_tag", "is_ciphered_tag", "CipheredAPDU", "GeneralCiphering",
-    "GeneralGloCiphering", "GeneralDedCiphering", "ciphered_apdu_from_bytes",
+    "GENERAL_CIPHERING", "ciphered_tag", "plain_tag", "is_ciphered_tag", "CipheredAPDU", "GeneralCiphering",
+    "GeneralGloCiphering", "GeneralDedCiphering", "IdentifiedKey", "WrappedKey", "AgreedKey", "KeyInfo",
+    "GeneralCipheringAPDU", "general_ciphering_header", "ciphered_apdu_from_bytes",
 ]
 
 GENERAL_GLO_CIPHERING = 0xDB
 GENERAL_DED_CIPHERING = 0xDC
+GENERAL_CIPHERING = 0xDD
 
 _IC_MAX = 0xFFFFFFFF
 
@@ -51,6 +66,7 @@ class CipherStyle(StrEnum):
     DED = "ded"
     GENERAL_GLO = "general-glo"
     GENERAL_DED = "general-ded"
+    GENERAL = "general"  # general-ciphering: transaction id, both system titles, key-info
 
     @property
     def dedicated(self) -> bool:
@@ -65,7 +81,7 @@ class CipherStyle(StrEnum):
 
 # Sets rather than tuples: every ciphered APDU asks both questions, and a set lookup is one hash.
 _DEDICATED_STYLES = frozenset((CipherStyle.DED, CipherStyle.GENERAL_DED))
-_GENERAL_STYLES = frozenset((CipherStyle.GENERAL_GLO, CipherStyle.GENERAL_DED))
+_GENERAL_STYLES = frozenset((CipherStyle.GENERAL_GLO, CipherStyle.GENERAL_DED, CipherStyle.GENERAL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +142,7 @@ def plain_tag(tag: int) -> int:
 
 def is_ciphered_tag(tag: int) -> bool:
     """True for every tag this module decodes (service-specific and general ciphering)."""
-    return tag in _BY_GLO or tag in _BY_DED or tag in (GENERAL_GLO_CIPHERING, GENERAL_DED_CIPHERING)
+    return tag in _BY_GLO or tag in _BY_DED or tag in (GENERAL_GLO_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_CIPHERING)
 
 
 def _check_header(security_control: int, invocation_counter: int) -> None:
@@ -182,9 +198,10 @@ class CipheredAPDU:
 
 @dataclass(frozen=True, slots=True)
 class GeneralCiphering:
-    """Common layout of general-glo-ciphering and general-ded-ciphering (use the subclasses).
+    """Common layout of general-glo-ciphering and general-ded-ciphering (use the subclasses);
+    general-ciphering extends it.
 
-    The system title is the sender's; some implementations send an empty one on pre-established
+    The system title is the sender's (general-ciphering's originator-system-title); some implementations send an empty one on pre-established
     associations, so any length decodes and the security layer decides what it accepts.
     """
 
@@ -239,9 +256,123 @@ class GeneralDedCiphering(GeneralCiphering):
     STYLE: ClassVar[CipherStyle] = CipherStyle.GENERAL_DED
 
 
-def ciphered_apdu_from_bytes(data: bytes) -> CipheredAPDU | GeneralGloCiphering | GeneralDedCiphering:
+@dataclass(frozen=True, slots=True)
+class IdentifiedKey:
+    """key-info identified-key: one of the global keys the server holds."""
+
+    TAG: ClassVar[int] = 0
+    UNICAST: ClassVar[int] = 0  # global-unicast-encryption-key
+    BROADCAST: ClassVar[int] = 1  # global-broadcast-encryption-key
+    key_id: int = 0
+
+    def to_bytes(self) -> bytes:
+        return bytes((self.TAG, self.key_id))
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKey:
+    """key-info wrapped-key: a key sent in the APDU, wrapped under the master key (kek-id 0)."""
+
+    TAG: ClassVar[int] = 1
+    kek_id: int
+    key_ciphered_data: bytes = field(repr=False)
+
+    def to_bytes(self) -> bytes:
+        return bytes((self.TAG, self.kek_id)) + _octets(self.key_ciphered_data)
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedKey:
+    """key-info agreed-key: a key agreed by the suite 1/2 key-agreement schemes."""
+
+    TAG: ClassVar[int] = 2
+    key_parameters: bytes
+    key_ciphered_data: bytes = field(repr=False)
+
+    def to_bytes(self) -> bytes:
+        return bytes((self.TAG,)) + _octets(self.key_parameters) + _octets(self.key_ciphered_data)
+
+
+KeyInfo = IdentifiedKey | WrappedKey | AgreedKey
+
+
+def _octets(value: bytes) -> bytes:
+    return encode_length(len(value)) + value
+
+
+def general_ciphering_header(transaction_id: bytes, originator: bytes, recipient: bytes, date_time: bytes,
+                             other_information: bytes) -> bytes:
+    """The five octet-strings after the general-ciphering tag, as on the wire (length + octets)."""
+    return b"".join(_octets(v) for v in (transaction_id, originator, recipient, date_time, other_information))
+
+
+def _key_info(r: Reader) -> KeyInfo | None:
+    present = r.u8("key-info presence")
+    if present > 1:
+        raise r.fail(f"key-info presence flag {present}: A-XDR OPTIONAL is 0 (absent) or 1", r.pos - 1)
+    if not present:
+        return None
+    choice = r.u8("key-info choice")
+    if choice == IdentifiedKey.TAG:
+        return IdentifiedKey(r.u8("key-id"))
+    if choice == WrappedKey.TAG:
+        kek = r.u8("kek-id")
+        return WrappedKey(kek, r.take(r.length("key-ciphered-data length"), "key-ciphered-data"))
+    if choice == AgreedKey.TAG:
+        parameters = r.take(r.length("key-parameters length"), "key-parameters")
+        return AgreedKey(parameters, r.take(r.length("key-ciphered-data length"), "key-ciphered-data"))
+    raise r.fail(f"key-info choice {choice} is none of identified-key, wrapped-key, agreed-key", r.pos - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralCipheringAPDU(GeneralCiphering):
+    """general-ciphering [221]: any APDU with a transaction id, both system titles, an optional
+    date-time and other-information, and key-info naming the key (absent: the global keys by
+    the SC's key-set bit). `system_title` is the originator's."""
+
+    TAG: ClassVar[int] = GENERAL_CIPHERING
+    STYLE: ClassVar[CipherStyle] = CipherStyle.GENERAL
+
+    transaction_id: bytes = b""
+    recipient_system_title: bytes = b""
+    date_time: bytes = b""
+    other_information: bytes = b""
+    key_info: KeyInfo | None = None
+
+    def header(self) -> bytes:
+        """transaction-id to other-information as on the wire (some peers authenticate them)."""
+        return general_ciphering_header(self.transaction_id, self.system_title, self.recipient_system_title,
+                                        self.date_time, self.other_information)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        r = Reader(data)
+        tag = r.u8("tag")
+        if tag != cls.TAG:
+            raise DecodeError(f"expected tag 0x{cls.TAG:02X} (general-ciphering), got 0x{tag:02X}", 0)
+        transaction_id, originator, recipient, date_time, other = (
+            r.take(r.length(f"{what} length"), what) for what in (
+                "transaction-id", "originator-system-title", "recipient-system-title", "date-time",
+                "other-information"))
+        key_info = _key_info(r)
+        body = r.sub(r.length("ciphered content length"), "ciphered content")
+        r.expect_end("general-ciphering APDU")
+        sc = body.u8("security control")
+        ic = body.uint(4, "invocation counter")
+        return cls(originator, sc, ic, body.rest(), transaction_id, recipient, date_time, other, key_info)
+
+    def to_bytes(self) -> bytes:
+        key_info = b"\x00" if self.key_info is None else b"\x01" + self.key_info.to_bytes()
+        return (bytes((self.TAG,)) + self.header() + key_info
+                + _security_header(self.security_control, self.invocation_counter, self.payload))
+
+
+def ciphered_apdu_from_bytes(data: bytes) -> CipheredAPDU | GeneralGloCiphering | GeneralDedCiphering \
+        | GeneralCipheringAPDU:
     """Decode any ciphered APDU this module knows, dispatching on its first byte."""
     tag = Reader(data).peek("tag")
+    if tag == GENERAL_CIPHERING:
+        return GeneralCipheringAPDU.from_bytes(data)
     if tag == GENERAL_GLO_CIPHERING:
         return GeneralGloCiphering.from_bytes(data)
     if tag == GENERAL_DED_CIPHERING:

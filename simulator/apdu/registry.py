@@ -6,7 +6,7 @@ entry point for code that receives "an APDU" without knowing which (a server's d
 
     0x60..0x63                  AARQ, AARE, RLRQ, RLRE (BER)
     0x01 0x08 0x0E              InitiateRequest, InitiateResponse, ConfirmedServiceError
-    glo-/ded-, 0xDB, 0xDC       ciphered containers (see `ciphered.SERVICE_TAGS`)
+    glo-/ded-, 0xDB, 0xDC, 0xDD ciphered containers (see `ciphered.SERVICE_TAGS`)
     every other tag             xDLMS services (`decode_xdlms`), unknown ones a DecodeError
 """
 
@@ -18,8 +18,8 @@ from typing import Callable, Union
 from ..errors import DecodeError
 from .acse import AARE, AARQ, RLRE, RLRQ
 from .ciphered import (
-    SERVICE_TAGS, CipheredAPDU, GeneralDedCiphering, GeneralGloCiphering, ciphered_apdu_from_bytes,
-    is_ciphered_tag,
+    SERVICE_TAGS, CipheredAPDU, GeneralCiphering, GeneralCipheringAPDU, GeneralDedCiphering, GeneralGloCiphering,
+    ciphered_apdu_from_bytes, is_ciphered_tag,
 )
 from .common import XDlmsApdu
 from .initiate import ConfirmedServiceError, InitiateRequest, InitiateResponse
@@ -29,7 +29,7 @@ __all__ = ["APDU", "decode_apdu", "service_name"]
 
 APDU = Union[
     AARQ, AARE, RLRQ, RLRE, InitiateRequest, InitiateResponse, ConfirmedServiceError,
-    CipheredAPDU, GeneralGloCiphering, GeneralDedCiphering, XDlmsApdu,
+    CipheredAPDU, GeneralGloCiphering, GeneralDedCiphering, GeneralCipheringAPDU, XDlmsApdu,
 ]
 
 _BY_TAG: dict[int, Callable[[bytes], APDU]] = {
@@ -74,6 +74,6 @@ def service_name(apdu: APDU) -> str:
         return type(apdu).__name__
     if isinstance(apdu, CipheredAPDU):
         return _CIPHERED_NAMES[apdu.tag]
-    if isinstance(apdu, (GeneralGloCiphering, GeneralDedCiphering)):
+    if isinstance(apdu, GeneralCiphering):
         return f"{apdu.STYLE}-ciphering"
     return _WORD.sub("-", type(apdu).__name__).lower()

@@ -9,10 +9,10 @@
 
 It answers the AARQ (context, mechanism, password, challenges, the xDLMS-Initiate negotiation
 and every refusal with the diagnostic the Green Book names) and the RLRQ, and it opens and
-seals ciphered APDUs for the services: glo-, ded-, general-glo- and general-ded-ciphering,
-answering each request in the style it came in, under the security policy and with the
-invocation-counter rule. A pre-established association (the model says so) starts ASSOCIATED
-and cannot be released.
+seals ciphered APDUs for the services: glo-, ded-, general-glo-, general-ded- and
+general-ciphering, answering each request in the style it came in, under the security policy
+and with the invocation-counter rule. A pre-established association (the model says so)
+starts ASSOCIATED and cannot be released.
 
 Keys and counters live per meter in the Security setup object (simulator/association/keys.py);
 the session itself keeps only what one association negotiated. No secret reaches a repr, a log
@@ -53,7 +53,7 @@ from ..axdr import DataType
 from ..cosem.base import ActionFailure
 from ..errors import DecodeError, DLMSError, EncodeError
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
-from ..security.apdu import CipherKeys, KeyRequest, decrypt_apdu, encrypt_apdu
+from ..security.apdu import CipherKeys, GeneralExchange, KeyRequest, decrypt_apdu, encrypt_apdu
 from ..security.control import SecurityControl
 from ..security.counter import IC_MAX, InvocationCounters
 from ..security.errors import InvocationCounterError, SecurityError, SecurityParameterError
@@ -115,12 +115,14 @@ class Negotiated:
 class Protection:
     """How a request was protected, so that its response is protected alike.
 
-    `system_title` is the sender's (the client's); `security_control` the SC byte it used.
+    `system_title` is the sender's (the client's); `security_control` the SC byte it used;
+    `general` what a general-ciphering request carried that its answer mirrors.
     """
 
     style: CipherStyle
     security_control: int
     system_title: bytes | None
+    general: GeneralExchange | None = None
 
 
 class PolicyViolation(SecurityError):
@@ -518,6 +520,11 @@ class AssociationSession:
             raise SecurityError(f"malformed ciphered APDU: {error.reason}") from None
         if title is not None and opened.system_title != title:
             raise SecurityError("system title is not the association's client's")
+        general = opened.general
+        if general is not None and general.recipient_system_title \
+                and general.recipient_system_title != self._server_title(now):
+            raise SecurityError(f"recipient-system-title {general.recipient_system_title.hex().upper()} "
+                                f"is not this meter's")
         sc = opened.security_control
         need = self._requirement(now)
         if (need.authenticated and not sc.authenticated) or (need.encrypted and not sc.encrypted):
@@ -537,7 +544,7 @@ class AssociationSession:
             setup = self._object(self.spec.security_setup_object, now)
             if setup is not None:
                 publish_received_counter(setup, counters)
-        return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title)
+        return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title, general)
 
     def _protect(self, plain: bytes, protection: Protection, now: float) -> bytes:
         material = self._material(now)
@@ -556,7 +563,7 @@ class AssociationSession:
         if ek is None or ak is None or counters is None:
             raise SecurityParameterError("no key to protect the response")
         sc = SecurityControl.from_byte(protection.security_control & ~_SC_BROADCAST)  # answers use the unicast key
-        return encrypt_apdu(plain, style, sc, title, counters.next(), ek, ak)
+        return encrypt_apdu(plain, style, sc, title, counters.next(), ek, ak, protection.general)
 
     # ------------------------------------------------------------------ model access
 

@@ -18,7 +18,7 @@ from ..apdu.acse import (
     AARE, AARQ, RLRE, RLRQ, AcseServiceProvider, ApplicationContextName, MechanismName,
     OtherAuthenticationValue,
 )
-from ..apdu.ciphered import CipheredAPDU, GeneralCiphering
+from ..apdu.ciphered import AgreedKey, CipheredAPDU, GeneralCiphering, GeneralCipheringAPDU, IdentifiedKey
 from ..apdu.common import (
     CosemAttributeDescriptor, CosemMethodDescriptor, InvokeIdAndPriority, LongInvokeIdAndPriority,
     SelectiveAccess,
@@ -293,10 +293,11 @@ class Session:
         sc = SecurityControl.from_byte(c.security_control)
         flags = [w for w, on in (("authenticated", sc.authenticated), ("encrypted", sc.encrypted),
                                  ("broadcast key", sc.broadcast_key), ("compressed", sc.compressed)) if on]
-        fields = [Field("security-control", {"byte": c.security_control, "suite": sc.suite, "flags": flags},
-                        f"{c.security_control:02X}: suite {sc.suite}, {', '.join(flags) or 'no protection'}")]
+        fields = _general_ciphering_fields(c) if isinstance(c, GeneralCipheringAPDU) else []
+        fields.append(Field("security-control", {"byte": c.security_control, "suite": sc.suite, "flags": flags},
+                            f"{c.security_control:02X}: suite {sc.suite}, {', '.join(flags) or 'no protection'}"))
         title, title_source = self._sender_title(c)
-        if title is not None:
+        if title is not None and (title_source or not isinstance(c, GeneralCipheringAPDU)):
             fields.append(_title_field("system-title", title, title_source))
         fields.append(Field("invocation-counter", c.invocation_counter,
                             f"{c.invocation_counter} (0x{c.invocation_counter:08X})"))
@@ -363,6 +364,26 @@ class Session:
         if self.options.system_title is not None:
             return self.options.system_title, "--system-title option"
         return None, ""
+
+
+def _general_ciphering_fields(c: GeneralCipheringAPDU) -> list[Field]:
+    """general-ciphering's own fields, in their order on the wire (an empty title is the association's)."""
+    fields = [octets_field("transaction-id", c.transaction_id)]
+    for name, title in (("originator-system-title", c.system_title),
+                        ("recipient-system-title", c.recipient_system_title)):
+        fields.append(_title_field(name, title) if title else octets_field(name, b""))
+    fields += [octets_field("date-time", c.date_time), octets_field("other-information", c.other_information)]
+    key = c.key_info
+    if key is None:
+        fields.append(Field("key-info", None, "absent: the global key the security control names"))
+    elif isinstance(key, IdentifiedKey):
+        name = {0: "global-unicast-encryption-key", 1: "global-broadcast-encryption-key"}.get(key.key_id, "unknown")
+        fields.append(Field("key-info", {"identified-key": key.key_id}, f"identified-key: {name} ({key.key_id})"))
+    else:  # the key material is a secret: its length only
+        kind = "agreed-key" if isinstance(key, AgreedKey) else "wrapped-key"
+        fields.append(Field("key-info", {kind: {"length": len(key.key_ciphered_data)}},
+                            f"{kind}: {len(key.key_ciphered_data)} octets of key-ciphered-data (not shown)"))
+    return fields
 
 
 # Plaintext tags of APDUs a client sends; every other ciphered APDU comes from the server.

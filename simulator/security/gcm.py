@@ -2,9 +2,12 @@
 
 What follows the security header (SC || IC) of a ciphered APDU, by the SC's A and E bits:
 
-    A+E: ciphertext || T     AAD = SC || AK
-    A:   plaintext  || T     AAD = SC || AK || plaintext   (GMAC: nothing is encrypted)
+    A+E: ciphertext || T     AAD = SC || AK [|| H]
+    A:   plaintext  || T     AAD = SC || AK [|| H] || plaintext   (GMAC: nothing is encrypted)
     E:   ciphertext          no tag, so nothing is authenticated
+
+H is empty except for a general-ciphering APDU whose peer authenticates its header
+(simulator/security/apdu.py says when).
 
 IV (96 bits) = system title of the sender (8 bytes) || invocation counter (4 bytes, big endian).
 T is the GCM tag truncated to its first 12 bytes. Encryption-only is GCM without the tag, which is
@@ -84,7 +87,7 @@ def gmac(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: 
 
 
 def protect(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes,
-            plaintext: bytes) -> bytes:
+            plaintext: bytes, header: bytes = b"") -> bytes:
     """What follows the security header: ciphertext || T, plaintext || T, or ciphertext (see above).
 
     `system_title` and `invocation_counter` are the sender's (ours when we protect).
@@ -94,15 +97,15 @@ def protect(sc: SecurityControl, system_title: bytes, invocation_counter: int, e
     if reason is not None:
         raise SecurityParameterError(reason)
     if not sc.encrypted:
-        return plaintext + _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + plaintext)
+        return plaintext + _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + header + plaintext)
     if not sc.authenticated:
         return _ctr(ek, iv, plaintext)
-    sealed = _gcm(ek, iv, plaintext, bytes((sc.to_byte(),)) + ak)
+    sealed = _gcm(ek, iv, plaintext, bytes((sc.to_byte(),)) + ak + header)
     return sealed[:-_FULL_TAG] + sealed[-_FULL_TAG:-_FULL_TAG + TAG_LENGTH]
 
 
 def unprotect(sc: SecurityControl, system_title: bytes, invocation_counter: int, ek: bytes, ak: bytes,
-              protected: bytes) -> bytes:
+              protected: bytes, header: bytes = b"") -> bytes:
     """Verify and decipher what `protect` produced; SecurityError when the peer's data is not valid.
 
     Encryption-only data carries no tag, so it always "succeeds"; the caller must check that the
@@ -118,7 +121,7 @@ def unprotect(sc: SecurityControl, system_title: bytes, invocation_counter: int,
         raise SecurityError(f"protected data of {len(protected)} bytes is shorter than the tag")
     body, tag = protected[:-TAG_LENGTH], protected[-TAG_LENGTH:]
     if not sc.encrypted:
-        expected = _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + body)
+        expected = _gcm_tag(ek, iv, bytes((sc.to_byte(),)) + ak + header + body)
         if not hmac.compare_digest(expected, tag):
             raise SecurityError("authentication tag mismatch")
         return body
@@ -126,7 +129,7 @@ def unprotect(sc: SecurityControl, system_title: bytes, invocation_counter: int,
     # keystream, then recompute the tag over the ciphertext by encrypting the plaintext again,
     # and compare its first 12 bytes. The plaintext is returned only once the tag matched.
     plaintext = _ctr(ek, iv, body)
-    expected = _gcm(ek, iv, plaintext, bytes((sc.to_byte(),)) + ak)[-_FULL_TAG:-_FULL_TAG + TAG_LENGTH]
+    expected = _gcm(ek, iv, plaintext, bytes((sc.to_byte(),)) + ak + header)[-_FULL_TAG:-_FULL_TAG + TAG_LENGTH]
     if not hmac.compare_digest(expected, tag):
         raise SecurityError("authentication tag mismatch")
     return plaintext

@@ -49,9 +49,11 @@ from ..apdu.sn import ReadRequest, UnconfirmedWriteRequest, WriteRequest
 from ..association.negotiation import server_conformance
 from ..association.session import AssociationState
 from ..association.session import exception_response as security_exception
+from ..axdr.buffer import length_size
 from ..errors import DecodeError, DLMSError
 from ..model.spec import LogicalDeviceSpec
 from ..security.errors import InvocationCounterError, SecurityError
+from ..security.gcm import SYSTEM_TITLE_LENGTH
 from . import action, get, set as set_, sn
 from .access import is_hls_reply, locate
 from .gbt import serve_gbt, start_gbt
@@ -122,14 +124,20 @@ def exception_response(state: StateError, service: ServiceError, counter: int | 
 
 def response_limit(client_max: int, protection: "Protection | None") -> int:
     """The largest plaintext answer that fits the client's max receive PDU size once protected
-    like the request (tag, length, security header, system title of general ciphering, GCM tag).
-    A max receive PDU size of 0 is read as no limit below the A-XDR Unsigned16 maximum."""
+    like the request (tag, length, security header, system title of general ciphering, GCM tag;
+    general-ciphering's transaction id, both titles, empty date-time and other-information and
+    key-info). A max receive PDU size of 0 is read as no limit below the A-XDR Unsigned16 maximum."""
     limit = client_max or _UNLIMITED_PDU
     if protection is None:
         return limit
     overhead = 1 + 3 + 5  # tag, length (up to 3 bytes), security control and invocation counter
     if protection.style in (CipherStyle.GENERAL_GLO, CipherStyle.GENERAL_DED):
         overhead += 1 + len(protection.system_title or b"")
+    general = protection.general
+    if general is not None:
+        tid, title = len(general.transaction_id), len(general.client_system_title)
+        overhead += (length_size(tid) + tid + 1 + SYSTEM_TITLE_LENGTH + length_size(title) + title
+                     + 2 + (3 if general.identified_key else 1))  # date-time, other-information, key-info
     if protection.security_control & _SC_AUTHENTICATED:
         overhead += _AUTH_TAG
     return limit - overhead

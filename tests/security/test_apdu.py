@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from simulator.apdu.ciphered import SERVICE_TAGS, CipherStyle
 from simulator.errors import DecodeError, EncodeError, RemoteProtocolError
-from simulator.security.apdu import CipherKeys, DecipheredAPDU, KeyRequest, decrypt_apdu, encrypt_apdu
+from simulator.security.apdu import CipherKeys, DecipheredAPDU, GeneralExchange, KeyRequest, decrypt_apdu, encrypt_apdu
 from simulator.security.control import SecurityControl
 from simulator.security.errors import SecurityError, SecurityParameterError
 
@@ -123,7 +123,7 @@ def test_key_request_names_broadcast_and_dedicated() -> None:
     sc = SecurityControl.from_byte(0x70)
     for style in CipherStyle:
         decrypt_apdu(encrypt_apdu(h(GB_GET_CLOCK), style, sc, title, 9, EK, AK), lookup, system_title=title)
-    assert [(r.dedicated, r.broadcast) for r in requests] == [(False, True), (True, True)] * 2
+    assert [(r.dedicated, r.broadcast) for r in requests] == [(False, True), (True, True)] * 2 + [(False, True)]
 
 
 @pytest.mark.parametrize("style, tag", [("glo", 0xCC), ("ded", 0xD4), ("general-glo", 0xDB),
@@ -166,4 +166,5 @@ def test_round_trip(plain: bytes, style: CipherStyle, sc: int, ic: int, title: b
     control = SecurityControl.from_byte(sc)
     wire = encrypt_apdu(plain, style, control, title, ic, ek, ak)
     result = decrypt_apdu(wire, lambda r: CipherKeys(ek, ak), system_title=title)
-    assert result == DecipheredAPDU(plain, style, wire[0], control, title, ic)
+    general = GeneralExchange(b"", title, b"", False, False) if style is CipherStyle.GENERAL else None
+    assert result == DecipheredAPDU(plain, style, wire[0], control, title, ic, general)

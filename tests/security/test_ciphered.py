@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.apdu.ciphered import (
-    GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, SERVICE_TAGS, CipheredAPDU, CipherStyle,
-    GeneralDedCiphering, GeneralGloCiphering, ciphered_apdu_from_bytes, ciphered_tag,
-    is_ciphered_tag, plain_tag,
+    GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, SERVICE_TAGS, AgreedKey, CipheredAPDU,
+    CipherStyle, GeneralCipheringAPDU, GeneralDedCiphering, GeneralGloCiphering, IdentifiedKey, WrappedKey,
+    ciphered_apdu_from_bytes, ciphered_tag, is_ciphered_tag, plain_tag,
 )
 from simulator.errors import DecodeError, EncodeError
 
@@ -69,8 +69,9 @@ def test_plain_tag_rejects_other_tags(tag: int) -> None:
 
 
 def test_general_tags() -> None:
-    assert (GENERAL_GLO_CIPHERING, GENERAL_DED_CIPHERING) == (219, 220)
-    assert is_ciphered_tag(0xDB) and is_ciphered_tag(0xDC) and not is_ciphered_tag(0xDD)
+    """Before issue 8 item 8, 0xDD was no ciphered tag: the meter read it as plaintext."""
+    assert (GENERAL_GLO_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_CIPHERING) == (219, 220, 221)
+    assert is_ciphered_tag(0xDB) and is_ciphered_tag(0xDC) and is_ciphered_tag(0xDD)
 
 
 def test_glo_get_request_fields() -> None:
@@ -196,3 +197,74 @@ def test_arbitrary_bytes_decode_or_raise_decode_error(data: bytes) -> None:
     except DecodeError:
         return
     assert apdu.to_bytes() == data or len(apdu.to_bytes()) < len(data)  # non-minimal lengths re-encode shorter
+
+
+# --------------------------------------------------------------------------- general-ciphering
+# Assembled here field by field from the Green Book's general-ciphering SEQUENCE (transaction-id,
+# originator-system-title, recipient-system-title, date-time, other-information: OCTET STRINGs;
+# key-info OPTIONAL CHOICE; ciphered-content), A-XDR encoded: no public byte vector exists.
+TRANSACTION_ID = h("0000018C2D7A0001")
+CLIENT_TITLE, SERVER_TITLE = h("4D4D4D0000000001"), h("53494D0000000001")
+DATE_TIME = h("07E8010A030C0000FF800000")  # 2024-01-10 12:00:00, deviation not specified
+CONTENT = h("30" "00000457") + h("C3A1B2") + bytes(12)  # SC, IC 1111, a ciphertext and a tag
+
+
+def general_ciphering(key_info: bytes = b"\x00", date_time: bytes = b"", other: bytes = b"") -> bytes:
+    return (b"\xDD" + bytes((len(TRANSACTION_ID),)) + TRANSACTION_ID + b"\x08" + CLIENT_TITLE
+            + b"\x08" + SERVER_TITLE + bytes((len(date_time),)) + date_time + bytes((len(other),)) + other
+            + key_info + bytes((len(CONTENT),)) + CONTENT)
+
+
+@pytest.mark.parametrize("key_info, expected", [
+    (b"\x00", None),
+    (h("01 00 00"), IdentifiedKey(IdentifiedKey.UNICAST)),
+    (h("01 00 01"), IdentifiedKey(IdentifiedKey.BROADCAST)),
+    (h("01 01 00 18") + bytes(24), WrappedKey(0, bytes(24))),
+    (h("01 02 01 01 03 AABBCC"), AgreedKey(h("01"), h("AABBCC"))),
+])
+def test_general_ciphering_fields(key_info: bytes, expected: object) -> None:
+    wire = general_ciphering(key_info, DATE_TIME, b"\x42")
+    apdu = ciphered_apdu_from_bytes(wire)
+    assert isinstance(apdu, GeneralCipheringAPDU) and apdu.style is CipherStyle.GENERAL
+    assert apdu.style.general and not apdu.style.dedicated
+    assert (apdu.transaction_id, apdu.system_title, apdu.recipient_system_title) == (
+        TRANSACTION_ID, CLIENT_TITLE, SERVER_TITLE)
+    assert (apdu.date_time, apdu.other_information, apdu.key_info) == (DATE_TIME, b"\x42", expected)
+    assert (apdu.security_control, apdu.invocation_counter, apdu.payload) == (0x30, 1111, CONTENT[5:])
+    assert apdu.to_bytes() == wire
+    assert apdu.header() == wire[1:wire.index(key_info + bytes((len(CONTENT),)) + CONTENT)]
+
+
+def test_general_ciphering_robustness() -> None:
+    wire = general_ciphering(h("01 00 00"))
+    for n in range(len(wire)):
+        with pytest.raises(DecodeError):
+            ciphered_apdu_from_bytes(wire[:n])
+    with pytest.raises(DecodeError, match="trailing"):
+        ciphered_apdu_from_bytes(wire + b"\x00")
+    with pytest.raises(DecodeError, match="choice 3"):
+        ciphered_apdu_from_bytes(general_ciphering(h("01 03 00")))
+    with pytest.raises(DecodeError, match="presence flag 2"):
+        ciphered_apdu_from_bytes(general_ciphering(h("02 00 00")))
+    for i in range(len(wire)):
+        for bit in range(8):
+            data = bytearray(wire)
+            data[i] ^= 1 << bit
+            try:
+                apdu = ciphered_apdu_from_bytes(bytes(data))
+            except DecodeError:
+                continue
+            assert apdu.to_bytes() == bytes(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tid=st.binary(max_size=200), originator=st.binary(max_size=20), recipient=st.binary(max_size=20),
+       date_time=st.binary(max_size=12), other=st.binary(max_size=150), sc=st.integers(0, 255), ic=counters,
+       key_info=st.one_of(st.none(), st.builds(IdentifiedKey, st.integers(0, 255)),
+                          st.builds(WrappedKey, st.integers(0, 255), st.binary(max_size=40)),
+                          st.builds(AgreedKey, st.binary(max_size=4), st.binary(max_size=140))),
+       payload=st.binary(max_size=300))
+def test_general_ciphering_round_trip(tid: bytes, originator: bytes, recipient: bytes, date_time: bytes,
+                                      other: bytes, sc: int, ic: int, key_info: object, payload: bytes) -> None:
+    apdu = GeneralCipheringAPDU(originator, sc, ic, payload, tid, recipient, date_time, other, key_info)
+    assert ciphered_apdu_from_bytes(apdu.to_bytes()) == apdu
