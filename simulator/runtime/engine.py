@@ -14,6 +14,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ class Engine:
         self._udp: list[UDPEndpoint] = []
         self._serial: list[HDLCStream] = []
         self._connections: set[Connection] = set()
+        self.line_connections: Counter[int] = Counter()
 
     # -- Host
     def now(self) -> float:

@@ -7,6 +7,8 @@ logical device. Each (meter, logical device, client address) gets its own `HDLCC
 while its link is up, and each link its own channel to the meter's server, so associations end
 with the link. A one-byte server address (no physical part) is accepted on a line with a single
 meter. All-station frames reach every matching meter and are never answered but for polls.
+At most `limits.max_hdlc_links_per_line` links are up at once on a line; a station that cannot
+take another link answers DM, as IEC 62056-46 says for an SNRM it cannot accept.
 
 Link parameters and the inactivity timeout come from the meter's IEC HDLC setup object
 (class 23), read when a link is created, so a client's SET of them applies to later links.
@@ -19,8 +21,8 @@ from typing import Any, Callable
 
 from ..errors import DecodeError
 from ..link.hdlc import (
-    APDUReceived, FrameRejected, HDLCAddress, HDLCConnection, HDLCFrame, HDLCFrameReader, HDLCSettings,
-    LinkConnected, LinkDisconnected, State,
+    APDUReceived, FrameKind, FrameRejected, HDLCAddress, HDLCConnection, HDLCFrame, HDLCFrameReader,
+    HDLCSettings, LinkConnected, LinkDisconnected, State,
 )
 from ..server.objects import ObjectHandle
 from .fleet import LiveMeter, MeterFault
@@ -98,6 +100,11 @@ class HDLCLine:
         """Links up (or being served) on this line."""
         return len(self._links)
 
+    @property
+    def associated(self) -> bool:
+        """A link of this line carries an association."""
+        return any(link.channel is not None and link.channel.associated for link in self._links.values())
+
     def receive_data(self, data: bytes, now: float) -> None:
         self._last_bytes = now
         self._reader.receive_data(data)
@@ -135,7 +142,7 @@ class HDLCLine:
             try:
                 frame = self._reader.next_frame()
             except FrameRejected as error:
-                for link in self._targets(error.destination, error.source, now):
+                for link in self._targets(error.destination, error.source, error.poll, now):
                     link.connection.receive_invalid_frame(error, now)
                     self._service(link, now)
                 continue
@@ -146,14 +153,17 @@ class HDLCLine:
             self._frame(frame, now)
 
     def _frame(self, frame: HDLCFrame, now: float) -> None:
-        for link in self._targets(frame.destination, frame.source, now):
+        for link in self._targets(frame.destination, frame.source, frame.poll_final, now):
             if self._trace is not None:
                 self._trace.received(link.meter, link.key, link.logical, link.client_sap, frame)
             link.connection.receive_frame(frame, now)
             self._service(link, now)
 
-    def _targets(self, destination: HDLCAddress, source: HDLCAddress, now: float) -> list[_Link]:
-        """The links a frame concerns, created when a meter here has that address."""
+    def _targets(self, destination: HDLCAddress, source: HDLCAddress, poll: bool, now: float) -> list[_Link]:
+        """The links a frame concerns, created when a meter here has that address.
+
+        A polling frame that would need a new link beyond the line's limit is answered DM.
+        """
         if destination.is_all_station:
             every = 0x3FFF if destination.length == 4 else 0x7F
             phys = destination.physical
@@ -172,8 +182,14 @@ class HDLCLine:
             entry = next(iter(self.meters.values())) if len(self.meters) == 1 else None
         else:
             entry = self.meters.get(destination.physical)
-        link = None if entry is None else self._link(entry, destination, source, now)
-        return [] if link is None else [link]
+        if entry is None or destination.logical not in entry.group.model.logical_devices:
+            return []
+        link = self._link(entry, destination, source, now)
+        if link is None:  # no room for another link on this line
+            if poll:
+                self._send(HDLCFrame(source, destination, FrameKind.DM, True).to_bytes())
+            return []
+        return [link]
 
     def _link(self, entry: MeterEntry, address: HDLCAddress, client: HDLCAddress, now: float) -> _Link | None:
         if address.logical not in entry.group.model.logical_devices:
@@ -181,9 +197,9 @@ class HDLCLine:
         key = (entry.index, address.logical, client)
         link = self._links.get(key)
         if link is None:
-            if len(self._links) >= self.host.limits.max_connections:
-                _log.warning("%s: no new HDLC link: %d links up (limits.max_connections)", self.label,
-                             len(self._links))
+            if len(self._links) >= self.host.limits.max_hdlc_links_per_line:
+                _log.info("%s: no new HDLC link from client %d to %s: %d links up (limits.max_hdlc_links_per_line)",
+                          self.label, client.logical, entry.label, len(self._links))
                 return None
             meter = self.host.fleet.live(entry)
             connection = HDLCConnection(address, hdlc_settings(meter, now))
@@ -239,6 +255,7 @@ class HDLCStream(StreamConnection):
         super().__init__(host, endpoint, 0.0 if serial else host.limits.tcp_inactivity_timeout_s, counted=not serial)
         self.serial = serial
         self.line: HDLCLine | None = None
+        self._line_key: int | None = None  # counted in host.line_connections while open
 
     def opened(self, local_address: str | None) -> bool:
         meters = self.endpoint.line_meters(local_address)
@@ -246,6 +263,16 @@ class HDLCStream(StreamConnection):
             _log.info("%s: no meter at %s; connection from %s closed", self.endpoint.describe(), local_address,
                       self.peer)
             return False
+        if not self.serial:  # each line (one meter, or a multi-drop line) has its share of max_connections
+            key = id(self.endpoint.route(local_address))  # the route object lives as long as the engine
+            limit = self.host.limits.max_connections_per_meter
+            if self.host.line_connections[key] >= limit:
+                _log.warning("%s: connection from %s to the HDLC line at %s refused: %d connections open "
+                             "(limits.max_connections_per_meter)", self.endpoint.describe(), self.peer,
+                             local_address, limit)
+                return False
+            self.host.line_connections[key] += 1
+            self._line_key = key
         timeout = HDLCSettings().inter_frame_timeout_s if self.serial else TCP_INTER_FRAME_TIMEOUT_S
         where = self.endpoint.describe() + ("" if self.serial else f" from {self.peer}")
         self.line = HDLCLine(self.host, meters, self.write, timeout, where)
@@ -254,6 +281,9 @@ class HDLCStream(StreamConnection):
     def received(self, data: bytes, now: float) -> None:
         if self.line is not None:
             self.line.receive_data(data, now)
+
+    def has_association(self) -> bool:
+        return self.line is not None and self.line.associated
 
     def get_timer(self) -> float | None:
         own = super().get_timer()
@@ -270,3 +300,10 @@ class HDLCStream(StreamConnection):
             _log.error("%s: serial port closed", self.endpoint.describe())
         if self.line is not None:
             self.line.close()
+        key, self._line_key = self._line_key, None
+        if key is not None:
+            left = self.host.line_connections[key] - 1
+            if left:
+                self.host.line_connections[key] = left
+            else:
+                del self.host.line_connections[key]

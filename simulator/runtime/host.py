@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Protocol
 
 from .fleet import Fleet
@@ -22,6 +23,7 @@ class Host(Protocol):
     fleet: Fleet
     limits: Limits
     timers: TimerQueue
+    line_connections: Counter[int]  # TCP connections open per HDLC line (key: id of the endpoint's route)
 
     def now(self) -> float:
         """Monotonic seconds (the loop's clock): the `now` of the sans-IO core."""

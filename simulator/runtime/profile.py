@@ -6,7 +6,8 @@
     time: {start: 2024-01-01T00:00:00Z, rate: 1.0, utc_offset_min: 60}   # default start: now
     x-keys: &keys {...}               # keys starting with x- are ignored: anchors for YAML merges
     limits: {max_connections: 1000, max_connections_per_meter: 4, max_buffered_bytes: 65536,
-             tcp_inactivity_timeout_s: 300, udp_peer_timeout_s: 300}
+             tcp_inactivity_timeout_s: 300, udp_peer_timeout_s: 300, association_timeout_s: 30,
+             max_hdlc_links_per_line: 16}
     groups:
       - name: electricity
         model: idis-electricity       # a shipped model's name, or a path relative to this file
@@ -91,10 +92,12 @@ class Limits:
     """Connection handling; a timeout of 0 disables it."""
 
     max_connections: int = 1000  # open TCP connections in the process
-    max_connections_per_meter: int = 4  # TCP wrapper connections to one meter
+    max_connections_per_meter: int = 4  # TCP connections to one meter (wrapper) or one HDLC line
     max_buffered_bytes: int = 65536  # per connection: a request in, or answers not yet sent
     tcp_inactivity_timeout_s: float = 300.0
     udp_peer_timeout_s: float = 300.0  # a UDP client's association is dropped after this silence
+    association_timeout_s: float = 30.0  # a TCP connection or UDP client not associated by then is dropped
+    max_hdlc_links_per_line: int = 16  # HDLC links up at once on one TCP connection or serial line
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +334,8 @@ class _Reader:
             self.number(ymap, "max_buffered_bytes", 2048, 2**30, d.max_buffered_bytes),
             self.number(ymap, "tcp_inactivity_timeout_s", 0, 86400 * 365, d.tcp_inactivity_timeout_s, integer=False),
             self.number(ymap, "udp_peer_timeout_s", 0.001, 86400 * 365, d.udp_peer_timeout_s, integer=False),
+            self.number(ymap, "association_timeout_s", 0, 86400 * 365, d.association_timeout_s, integer=False),
+            self.number(ymap, "max_hdlc_links_per_line", 1, 16384, d.max_hdlc_links_per_line),
         )
 
     def time(self, node: YNode | None) -> TimeSettings:

@@ -3,7 +3,9 @@
 `StreamConnection` is what every stream needs: the process-wide connection limit, a cap on
 bytes buffered (a request being received, answers the client has not read: reading pauses
 while the client does not read, and a client that still floods is dropped), the inactivity
-timeout through the engine's timer queue, and a clean close. `WrapperStream` adds the wrapper:
+timeout through the engine's timer queue, and a clean close. A counted (TCP) connection must
+also complete an association within `limits.association_timeout_s` of being accepted, or it
+is closed: bytes alone do not keep a slot. `WrapperStream` adds the wrapper:
 frames in, each APDU through the meter's channel, frames out with the wPorts swapped.
 """
 
@@ -36,6 +38,7 @@ class StreamConnection(asyncio.Protocol):
         self._counted = counted
         self._admitted = False
         self._last = 0.0
+        self._association_due: float | None = None  # until an association is seen
         self._closed = False
         self.stopping = False  # we closed it (inactivity, shutdown), the peer did not
 
@@ -58,6 +61,8 @@ class StreamConnection(asyncio.Protocol):
             transport.abort()
             return
         self._last = self.host.now()
+        if self._counted and self.host.limits.association_timeout_s:
+            self._association_due = self._last + self.host.limits.association_timeout_s
         self.host.timers.update(self)
 
     def data_received(self, data: bytes) -> None:
@@ -75,6 +80,8 @@ class StreamConnection(asyncio.Protocol):
             _log.exception("%s: connection from %s failed", self.endpoint.describe(), self.peer)
             self.abort("internal error (logged above)")
         else:
+            if self._association_due is not None and self.has_association():
+                self._association_due = None
             self.check_buffered()
             self.host.timers.update(self)
 
@@ -96,12 +103,26 @@ class StreamConnection(asyncio.Protocol):
 
     # -- timer queue
     def get_timer(self) -> float | None:
-        if self._closed or not self._timeout:
+        if self._closed:
             return None
-        return self._last + self._timeout
+        inactive = self._last + self._timeout if self._timeout else None
+        if self._association_due is None:
+            return inactive
+        return self._association_due if inactive is None else min(inactive, self._association_due)
 
     def handle_timer(self, now: float) -> None:
-        if self._timeout and now >= self._last + self._timeout and not self._closed:
+        if self._closed:
+            return
+        if self._association_due is not None and now >= self._association_due:
+            if self.has_association():
+                self._association_due = None
+            else:
+                _log.info("%s: closing the connection from %s: no association within %g s "
+                          "(limits.association_timeout_s)", self.endpoint.describe(), self.peer,
+                          self.host.limits.association_timeout_s)
+                self.shutdown()
+                return
+        if self._timeout and now >= self._last + self._timeout:
             _log.info("%s: closing the connection from %s after %g s without a request",
                       self.endpoint.describe(), self.peer, self._timeout)
             self.shutdown()
@@ -134,6 +155,10 @@ class StreamConnection(asyncio.Protocol):
         raise NotImplementedError
 
     def received(self, data: bytes, now: float) -> None:
+        raise NotImplementedError
+
+    def has_association(self) -> bool:
+        """An association is established (or a pre-established one used) on this connection."""
         raise NotImplementedError
 
     def closed(self) -> None:
@@ -178,6 +203,9 @@ class WrapperStream(StreamConnection):
                 self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
                 for block in meter.streamed(self._channel, frame.destination_wport, frame.source_wport):
                     self.write(WrapperFrame(frame.destination_wport, frame.source_wport, block).to_bytes())
+
+    def has_association(self) -> bool:
+        return self._channel is not None and self._channel.associated
 
     def closed(self) -> None:
         meter, self._meter = self._meter, None

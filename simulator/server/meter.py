@@ -72,13 +72,23 @@ class MeterServer:
 class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
-    __slots__ = ("server", "_sessions", "_transfers", "_streamed")
+    __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
         self._sessions: dict[tuple[int, int], AssociationSession] = {}
         self._transfers: dict[tuple[int, int], Transfers] = {}
+        self._pre_established_used = False
         self._streamed: list[bytes] | None = None
+
+    @property
+    def associated(self) -> bool:
+        """An association is established here, or a pre-established one served a request here.
+
+        Transports drop connections that never get there (limits.association_timeout_s).
+        """
+        return self._pre_established_used or any(
+            s.state is AssociationState.ASSOCIATED for s in self._sessions.values())
 
     def handle_apdu(self, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
         """Answer one APDU from `client_sap` to logical device `server_sap`; None: no answer."""
@@ -110,6 +120,8 @@ class Channel:
             if _unconfirmed(apdu):
                 return None
             return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE)
+        if key not in self._sessions:
+            self._pre_established_used = True
         transfers = self._transfers.get(key)
         if transfers is None:
             transfers = self._transfers[key] = Transfers()
