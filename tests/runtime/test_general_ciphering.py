@@ -6,7 +6,8 @@ tests/security/general_ciphering_peer.py (the test's own encoder, AES-GCM from `
 and opens the meter's answers the same independent way. gurux-dlms cannot send general-ciphering
 and its decoder reads key-info as an agreed-key whether or not it is there, so it cannot read
 these answers either; dlms-cosem 25.1.0 has no general-ciphering. Before the fix every request
-here was answered D8 01 05 (exception-response: deciphering-error).
+here was answered D8 01 05 (exception-response: deciphering-error), and an AARQ whose
+InitiateRequest came general-ciphered was refused (the policy wants a ciphered InitiateRequest).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 import pytest
 from gurux_dlms.enums import InterfaceType
 
+from simulator.apdu.acse import AARE, AARQ, ApplicationContextName, AssociationResult, MechanismName
 from tests.security import general_ciphering_peer as peer
+from tests.security.vectors import MEL_GLO_INITIATE_REQUEST_PLAIN
 
 from .harness import AK, EK, RunningFleet
 from .peers import GuruxPeer, SocketPipe, gurux_client
@@ -128,3 +131,20 @@ def test_empty_recipient_and_originator_are_the_association_titles(management: M
     answer = management.request(GET_LDN, originator=b"", recipient=b"", aad_originator=CLIENT_TITLE)
     got = peer.open_answer(answer, ek=EK, ak=AK)
     assert (got.originator, got.recipient) == (management.server_title, CLIENT_TITLE)
+
+
+def test_aarq_with_a_general_ciphered_initiate_request(fleet: RunningFleet) -> None:
+    """The InitiateRequest of the AARQ may come general-ciphered too; the AARE's InitiateResponse
+    is then general-ciphered, from the meter's title to the client's, with the same transaction id."""
+    title = b"GCIPHER2"  # its own counters: the other tests' client title keeps its own
+    initiate = peer.request(bytes.fromhex(MEL_GLO_INITIATE_REQUEST_PLAIN), ek=EK, ak=AK, originator=title,
+                            recipient=b"", ic=7, transaction_id=b"\x2A")
+    aarq = AARQ(application_context_name=ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING,
+                calling_ap_title=title, sender_acse_requirements=True, mechanism_name=MechanismName.HIGH_GMAC,
+                calling_authentication_value=b"K56iVagY", user_information=initiate).to_bytes()
+    with socket.create_connection(("127.0.0.1", fleet.port("tcp")), timeout=5) as sock:
+        aare = AARE.from_bytes(Management(sock, b"", 0).exchange(aarq))
+    assert aare.result == AssociationResult.ACCEPTED and aare.user_information is not None
+    got = peer.open_answer(aare.user_information, ek=EK, ak=AK)
+    assert (got.transaction_id, got.originator, got.recipient) == (b"\x2A", aare.responding_ap_title, title)
+    assert got.plain[:1] == b"\x08"  # InitiateResponse
