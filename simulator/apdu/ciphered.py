@@ -201,8 +201,9 @@ class GeneralCiphering:
     """Common layout of general-glo-ciphering and general-ded-ciphering (use the subclasses);
     general-ciphering extends it.
 
-    The system title is the sender's (general-ciphering's originator-system-title); some implementations send an empty one on pre-established
-    associations, so any length decodes and the security layer decides what it accepts.
+    The system title is the sender's (general-ciphering's originator-system-title); some
+    implementations send an empty one on pre-established associations, so any length decodes
+    and the security layer decides what it accepts.
     """
 
     TAG: ClassVar[int]
