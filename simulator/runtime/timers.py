@@ -85,7 +85,8 @@ class TimerQueue:
         self._armed_for = None
         now = self._loop.time()
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        fresh = next(self._seq)  # entries queued from here on wait for the next round: a link still
+        while heap and heap[0][0] <= now and heap[0][1] < fresh:  # due after its handler cannot spin
             deadline, _, link = heapq.heappop(heap)
             if self._queued.get(link) != deadline:
                 continue  # superseded or discarded

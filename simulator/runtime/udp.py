@@ -4,8 +4,11 @@ One socket serves one meter (port addressing) or every meter of an address range
 addressing: the socket is bound to the wildcard and IP_PKTINFO tells each datagram's
 destination address, which selects the meter and is the source address of the answer). UDP
 has no connection, so a client's associations live in a per-(meter, client address) channel
-that is dropped after `limits.udp_peer_timeout_s` of silence, through the engine's timer queue;
-at most `limits.max_connections` such clients per socket are known at once.
+that is dropped after `limits.udp_peer_timeout_s` of silence, or `limits.association_timeout_s`
+after its first datagram if it has not associated by then, through the engine's timer queue.
+At most `limits.max_connections` such clients per socket are known at once; when the table is
+full, clients that never associated make room, the oldest first, so datagrams from many
+source ports cannot lock out a head-end that has an association.
 
 The socket is driven with `add_reader` and `recvmsg`/`sendmsg` because asyncio's datagram
 transports do not expose ancillary data.
@@ -37,7 +40,7 @@ _BATCH = 64  # datagrams handled per wake-up before yielding to the loop
 class _Peer:
     """A UDP client of one meter: its channel, and when it was last heard."""
 
-    __slots__ = ("meter", "channel", "last", "key", "endpoint")
+    __slots__ = ("meter", "channel", "last", "key", "endpoint", "association_due", "dropped")
 
     def __init__(self, meter: LiveMeter, key: tuple[Any, ...], endpoint: UDPEndpoint, now: float) -> None:
         self.meter = meter
@@ -45,12 +48,19 @@ class _Peer:
         self.last = now
         self.key = key
         self.endpoint = endpoint
+        timeout = endpoint.host.limits.association_timeout_s
+        self.association_due: float | None = now + timeout if timeout else None  # None once associated
+        self.dropped = False
 
     def get_timer(self) -> float | None:
-        return self.last + self.endpoint.host.limits.udp_peer_timeout_s
+        if self.dropped:
+            return None
+        silent = self.last + self.endpoint.host.limits.udp_peer_timeout_s
+        return silent if self.association_due is None else min(silent, self.association_due)
 
     def handle_timer(self, now: float) -> None:
-        if now >= self.last + self.endpoint.host.limits.udp_peer_timeout_s:
+        due = self.get_timer()
+        if due is not None and now >= due:
             self.endpoint.drop(self)
 
 
@@ -63,6 +73,7 @@ class UDPEndpoint:
         self.sock = sock
         self.pktinfo = endpoint.by_address
         self._peers: dict[tuple[Any, ...], _Peer] = {}
+        self._strangers: dict[tuple[Any, ...], _Peer] = {}  # not associated yet, oldest first
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(sock.fileno(), self._readable)
 
@@ -74,8 +85,10 @@ class UDPEndpoint:
 
     def drop(self, peer: _Peer) -> None:
         if self._peers.pop(peer.key, None) is not None:
+            self._strangers.pop(peer.key, None)
             self.host.timers.discard(peer)
             peer.meter.close_channel(peer.channel)
+            peer.dropped = True
 
     def _readable(self) -> None:
         space = socket.CMSG_SPACE(_PKTINFO.size)
@@ -108,14 +121,22 @@ class UDPEndpoint:
         peer = self._peers.get(key)
         if peer is None:
             if len(self._peers) >= self.host.limits.max_connections:
-                _log.warning("%s: datagram from %s:%d dropped: %d clients known (limits.max_connections)",
-                             self.endpoint.describe(), *address, len(self._peers))
-                return
-            peer = self._peers[key] = _Peer(self.host.fleet.live(entry), key, self, now)
+                if not self._strangers:
+                    _log.warning("%s: datagram from %s:%d dropped: %d associated clients known "
+                                 "(limits.max_connections)", self.endpoint.describe(), *address, len(self._peers))
+                    return
+                oldest = next(iter(self._strangers.values()))
+                _log.debug("%s: forgetting client %s:%d, never associated, to make room (limits.max_connections)",
+                           self.endpoint.describe(), *oldest.key[1])
+                self.drop(oldest)
+            peer = self._peers[key] = self._strangers[key] = _Peer(self.host.fleet.live(entry), key, self, now)
         peer.last = now
         self.host.timers.update(peer)
         try:
             answer = peer.meter.exchange(peer.channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
+            if key in self._strangers and peer.channel.associated:
+                peer.association_due = None
+                del self._strangers[key]
             if answer is None:
                 return
             answers = [answer, *peer.meter.streamed(peer.channel, frame.destination_wport, frame.source_wport)]

@@ -167,3 +167,25 @@ def test_a_link_discarded_while_timers_fire(loop: FakeLoop) -> None:
     assert closer.fired == [10.0]
     assert not any(o.fired for o in others[:150]) and all(o.fired == [1000.0] for o in others[150:])
     assert len(queue) == 0
+
+
+def test_a_link_still_due_after_its_handler_waits_for_the_next_round(loop: FakeLoop) -> None:
+    """A handler that leaves its deadline in the past (a UDP client already dropped) cannot spin the loop."""
+
+    class Spinning(BaseException):  # not caught by the queue's safety net
+        pass
+
+    class Stubborn(Link):
+        def handle_timer(self, now: float) -> None:
+            self.fired.append(now)
+            if len(self.fired) > 100:
+                raise Spinning
+
+    queue = TimerQueue(loop)  # type: ignore[arg-type]
+    stubborn = Stubborn(5.0)
+    queue.update(stubborn)
+    loop.now = 5.0
+    (handle,) = loop.armed
+    callback, handle.callback = handle.callback, None
+    callback()  # one round of the loop
+    assert stubborn.fired == [5.0] and [h.when for h in loop.armed] == [5.0]
