@@ -4,7 +4,10 @@ asyncio + uvloop, one process (benchmarks.run pins it to its own CPU), DLMS thro
 benchmarks.client, that is through the simulator's own sans-IO codecs. Jobs:
 
 - `get`: `associations` clients, spread over `meters` meters, each reading one attribute in a
-  closed loop (the next request leaves when the answer arrived). Requests whose answer came
+  closed loop (the next request leaves when the answer arrived). With `flood_connections`, that
+  many more connections to `flood_host`:`flood_port` send `flood_pattern` (hex, default 7E:
+  HDLC flags) over and over, as fast as the simulator takes it, for the whole job: the latency
+  of the others under a flood. Requests whose answer came
   within the measuring window (after `warmup_s`, for `duration_s`) count; rate, latency
   percentiles and every error, by reason.
 - `associate`: `connections` clients each looping AARQ -> AARE (-> HLS pass 3/4) -> RLRQ -> RLRE
@@ -333,7 +336,38 @@ class GetPump:
             self.finished.set_result(None)
 
 
+async def _flood(host: str, port: int, pattern: bytes, stop: asyncio.Event) -> int:
+    """`pattern` to host:port over and over as fast as the simulator reads it, until `stop`; bytes sent."""
+    _, writer = await asyncio.open_connection(host, port)
+    chunk, sent = pattern * (65536 // len(pattern)), 0
+    try:
+        while not stop.is_set():
+            writer.write(chunk)
+            await writer.drain()
+            sent += len(chunk)
+    except OSError:  # dropped by the simulator: the figures say how much it took
+        pass
+    finally:
+        writer.close()
+    return sent
+
+
 async def job_get(job: dict[str, Any]) -> dict[str, Any]:
+    stop = asyncio.Event()
+    pattern = bytes.fromhex(job.get("flood_pattern", "7E"))
+    floods = [asyncio.ensure_future(_flood(job["flood_host"], job["flood_port"], pattern, stop))
+              for _ in range(job.get("flood_connections", 0))]
+    try:
+        result = await _get(job)
+    finally:
+        stop.set()
+    if floods:
+        sent = await asyncio.gather(*floods)
+        result["flood_mb_per_s"] = round(sum(sent) / 1e6 / (job["warmup_s"] + job["duration_s"]), 1)
+    return result
+
+
+async def _get(job: dict[str, Any]) -> dict[str, Any]:
     fleet = Fleet(job)
     target, mechanism = job["target"], job["mechanism"]
     class_id, obis, attribute = TARGETS[target]

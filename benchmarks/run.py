@@ -20,6 +20,11 @@ Benchmarks (`--only` takes any of these names, comma separated):
   HLS-GMAC (with pass 3 and 4 and the ciphered InitiateRequest).
 - profile-read: a year of 15-minute load profile (35,040 rows) read by range with GET block
   transfer, with client PDU sizes 1,024 and 65,535.
+- flood: GET of the clock over the TCP wrapper by 10 associations while other connections
+  send an endless stream to meter 0's HDLC port: 4 sending HDLC flags (7E, skipped at C speed),
+  then 1 and 4 sending 7E A0 (a frame start every two octets, the costliest input per octet).
+  What flooding clients cost the others' latency: the simulator bounds the work per
+  connection and event-loop turn. The MB/s sent include what waits in socket buffers.
 - scale: start-up time and RSS of 1,000, 10,000 and 100,000 IDIS-style meters, per-meter
   memory; 1,000 random meters of the 100,000 read (clock and serial number, which must be the
   meter's own); without --quick also every one of the 100,000 meters contacted, and the RSS
@@ -487,6 +492,33 @@ def bench_scale(ctx: Context) -> list[Row]:
     return rows
 
 
+_FLOOD_ASSOCIATIONS = 10
+
+
+def bench_flood(ctx: Context) -> list[Row]:
+    s = ctx.settings
+    wport, hport = free_port("0.0.0.0"), free_port("0.0.0.0")
+    rows = []
+    with ctx.simulator(idis_fleet(_FLEET, wport, hport), "flood") as sim:
+        for floods, pattern in ((0, "7E"), (4, "7E"), (1, "7EA0"), (4, "7EA0")):
+            r = ctx.loadgen({"kind": "get", "profile": str(sim.profile), "transport": "tcp", "host": FIRST_ADDRESS,
+                             "port": wport, "target": "clock", "mechanism": "none",
+                             "associations": _FLOOD_ASSOCIATIONS, "meters": _FLEET, "warmup_s": s.warmup_s,
+                             "duration_s": s.get_s, "server_pid": sim.pid, "flood_connections": floods,
+                             "flood_pattern": pattern, "flood_host": FIRST_ADDRESS, "flood_port": hport})
+            flood = (f", {floods} sending {pattern} ({r.get('flood_mb_per_s', 0):g} MB/s)" if floods else "")
+            row = Row("flood", f"GET clock, TCP wrapper{flood}", f"{_FLOOD_ASSOCIATIONS} assoc. / {_FLEET:,} meters",
+                      f"{_n(r['rate'])} GET/s", r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"),
+                      figures=r)
+            if floods:
+                row.target = f"p99 <= {_P99_TARGET_MS:g} ms"
+                p99 = r["p99_ms"] if r["p99_ms"] is not None else float("inf")
+                row.verdict = _verdict(p99, _P99_TARGET_MS, higher_is_better=False)
+            rows.append(row)
+        rows.extend(_server_log_rows("flood", sim))
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "ceiling": bench_ceiling,
     "get-tcp": bench_get_tcp,
@@ -494,6 +526,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "get-ciphered": bench_get_ciphered,
     "associations": bench_associations,
     "profile-read": bench_profile_read,
+    "flood": bench_flood,
     "scale": bench_scale,
 }
 

@@ -25,7 +25,7 @@ from .peers import (
 
 PROFILE = """
 name: interop
-limits: {tcp_inactivity_timeout_s: 30}
+limits: {tcp_inactivity_timeout_s: 30, max_connections_per_meter: 8}  # up to 8 clients at once on one meter
 groups:
   - name: electricity
     model: idis_poly

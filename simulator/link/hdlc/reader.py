@@ -8,11 +8,14 @@ frame are skipped up to the next flag, which resynchronises the stream after lin
 
 from __future__ import annotations
 
+import re
+
 from .frame import FLAG, HDLCFrame
 
 __all__ = ["HDLCFrameReader"]
 
 _MIN_LENGTH = 7  # format 2 + two 1-byte addresses + control + FCS 2
+_NOT_FLAG = re.compile(b"[^\x7e]")  # skips a run of fill flags at C speed, not one loop turn a flag
 
 
 class HDLCFrameReader:
@@ -57,8 +60,9 @@ class HDLCFrameReader:
             if start < 0 or len(buf) - start < 2:
                 return None
             fmt = buf[start + 1]
-            if fmt == FLAG:  # inter-frame fill, or a closing flag before an opening one
-                self._pos = start + 1
+            if fmt == FLAG:  # inter-frame fill, or a closing flag before an opening one: the run's last
+                after = _NOT_FLAG.search(buf, start + 1)  # flag may open the next frame
+                self._pos = len(buf) - 1 if after is None else after.start() - 1
                 continue
             if len(buf) - start < 3:
                 return None
