@@ -1,7 +1,7 @@
 """A closed TCP connection costs nothing: after 50,000 of them the process is back to its size.
 
 The engine runs in this process (tests/runtime/harness.py, uvloop); the openers are a few uvloop
-tasks on raw sockets, and the RSS is read from /proc/self/status. About 5 s on two cores.
+tasks on raw sockets, and the RSS is read from /proc/self/status. About 6 s on two cores.
 """
 
 from __future__ import annotations
