@@ -51,7 +51,7 @@ class SecurityMaterial:
 
     `unicast` counts what clients sent under the global unicast key (per client system title)
     and what we sent under it; `broadcast` the same for the broadcast key. A new key restarts
-    its counters: the IV space is new.
+    the received counters; the transmit counter never goes back (see `commit`).
     """
 
     __slots__ = ("_keys", "_staged", "unicast", "broadcast")
@@ -104,13 +104,21 @@ class SecurityMaterial:
         return bool(self._staged)
 
     def commit(self) -> None:
-        """Put staged keys in force; a new encryption key restarts its invocation counters."""
+        """Put staged keys in force.
+
+        A new encryption key forgets the counters received under the old one (clients start
+        again under the new key), but our own transmit counter goes on: a key may come back
+        (A, then B, then A again) and the same key may be transferred twice, and either would
+        otherwise repeat a GCM IV under one key. The same key again changes nothing.
+        """
         for key_id, key in self._staged.items():
+            if self._keys.get(key_id) == key:
+                continue
             self._keys[key_id] = key
             if key_id == KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY:
-                self.unicast = InvocationCounters(FIRST_TRANSMIT_COUNTER)
+                self.unicast = InvocationCounters(self.unicast.transmit)
             elif key_id == KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY:
-                self.broadcast = InvocationCounters(FIRST_TRANSMIT_COUNTER)
+                self.broadcast = InvocationCounters(self.broadcast.transmit)
         self._staged.clear()
 
     def __repr__(self) -> str:

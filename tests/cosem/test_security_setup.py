@@ -157,7 +157,8 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     old = decrypt_apdu(response, lambda r: CipherKeys(h(GB_EK), h(GB_AK)), system_title=h(GB_SERVER_TITLE))
     assert old.apdu == bytes.fromhex("C701C10000")
     assert material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == h(KEY_DATA) and not material.staged
-    assert material.unicast.transmit == 1 and material.unicast.last_received(h(GB_CLIENT_TITLE)) is None
+    # the clients' counters restart under the new key; ours goes on (it was 1, the response took it)
+    assert material.unicast.transmit == 2 and material.unicast.last_received(h(GB_CLIENT_TITLE)) is None
 
     with pytest.raises(SecurityError):
         s.open(encrypt_apdu(GET_CLOCK, "glo", SC_AE, h(GB_CLIENT_TITLE), 11, h(GB_EK), h(GB_AK)), 0.0)
@@ -166,6 +167,31 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     sealed = s.seal(b"\xc4\x01\xc1\x00\x00", protection, 0.0)
     assert decrypt_apdu(sealed, lambda r: CipherKeys(h(KEY_DATA), h(GB_AK)), system_title=h(GB_SERVER_TITLE)).apdu \
         == b"\xc4\x01\xc1\x00\x00"
+
+
+def test_the_same_key_again_restarts_no_counter(meter) -> None:
+    """Issue 8 review: a key_transfer of the key already in force reset both counters, so a
+    replayed request was accepted and the meter sealed two answers with one GCM IV."""
+    m, d = meter
+    setup = handle(m, d, SETUP)
+    material = security_material(setup)
+    material.unicast.check_and_update(h(GB_CLIENT_TITLE), 7)
+    used = {material.unicast.next() for _ in range(3)}
+    material.stage(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, h(GB_EK))
+    material.commit()
+    with pytest.raises(SecurityError):
+        material.unicast.check_and_update(h(GB_CLIENT_TITLE), 7)
+    assert material.unicast.next() not in used
+
+
+def test_a_key_that_comes_back_never_repeats_our_counter(meter) -> None:
+    m, d = meter
+    material = security_material(handle(m, d, SETUP))
+    used = {material.unicast.next() for _ in range(3)}
+    for key in (b"B" * 16, h(GB_EK)):  # to another key and back to the first
+        material.stage(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, key)
+        material.commit()
+    assert material.unicast.next() not in used
 
 
 def test_key_transfer_of_several_keys(meter) -> None:
