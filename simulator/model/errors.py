@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["Problem", "ModelError", "did_you_mean", "closest"]
+__all__ = ["Problem", "ModelError", "did_you_mean", "closest", "BRACES", "UNFILLABLE"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,12 @@ class ModelError(Exception):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+# What a template with unbalanced braces gets told. Template problems never quote the template:
+# it may be a password or a key.
+BRACES = "a { or } without its pair: write {{ and }} for literal braces, {field} for a profile field"
+UNFILLABLE = "{}, {0}, {field.x}, {field[i]} or {field:format} cannot be filled; " + BRACES
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:

@@ -18,6 +18,7 @@ from ..apdu.acse import ApplicationContextName, MechanismName
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AttributeAccess, InterfaceClass, MethodAccess
 from ..security.lockout import LockoutPolicy
+from .errors import UNFILLABLE
 
 __all__ = [
     "TemplateError",
@@ -57,7 +58,12 @@ class Template:
     def render(self, fields: dict[str, object]) -> Data:
         if self.defaults:
             fields = {**dict(self.defaults), **fields}
-        text = self.text.format(**fields)
+        try:
+            text = self.text.format(**fields)
+        except KeyError as exc:
+            raise TemplateError(f"no profile field {{{exc.args[0]}}}") from None
+        except (IndexError, AttributeError, ValueError):
+            raise TemplateError(UNFILLABLE) from None
         if self.kind == "octet-string-hex":
             try:
                 return Data(DataType.OCTET_STRING, bytes.fromhex(text))

@@ -35,8 +35,8 @@ from ..axdr import BitString, CosemDate, CosemDateTime, CosemTime, Data, DataTyp
 from ..axdr.data import INTEGER_FORMATS
 from ..errors import DLMSError
 from ..cosem.types import OBIS, AnyType, Array, Enum, OctetString, OneOf, Simple, Struct, TypeSpec
-from .errors import did_you_mean
-from .spec import Template
+from .errors import BRACES, did_you_mean
+from .spec import Template, TemplateError
 from .timetext import TimeTextError, parse_date, parse_date_time, parse_time
 from .yamlsource import YMap, YNode, YScalar, YSeq, describe_node
 
@@ -166,7 +166,7 @@ class Converter:
             return None
         tpl = self._make_template(text_node, target)
         if not spec.accepts(tpl.render(self.fields)):
-            raise Invalid(f"template {text_node.text!r} gives {tpl.kind}, expected {spec.describe()}", text_node.line)
+            raise Invalid(f"template gives {tpl.kind}, expected {spec.describe()}", text_node.line)
         return tpl
 
     def key_template(self, node: YNode, size: int | None) -> Template:
@@ -186,9 +186,8 @@ class Converter:
             return False
         try:
             return any(f is not None for _, f, _, _ in _FORMATTER.parse(node.text))
-        except ValueError as exc:
-            raise Invalid(f"bad template {node.text!r}: {exc} (write {{{{ and }}}} for literal braces)",
-                          node.line) from None
+        except ValueError:
+            raise Invalid(f"bad template: {BRACES}", node.line) from None
 
     def _make_template(self, node: YScalar, spec: TypeSpec) -> Template:
         text = node.text
@@ -218,12 +217,12 @@ class Converter:
         """Check field names and render once with sample fields: a bad template fails here, not per meter."""
         try:
             names = {f.split(".")[0].split("[")[0] for _, f, _, _ in _FORMATTER.parse(tpl.text) if f is not None}
-        except ValueError as exc:
-            raise Invalid(f"bad template {node.text!r}: {exc}", node.line) from None
+        except ValueError:
+            raise Invalid(f"bad template: {BRACES}", node.line) from None
         known = {**self.defaults, **self.fields}
         for name in sorted(names):
             if name not in known:
-                raise Invalid(f"bad template {node.text!r}: unknown field {{{name}}}{did_you_mean(name, known)};"
+                raise Invalid(f"bad template: unknown field {{{name}}}{did_you_mean(name, known)};"
                               f" known fields: {', '.join(sorted(known))}", node.line)
         defaults = tuple((n, self.defaults[n]) for n in sorted(names) if n in self.defaults)
         tpl = Template(tpl.text, tpl.kind, defaults)
@@ -232,10 +231,11 @@ class Converter:
             sample.to_bytes()
         except (ValueError, KeyError, IndexError, AttributeError, TypeError, DLMSError) as exc:
             what = "hex digits" if tpl.kind == "octet-string-hex" else "text"
-            raise Invalid(f"bad template {node.text!r}: does not render to {what} ({exc})", node.line) from None
+            why = f" ({exc})" if isinstance(exc, TemplateError) else ""  # never the value: it may be a secret
+            raise Invalid(f"bad template: with the profile's fields it does not render to {what}{why}",
+                          node.line) from None
         if size is not None and len(sample.value) != size:
-            raise Invalid(f"template {node.text!r} renders to {len(sample.value)} octets, expected {size}",
-                          node.line)
+            raise Invalid(f"template renders to {len(sample.value)} octets, expected {size}", node.line)
         return tpl
 
     def _literal(self, node: YScalar, path: str) -> str:

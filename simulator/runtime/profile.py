@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..model.catalogue import SHIPPED_DIR, shipped_dir
-from ..model.errors import ModelError, Problem, did_you_mean
+from ..model.errors import BRACES, UNFILLABLE, ModelError, Problem, did_you_mean
 from ..model.loader import load_model, parse_document
 from ..model.spec import MeterModel, Template, TemplateError
 from ..model.yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
@@ -445,9 +445,8 @@ class _Reader:
             return FieldRule(name, constant=node.value)
         try:
             has_fields = any(f is not None for _, f, _, _ in _FORMATTER.parse(node.text))
-        except ValueError as exc:
-            self.problem(line, f"field {name}: bad template {node.text!r}: {exc} (write {{{{ and }}}} for braces)",
-                         owner)
+        except ValueError:
+            self.problem(line, f"field {name}: bad template: {BRACES}", owner)
             return None
         return FieldRule(name, template=node.text) if has_fields else FieldRule(name, constant=node.text)
 
@@ -470,8 +469,9 @@ class _Reader:
                 fields = meter_fields(group, group_index)
             except (KeyError, IndexError, ValueError, AttributeError) as exc:
                 names = ", ".join(_BASE_FIELDS + tuple(r.name for r in group.rules))
+                why = f"no field {{{exc.args[0]}}} before it" if isinstance(exc, KeyError) else UNFILLABLE
                 self.problem(ymap.line, f"a template does not render for meter {group_index} of the group: "
-                             f"{type(exc).__name__} {exc} (fields, in order: {names})", owner)
+                             f"{why} (fields, in order: {names})", owner)
                 return
             title = str(fields["system_title"])
             if not re.fullmatch(r"[0-9A-Fa-f]{16}", title) and "system_title" not in reported:
@@ -491,7 +491,7 @@ class _Reader:
                     value = template.render(fields).value
                 except (KeyError, IndexError, ValueError, AttributeError) as exc:
                     reported.add(what)
-                    why = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__} {exc}"
+                    why = str(exc) if isinstance(exc, TemplateError) else UNFILLABLE
                     self.problem(self.field_line(ymap, template, line), f"the model's {what} does not render for "
                                  f"meter {group_index}: {why}", owner)
                     continue

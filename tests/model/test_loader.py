@@ -328,7 +328,7 @@ def test_bad_template() -> None:
         """)
     message = one_problem(text)
     assert message.startswith(f"m.yaml:{line_of(text, 'serail')}: object 0.0.96.1.0.255 (Data) attribute 2 value: "
-                              "bad template '{serail}': unknown field {serail} (did you mean 'serial'?); known fields: ")
+                              "bad template: unknown field {serail} (did you mean 'serial'?); known fields: ")
     assert "lls_password" in message and "manufacturer" in message
 
 
@@ -463,7 +463,8 @@ def test_security_setup_without_keys_and_bad_keys() -> None:
       - {class: Register, obis: 1.0.1.8.0.255, attributes: {value: 0, scaler_unit: [0, Wh]}, keys: {}}
 """
     found = problems(text)
-    assert any("attribute key master_key: template '0x0011' renders to 2 octets, expected 16" in p for p in found)
+    assert any("attribute key master_key: template renders to 2 octets, expected 16" in p and "0011" not in p
+               for p in found)
     assert any("unknown key name 'global_key'" in p for p in found)
     assert any("only a Security setup (class 64) holds keys" in p for p in found)
     assert any("has no global_unicast_encryption_key and no authentication_key under 'keys'" in p for p in found)

@@ -102,6 +102,34 @@ def test_a_key_that_is_not_hex_is_named_at_its_line(tmp_path: Path, capsys: pyte
     assert key.strip('"') not in out
 
 
+@pytest.mark.parametrize("password, why", [
+    ('"Sup{erSecretPw"', "bad template: a { or } without its pair"),
+    ('"Sup}erSecretPw"', "bad template: a { or } without its pair"),
+    ('"Sup{serial2}Pw"', "no field {serial2}"),
+    ('"Sup{2233}erPw"', "cannot be filled"),
+])
+def test_a_password_with_stray_braces_is_never_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      password: str, why: str) -> None:
+    """Issue 8 review: validate quoted a password with an unbalanced brace back in its message,
+    with Python's own words (IndexError, "Single '}' encountered in format string")."""
+    path = profile(tmp_path, password=password)
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert why in out and "SecretPw" not in out and "erPw" not in out
+    assert "Error" not in out and "format string" not in out
+
+
+def test_a_model_secret_with_stray_braces_is_never_echoed(tmp_path: Path) -> None:
+    text = (ROOT / "object_models" / "idis_poly.yaml").read_text()
+    assert 'secret: "{lls_password}"' in text
+    path = tmp_path / "brace.yaml"
+    path.write_text(text.replace('secret: "{lls_password}"', 'secret: "My{Secret"', 1))
+    with pytest.raises(ModelError) as error:
+        load_model(path)
+    (problem,) = error.value.problems
+    assert "a { or } without its pair" in problem.message and "Secret" not in str(problem)
+
+
 # --------------------------------------------------------------------------- dates in values of any type
 
 def test_an_iso_date_in_any_becomes_a_date_time() -> None:
