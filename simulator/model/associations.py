@@ -28,7 +28,7 @@ association's role, {role, attributes, methods} changes single rights.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from ..apdu.acse import ApplicationContextName, MechanismName
 from ..apdu.initiate import Conformance
@@ -66,6 +66,7 @@ _NEEDS_SECRET = (_MN.LOW, _MN.HIGH, _MN.HIGH_MD5, _MN.HIGH_SHA1, _MN.HIGH_SHA256
 # What simulator/association/authentication.py answers on the wire (tests hold the two equal):
 # a model naming another mechanism would describe meters that refuse their own clients.
 IMPLEMENTED_MECHANISMS = frozenset((_MN.LOWEST, _MN.LOW, _MN.HIGH_MD5, _MN.HIGH_SHA1, _MN.HIGH_GMAC))
+_OFFERED_MECHANISMS = ("none", "lls", "hls-md5", "hls-sha1", "hls-gmac")  # what a problem suggests
 _ASSOCIATION_CLASSES = (12, 15)
 _CURRENT_ASSOCIATION = bytes((0, 0, 40, 0, 0, 255))
 _SECURITY_SETUP = 64
@@ -131,7 +132,8 @@ def build_associations(b: "Builder", device: LogicalDeviceSpec, ymap: YMap,
 
 
 def _choice(b: "Builder", node: YNode | None, names: dict[str, object], what: str, default: object,
-            owner: str) -> object:
+            owner: str, offered: Iterable[str] | None = None) -> object:
+    """The value `node` names; unknown names are reported with the choices `offered` (all by default)."""
     if node is None:
         return default
     if isinstance(node, YScalar) and node.value is not None:
@@ -142,8 +144,9 @@ def _choice(b: "Builder", node: YNode | None, names: dict[str, object], what: st
             match = next((v for v in names.values() if v == node.value), None)
             if match is not None:
                 return match
-        b.problem(node.line, f"unknown {what} {node.text!r}{did_you_mean(key, names)}; expected one of "
-                  f"{', '.join(names)}", owner=owner)
+        choices = list(names if offered is None else offered)
+        b.problem(node.line, f"unknown {what} {node.text!r}{did_you_mean(key, choices)}; expected one of "
+                  f"{', '.join(choices)}", owner=owner)
         return default
     b.problem(node.line, f"expected {what}, found {describe_node(node)}", owner=owner)
     return default
@@ -165,12 +168,14 @@ def _parse(b: "Builder", node: YNode, device: LogicalDeviceSpec, earlier: list[_
         if label and other.label == label:
             b.problem(ymap.key_line("name"), f"association name {label!r} used twice", owner=owner)
     draft.context = _choice(b, ymap.get("context"), CONTEXTS, "application context", _ACN.LOGICAL_NAME, owner)  # type: ignore[assignment]
+    reported = len(b.problems)
     draft.mechanism = _choice(b, ymap.get("authentication"), MECHANISMS, "authentication mechanism",  # type: ignore[assignment]
-                              _MN.LOWEST, owner)
+                              _MN.LOWEST, owner, _OFFERED_MECHANISMS)
     if draft.mechanism not in IMPLEMENTED_MECHANISMS:
         b.problem(ymap.key_line("authentication"), f"authentication {ymap.get('authentication').text!r} "  # type: ignore[union-attr]
                   f"(mechanism {int(draft.mechanism)}) is not implemented: its clients would be refused; "
-                  "use one of none, lls, hls-md5, hls-sha1, hls-gmac", owner=owner)
+                  f"use one of {', '.join(_OFFERED_MECHANISMS)}", owner=owner)
+    mechanism_known = len(b.problems) == reported
     draft.policy = _choice(b, ymap.get("security_policy"), POLICIES, "security policy",  # type: ignore[assignment]
                            SecurityPolicy.NONE, owner)
     ciphered = draft.context in (_ACN.LOGICAL_NAME_WITH_CIPHERING, _ACN.SHORT_NAME_WITH_CIPHERING)
@@ -183,19 +188,19 @@ def _parse(b: "Builder", node: YNode, device: LogicalDeviceSpec, earlier: list[_
         draft.role = role_named(role_node) if role_node is not None else ROLES[default_role]
     except Invalid as exc:
         b.invalid(exc, owner=owner)
-    _secret(b, ymap, draft)
+    _secret(b, ymap, draft, mechanism_known)
     draft.listed = _selection(b, ymap, device, owner)
     return draft
 
 
-def _secret(b: "Builder", ymap: YMap, draft: _Draft) -> None:
+def _secret(b: "Builder", ymap: YMap, draft: _Draft, mechanism_known: bool) -> None:
     node = ymap.get("secret")
     if node is None:
         if draft.mechanism in _NEEDS_SECRET:
             b.problem(ymap.line, f"authentication {draft.mechanism.name.lower()} needs a 'secret' "
                       "(a password or HLS secret, usually a template such as \"{lls_password}\")", owner=draft.owner)
         return
-    if draft.mechanism == _MN.LOWEST:
+    if draft.mechanism == _MN.LOWEST and mechanism_known:
         b.problem(ymap.key_line("secret"), "a secret is given but authentication is none", owner=draft.owner)
     try:
         draft.secret = b.converter.template(node, OCTET_STRING) or b.constant_template(node, OCTET_STRING)

@@ -41,7 +41,7 @@ _KEY_LABELS = {"global_unicast_encryption_key": "EK", "authentication_key": "AK"
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profile", nargs="?", type=Path, help="a fleet profile (default: the shipped demo)")
-    parser.add_argument("--trace", action="store_true", help="log every APDU, decoded in one line (keys never shown)")
+    parser.add_argument("--trace", action="store_true", help="log every frame as its hex, then the APDU decoded (ciphered ones opened; secrets never shown)")
     parser.add_argument("--state-dir", type=Path, help="where meters keep invocation counters (overrides the profile)")
     parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts")
     parser.add_argument("--show-secrets", action="store_true",

@@ -52,3 +52,19 @@ def test_implemented_mechanisms_validate(name: str) -> None:
 """
     model = parse_model(text, "m.yaml")
     assert model.logical_devices[1].associations[3].mechanism == MECHANISMS[name]
+
+
+def test_an_unknown_mechanism_is_one_problem_offering_only_what_works() -> None:
+    """Issue 8 review: an unknown name listed hls, high, hls-sha256 and hls-ecdsa as expected values
+    (each then refused), and added a false "a secret is given but authentication is none"."""
+    text = HEADER.replace("      - {client_sap: 16, name: public}\n", """\
+      - {client_sap: 16, name: public}
+      - client_sap: 3
+        secret: "HLS-secret-0001"
+        authentication: hls-gmc
+""") + REGISTER
+    with pytest.raises(ModelError) as exc:
+        parse_model(text, "m.yaml")
+    assert exc.value.lines() == [
+        f"m.yaml:{line_of(text, 'authentication: ')}: association 3: unknown authentication mechanism 'hls-gmc' "
+        "(did you mean 'hls-gmac'?); expected one of none, lls, hls-md5, hls-sha1, hls-gmac"]
