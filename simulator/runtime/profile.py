@@ -395,8 +395,8 @@ class _Reader:
         try:
             return load_model(path)
         except ModelError as exc:
-            self.problem(ymap.key_line("model"), f"model {text!r} has {len(exc.problems)} problem(s), listed below",
-                         owner)
+            self.problem(ymap.key_line("model"), f"model {text!r} has {len(exc.problems)} problem(s), each "
+                         "listed with its own file and line", owner)
             self.problems.extend(exc.problems)
             return None
 

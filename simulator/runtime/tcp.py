@@ -54,7 +54,8 @@ class StreamConnection(asyncio.Protocol):
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
         peer = transport.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or self.endpoint.describe())
+        # A client that reset before we accepted has no peer name left: say so, not our own address.
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "a client already gone")
         if self._counted and not self.host.admit(self):
             _log.warning("%s: connection from %s refused: %d connections open (limits.max_connections)",
                          self.endpoint.describe(), self.peer, self.host.limits.max_connections)
