@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..apdu.common import ActionResult, DataAccessResult
-from ..association.authentication import SECRET_STATE_KEY
 from ..association.negotiation import DLMS_VERSION, server_conformance
 from ..axdr import BitString, Data, DataType, Obis
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
+from ..state.effects import ObjectListEdits, SapAssignment
 from .base import (
     AccessFailure,
     ActionFailure,
@@ -60,7 +60,6 @@ __all__ = [
 
 CURRENT_ASSOCIATION = Obis("0.0.40.0.0.255")
 
-_ADDED, _REMOVED = "object_list_added", "object_list_removed"
 
 # --------------------------------------------------------------------------- types
 
@@ -150,16 +149,6 @@ def _home(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> ObjectCont
     name = _home_name(session.device, spec)
     home = None if name is None else ctx.find(name)
     return ctx if home is None else home
-
-
-def _peek(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> dict[str, Any]:
-    """The home's per-meter state for reading: a GET must not create state for every meter."""
-    index = spec.association_object
-    if index is None or not 0 <= index < len(session.device.objects):
-        index = session.device.by_logical_name.get(bytes(ctx.logical_name))
-    device_state = session.meter.devices.get(session.device.server_sap)
-    scratch = None if device_state is None or index is None else device_state.scratch.get(index)
-    return scratch or {}
 
 
 def _current(ctx: ObjectContext) -> tuple[Any, AssociationSpec]:
@@ -261,11 +250,10 @@ def _get_object_list(ctx: ObjectContext) -> Data:
     if spec is None:
         return _EMPTY
     base = object_list(session.device, spec, ctx.cls.version)
-    state = _peek(ctx, session, spec)
-    added: tuple[Data, ...] = state.get(_ADDED, ())
-    removed: frozenset[tuple[int, bytes]] = state.get(_REMOVED, frozenset())
-    if not added and not removed:
+    edits = _home(ctx, session, spec).effect(ObjectListEdits)
+    if edits is None or not (edits.added or edits.removed):
         return base
+    added, removed = edits.added, edits.removed
     hidden = removed | {_entry_key(e) for e in added}
     return Data(DataType.ARRAY, tuple(e for e in base.value if _entry_key(e) not in hidden) + added)
 
@@ -276,23 +264,23 @@ def _add_object(ctx: ObjectContext, parameter: Data | None) -> None:
     key = _entry_key(element)
     if any(_entry_key(e) == key for e in _get_object_list(ctx).value):
         raise ActionFailure(ActionResult.OTHER_REASON, "the object is already listed")
-    state = _home(ctx, session, spec).state
-    state[_ADDED] = state.get(_ADDED, ()) + (element,)
+    edits = _home(ctx, session, spec).change(ObjectListEdits)
+    edits.added += (element,)
 
 
 def _remove_object(ctx: ObjectContext, parameter: Data | None) -> None:
     session, spec = _described_for_method(ctx)
     key = _entry_key(_param(parameter))
-    state = _home(ctx, session, spec).state
-    added: tuple[Data, ...] = state.get(_ADDED, ())
-    if any(_entry_key(e) == key for e in added):
-        state[_ADDED] = tuple(e for e in added if _entry_key(e) != key)
+    home = _home(ctx, session, spec)
+    edits = home.effect(ObjectListEdits)
+    if edits is not None and any(_entry_key(e) == key for e in edits.added):
+        home.change(ObjectListEdits).added = tuple(e for e in edits.added if _entry_key(e) != key)
         return
-    removed: frozenset[tuple[int, bytes]] = state.get(_REMOVED, frozenset())
+    removed = frozenset() if edits is None else edits.removed
     base = object_list(session.device, spec, ctx.cls.version)
     if key in removed or all(_entry_key(e) != key for e in base.value):
         raise ActionFailure(ActionResult.OTHER_REASON, "the object is not listed")
-    state[_REMOVED] = removed | {key}
+    home.change(ObjectListEdits).removed = removed | {key}
 
 
 def _described_for_method(ctx: ObjectContext) -> tuple[Any, AssociationSpec]:
@@ -355,7 +343,7 @@ def _get_secret(ctx: ObjectContext) -> Data:
 def _set_secret(ctx: ObjectContext, value: Data) -> None:
     session, spec = _described(ctx)
     target = ctx if spec is None else _home(ctx, session, spec)
-    target.state[SECRET_STATE_KEY] = bytes(value.value)
+    target.change_secret(bytes(value.value))
 
 
 def _get_status(ctx: ObjectContext) -> Data:
@@ -400,7 +388,7 @@ def _change_secret(ctx: ObjectContext, parameter: Data | None) -> None:
     secret = bytes(_param(parameter).value)
     if not secret:
         raise ActionFailure(ActionResult.OTHER_REASON, "an empty secret")
-    _home(ctx, session, spec).state[SECRET_STATE_KEY] = secret
+    _home(ctx, session, spec).change_secret(secret)
 
 
 def _add_user(ctx: ObjectContext, parameter: Data | None) -> None:
@@ -458,9 +446,9 @@ def _action_result(result: DataAccessResult) -> ActionResult:
 # --------------------------------------------------------------------------- SAP assignment
 
 def _get_sap_list(ctx: ObjectContext) -> Data:
-    override = ctx.state.get("sap_assignment_list")
-    if isinstance(override, Data):
-        return override
+    override = ctx.effect(SapAssignment)
+    if override is not None and override.entries is not None:
+        return override.entries
     session = ctx.association
     if session is None:
         return _EMPTY
@@ -488,7 +476,7 @@ def _connect_logical_device(ctx: ObjectContext, parameter: Data | None) -> None:
         raise ActionFailure(ActionResult.OTHER_REASON, f"SAP {sap} is already in use")
     if sap != 0:
         entries.append(parameter)
-    ctx.state["sap_assignment_list"] = Data(DataType.ARRAY, tuple(entries))
+    ctx.change(SapAssignment).entries = Data(DataType.ARRAY, tuple(entries))
 
 
 # --------------------------------------------------------------------------- the classes

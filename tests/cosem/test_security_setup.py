@@ -9,7 +9,8 @@ import pytest
 
 from simulator.apdu.common import ActionResult
 from simulator.association import AssociationSession, PolicyViolation
-from simulator.association.keys import SecurityMaterial, policy_flags, security_material, strengthens
+from simulator.security.policy import policy_flags, strengthens
+from simulator.state import SecurityState
 from simulator.axdr import Data, DataType
 from simulator.cosem.base import ActionFailure
 from simulator.cosem.registry import get_class
@@ -69,21 +70,21 @@ def test_attributes_from_the_model_and_defaults(meter) -> None:
 
 def test_keys_come_from_the_templates_and_never_show(meter) -> None:
     m, d = meter
-    material = security_material(handle(m, d, SETUP))
+    material = handle(m, d, SETUP).security()
     assert material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == h(GB_EK)
     assert material.key(KeyId.AUTHENTICATION_KEY) == h(GB_AK)
     assert material.key(KeyId.MASTER_KEY) == h(KEK)
     assert material.key(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY) is None
-    assert security_material(handle(m, d, SETUP)) is material  # kept per meter
+    assert handle(m, d, SETUP).security() is material  # kept per meter
     assert GB_EK.lower() not in repr(material).lower()
     with pytest.raises(SecurityParameterError) as error:
-        SecurityMaterial({KeyId.MASTER_KEY: b"short"})
+        SecurityState({KeyId.MASTER_KEY: b"short"})
     assert "short" not in str(error.value)
 
 
 def test_untouched_meter_stores_nothing(meter) -> None:
     m, _ = meter
-    assert m.devices == {}
+    assert not m.state.touched and not m.state.journal
 
 
 # --- security_activate -------------------------------------------------------------------------------
@@ -144,10 +145,10 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     setup = handle(m, d, SETUP)
     setup.set(4, octets(h(GB_CLIENT_TITLE)))
     s = AssociationSession.pre_established(m, d, d.associations[1])
-    material = security_material(setup)
+    material = setup.security()
     request = encrypt_apdu(GET_CLOCK, "glo", SC_AE, h(GB_CLIENT_TITLE), 10, h(GB_EK), h(GB_AK))
     _, protection = s.open(request, 0.0)
-    assert material.unicast.last_received(h(GB_CLIENT_TITLE)) == 10
+    assert material.last_received(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, h(GB_CLIENT_TITLE)) == 10
 
     with_session = handle(m, d, SETUP, s)
     with_session.invoke(2, key_data((0, h(WRAPPED))))
@@ -157,7 +158,7 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     old = decrypt_apdu(response, lambda r: CipherKeys(h(GB_EK), h(GB_AK)), system_title=h(GB_SERVER_TITLE))
     assert old.apdu == bytes.fromhex("C701C10000")
     assert material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == h(KEY_DATA) and not material.staged
-    assert material.unicast.transmit == 1 and material.unicast.last_received(h(GB_CLIENT_TITLE)) is None
+    assert material.transmit(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == 1 and material.last_received(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, h(GB_CLIENT_TITLE)) is None
 
     with pytest.raises(SecurityError):
         s.open(encrypt_apdu(GET_CLOCK, "glo", SC_AE, h(GB_CLIENT_TITLE), 11, h(GB_EK), h(GB_AK)), 0.0)
@@ -174,7 +175,7 @@ def test_key_transfer_of_several_keys(meter) -> None:
     new_ak, new_broadcast, new_master = b"A" * 16, b"B" * 16, b"M" * 16
     setup.invoke(2, key_data((2, wrap_key(h(KEK), new_ak)), (1, wrap_key(h(KEK), new_broadcast)),
                              (3, wrap_key(h(KEK), new_master))))
-    material = security_material(setup)
+    material = setup.security()
     material.commit()
     assert material.key(KeyId.AUTHENTICATION_KEY) == new_ak
     assert material.key(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY) == new_broadcast
@@ -195,7 +196,7 @@ def test_key_transfer_refuses_all_or_nothing(meter, items) -> None:
     with pytest.raises(ActionFailure) as failure:
         setup.invoke(2, key_data(*items))
     assert failure.value.result == ActionResult.OTHER_REASON
-    assert not security_material(setup).staged
+    assert not setup.security().staged
 
 
 def test_key_transfer_without_master_key(meter) -> None:
