@@ -17,12 +17,13 @@ reply_to_HLS_authentication runs HLS pass 3/4 through the session (`AssociationS
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from ..apdu.common import ActionResult, DataAccessResult
-from ..association.negotiation import DLMS_VERSION, server_conformance
+from ..apdu.acse import ApplicationContextName, MechanismName
+from ..apdu.offer import DLMS_VERSION, offered_conformance
 from ..axdr import BitString, Data, DataType, Obis
-from ..model.spec import AssociationSpec, LogicalDeviceSpec
 from ..state.effects import ObjectListEdits, SapAssignment
 from .base import (
     AccessFailure,
@@ -59,6 +60,45 @@ __all__ = [
 ]
 
 CURRENT_ASSOCIATION = Obis("0.0.40.0.0.255")
+
+
+# What these classes read of the model (simulator/model/spec.py), which sits above them: the
+# association an object describes and the logical device it belongs to.
+
+class AssociationSpec(Protocol):
+    """One association of the model (model.spec.AssociationSpec)."""
+
+    @property
+    def client_sap(self) -> int: ...
+    @property
+    def context(self) -> ApplicationContextName: ...
+    @property
+    def mechanism(self) -> MechanismName: ...
+    @property
+    def conformance(self) -> int: ...
+    @property
+    def max_receive_pdu_size(self) -> int: ...
+    @property
+    def association_object(self) -> int | None: ...
+    @property
+    def security_setup_object(self) -> int | None: ...
+    @property
+    def rights(self) -> Mapping[int, Any]: ...
+    @property
+    def cache(self) -> dict[object, object]: ...
+
+
+class LogicalDeviceSpec(Protocol):
+    """One logical device of the model (model.spec.LogicalDeviceSpec)."""
+
+    @property
+    def server_sap(self) -> int: ...
+    @property
+    def objects(self) -> Sequence[Any]: ...
+    @property
+    def associations(self) -> Mapping[int, AssociationSpec]: ...
+
+    def find(self, logical_name: bytes) -> Any: ...
 
 
 # --------------------------------------------------------------------------- types
@@ -329,7 +369,7 @@ def _get_context_info(ctx: ObjectContext) -> Data:
         conformance = int(negotiated.conformance)
         receive, send = negotiated.server_max_receive_pdu_size, negotiated.client_max_receive_pdu_size
     else:
-        conformance = int(server_conformance(spec))
+        conformance = int(offered_conformance(spec.conformance, spec.context))
         receive = send = spec.max_receive_pdu_size
     return _struct(Data(DataType.BIT_STRING, BitString(f"{conformance:024b}")), Data(DataType.LONG_UNSIGNED, receive),
                    Data(DataType.LONG_UNSIGNED, send), _u8(DLMS_VERSION), Data(DataType.INTEGER, 0),
