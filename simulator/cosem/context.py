@@ -87,7 +87,7 @@ class ObjectContext(Protocol):
     def set(self, attribute: int, value: Data) -> None:
         """Store a value for this meter (no access check, no setter side effects)."""
 
-    def find(self, logical_name: Obis, class_id: int | None = None) -> "ObjectContext | None":
+    def find(self, logical_name: Obis | bytes, class_id: int | None = None) -> "ObjectContext | None":
         """Another object of the same logical device."""
 
     def objects(self) -> Iterator["ObjectContext"]:

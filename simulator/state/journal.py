@@ -18,7 +18,7 @@ class ValueChanged(NamedTuple):
     """An attribute value a client (or the meter's own behaviour) set."""
 
     server_sap: int
-    index: int  # the object's index in its logical device
+    object_index: int  # the object's index in its logical device
     attribute: int
 
 
@@ -26,14 +26,14 @@ class KeysChanged(NamedTuple):
     """The keys in force of a Security setup object (key_transfer committed)."""
 
     server_sap: int
-    index: int
+    object_index: int
 
 
 class CounterChanged(NamedTuple):
     """An invocation counter under one key: received from `system_title`, or ours (None)."""
 
     server_sap: int
-    index: int
+    object_index: int
     key_id: int  # KeyId of the block cipher key the counter belongs to
     system_title: bytes | None
 
@@ -42,14 +42,14 @@ class SecretChanged(NamedTuple):
     """The LLS password or HLS secret of an association (SET secret, change_*_secret)."""
 
     server_sap: int
-    index: int  # the association object's index
+    object_index: int  # the association object's index
 
 
 class EffectChanged(NamedTuple):
     """A method effect record (`simulator/state/effects.py`) of one object."""
 
     server_sap: int
-    index: int
+    object_index: int
     kind: str  # the effect's `KIND`
 
 
