@@ -29,17 +29,13 @@ from ..security.hls import (
 )
 
 __all__ = [
-    "SUPPORTED_MECHANISMS", "HLS_MECHANISMS", "SECRET_STATE_KEY", "secret_bytes", "password_matches", "valid_challenge",
+    "SUPPORTED_MECHANISMS", "HLS_MECHANISMS", "secret_bytes", "password_matches", "valid_challenge",
     "Challenges", "check_pass3", "pass4",
 ]
 
 M = MechanismName
 SUPPORTED_MECHANISMS = frozenset({M.LOWEST, M.LOW, M.HIGH_MD5, M.HIGH_SHA1, M.HIGH_GMAC})
 HLS_MECHANISMS = frozenset({M.HIGH_MD5, M.HIGH_SHA1, M.HIGH_GMAC})
-
-# Where a secret changed for one meter (SET secret, change_HLS_secret, change_LLS_secret) is kept:
-# in the per-meter state of the association's Association LN/SN object, as bytes.
-SECRET_STATE_KEY = "secret"
 
 
 def secret_bytes(value: Data | None) -> bytes | None:

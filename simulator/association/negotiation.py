@@ -17,6 +17,14 @@ from ..apdu.initiate import (
     InitiateRequest,
     InitiateResponse,
 )
+from ..apdu.offer import (
+    DEFAULT_LN_CONFORMANCE,
+    DEFAULT_SN_CONFORMANCE,
+    DLMS_VERSION,
+    is_ciphered,
+    is_short_name,
+    offered_conformance,
+)
 from ..model.spec import AssociationSpec
 
 __all__ = [
@@ -24,38 +32,12 @@ __all__ = [
     "is_ciphered", "is_short_name", "server_conformance", "vaa_name", "negotiate",
 ]
 
-DLMS_VERSION = 6
 MIN_PDU_SIZE = 12  # below this not even a short GET response fits (Green Book: pdu-size-too-short)
-
-_C = Conformance
-# What the server offers when the model gives no conformance block (AssociationSpec.conformance 0).
-DEFAULT_LN_CONFORMANCE = (
-    _C.GENERAL_PROTECTION | _C.GENERAL_BLOCK_TRANSFER | _C.PRIORITY_MGMT_SUPPORTED
-    | _C.BLOCK_TRANSFER_WITH_GET_OR_READ | _C.BLOCK_TRANSFER_WITH_SET_OR_WRITE
-    | _C.BLOCK_TRANSFER_WITH_ACTION | _C.MULTIPLE_REFERENCES | _C.DATA_NOTIFICATION | _C.GET | _C.SET
-    | _C.SELECTIVE_ACCESS | _C.EVENT_NOTIFICATION | _C.ACTION
-)
-DEFAULT_SN_CONFORMANCE = (
-    _C.GENERAL_PROTECTION | _C.READ | _C.WRITE | _C.UNCONFIRMED_WRITE
-    | _C.BLOCK_TRANSFER_WITH_GET_OR_READ | _C.BLOCK_TRANSFER_WITH_SET_OR_WRITE
-    | _C.MULTIPLE_REFERENCES | _C.INFORMATION_REPORT | _C.PARAMETERIZED_ACCESS
-)
-
-
-def is_ciphered(context: ApplicationContextName) -> bool:
-    return context in (ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING,
-                       ApplicationContextName.SHORT_NAME_WITH_CIPHERING)
-
-
-def is_short_name(context: ApplicationContextName) -> bool:
-    return context in (ApplicationContextName.SHORT_NAME, ApplicationContextName.SHORT_NAME_WITH_CIPHERING)
 
 
 def server_conformance(spec: AssociationSpec) -> Conformance:
     """The block the server offers this association: the model's, else the default of its context."""
-    if spec.conformance:
-        return Conformance(spec.conformance)
-    return DEFAULT_SN_CONFORMANCE if is_short_name(spec.context) else DEFAULT_LN_CONFORMANCE
+    return offered_conformance(spec.conformance, spec.context)
 
 
 def vaa_name(context: ApplicationContextName) -> int:

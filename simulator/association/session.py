@@ -14,16 +14,20 @@ general-ciphering, answering each request in the style it came in, under the sec
 and with the invocation-counter rule. A pre-established association (the model says so)
 starts ASSOCIATED and cannot be released.
 
-Keys and counters live per meter in the Security setup object (simulator/association/keys.py);
-the session itself keeps only what one association negotiated. No secret reaches a repr, a log
+Keys and counters are the meter's state, one `SecurityState` per Security setup object
+(simulator/state/security.py): `_decipher` checks a client's counter there (`accept`), the
+published copy is simulator/association/keys.py, and the journal tells the persistence layer
+to save it. The session itself keeps only what one association negotiated. It reaches the
+meter through the `MeterAccess` protocol, which the server layer's `Meter` implements. No secret reaches a repr, a log
 or an exception message.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ..apdu.acse import (
     AARE,
@@ -51,8 +55,9 @@ from ..apdu.initiate import (
 from ..apdu.notification import ExceptionResponse
 from ..axdr import DataType
 from ..cosem.base import ActionFailure
+from ..cosem.context import ObjectContext
 from ..errors import DecodeError, DLMSError, EncodeError
-from ..model.spec import AssociationSpec, LogicalDeviceSpec
+from ..model.spec import AssociationSpec, LogicalDeviceSpec, MeterModel
 from ..security.apdu import CipherKeys, GeneralExchange, KeyRequest, decrypt_apdu, encrypt_apdu
 from ..security.control import SecurityControl
 from ..security.counter import IC_MAX, InvocationCounters
@@ -60,11 +65,11 @@ from ..security.errors import InvocationCounterError, SecurityError, SecurityPar
 from ..security.gcm import KEY_LENGTH, SYSTEM_TITLE_LENGTH
 from ..security.hls import make_challenge
 from ..security.keywrap import KeyId
-from ..security.lockout import ClientLockout, locked_for, record_failure, record_success
-from ..server.objects import MeterState, ObjectHandle
+from ..security.lockout import locked_for, record_failure, record_success
+from ..security.policy import Requirement
+from ..state import FIRST_TRANSMIT_COUNTER, MeterState, SecurityState
 from .authentication import (
     HLS_MECHANISMS,
-    SECRET_STATE_KEY,
     SUPPORTED_MECHANISMS,
     Challenges,
     check_pass3,
@@ -73,20 +78,38 @@ from .authentication import (
     secret_bytes,
     valid_challenge,
 )
-from .keys import (
-    FIRST_TRANSMIT_COUNTER, Requirement, SecurityMaterial, existing_material, policy_requirement,
-    publish_received_counter, security_material,
-)
+from .keys import policy_requirement, publish_received_counter
 from .negotiation import DLMS_VERSION, is_ciphered, negotiate, server_conformance, vaa_name
 
 __all__ = [
-    "AssociationState", "Negotiated", "Protection", "PolicyViolation", "AssociationSession",
+    "MeterAccess", "AssociationState", "Negotiated", "Protection", "PolicyViolation", "AssociationSession",
     "exception_response",
 ]
 
 M = MechanismName
+_UNICAST, _BROADCAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY
 _SC_BROADCAST = 0x40  # security control bit B
 _DECIPHERING_ERROR = ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, ApplicationReferenceError.DECIPHERING_ERROR)
+
+
+class MeterAccess(Protocol):
+    """What a session needs of its meter (the server layer's `Meter`): the model and profile
+    fields, the meter's state, its random source, and its objects for one request."""
+
+    @property
+    def model(self) -> MeterModel: ...
+
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+    @property
+    def state(self) -> MeterState: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    def object(self, device: LogicalDeviceSpec, index: int, now: float,
+               association: Any = None) -> ObjectContext | None: ...
 
 
 class AssociationState(Enum):
@@ -155,7 +178,7 @@ class AssociationSession:
     __slots__ = ("meter", "device", "spec", "state", "negotiated", "persistent", "user_id", "_challenges",
                  "_dedicated", "_title", "_refusal")
 
-    def __init__(self, meter: MeterState, device: LogicalDeviceSpec, spec: AssociationSpec) -> None:
+    def __init__(self, meter: MeterAccess, device: LogicalDeviceSpec, spec: AssociationSpec) -> None:
         self.meter = meter
         self.device = device
         self.spec = spec
@@ -169,7 +192,7 @@ class AssociationSession:
         self._refusal: str | None = None  # why the last AARQ or pass 3 was refused (for the log)
 
     @classmethod
-    def pre_established(cls, meter: MeterState, device: LogicalDeviceSpec,
+    def pre_established(cls, meter: MeterAccess, device: LogicalDeviceSpec,
                         spec: AssociationSpec) -> AssociationSession:
         """An association that exists without AARQ: ASSOCIATED at once with the model's terms.
 
@@ -310,7 +333,7 @@ class AssociationSession:
             raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_REQUIRED,
                                            why="no calling-authentication-value"))
         key = (self.device.server_sap, self.spec.client_sap)
-        lockout = self.meter.lockouts.get(key)
+        lockout = self.meter.state.lockout(*key)
         wait = locked_for(lockout, now)
         if wait:  # the right password too: the client must not learn that the lock is the reason
             raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE, why=(
@@ -320,7 +343,7 @@ class AssociationSession:
             if not password_matches(self._secret(now), value):
                 raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE,
                                                why=self._failed(key, "wrong LLS password", now)))
-            record_success(lockout)
+            self._succeeded(key)
             return None
         if not isinstance(value, bytes) or not valid_challenge(value) or mechanism not in HLS_MECHANISMS:
             raise _Refused(self._rejection(AcseServiceUser.AUTHENTICATION_FAILURE,
@@ -353,9 +376,7 @@ class AssociationSession:
 
     def _failed(self, key: tuple[int, int], what: str, now: float) -> str:
         """Count a failed authentication against the client SAP; what happened, in words."""
-        state = self.meter.lockouts.get(key)
-        if state is None:
-            state = self.meter.lockouts[key] = ClientLockout()
+        state = self.meter.state.change_lockout(*key)
         policy = self.spec.lockout
         locked = record_failure(state, policy, now)
         if policy is None:
@@ -364,6 +385,12 @@ class AssociationSession:
             return f"{what}: {policy.failures} failures in a row, client locked out for {locked:.0f} s " \
                    f"(lock-out {state.lockouts}, {state.total_failures} failures in all)"
         return f"{what} (failure {state.failures} of {policy.failures} before a lock-out)"
+
+    def _succeeded(self, key: tuple[int, int]) -> None:
+        """A successful authentication ends the client SAP's count of failures."""
+        lockout = self.meter.state.lockout(*key)
+        if lockout is not None and (lockout.failures or lockout.lockouts):
+            record_success(self.meter.state.change_lockout(*key))
 
     def take_refusal(self) -> str | None:
         """Why the last AARQ or HLS pass 3 was refused, in words (never a secret), once."""
@@ -409,7 +436,7 @@ class AssociationSession:
         try:
             check_pass3(mechanism, f_ctos, challenges, secret=secret,
                         client_title=negotiated.client_system_title, keys=keys)
-            counter = material.unicast.next() if material is not None and mechanism == M.HIGH_GMAC else 0
+            counter = material.next_transmit(_UNICAST) if material is not None and mechanism == M.HIGH_GMAC else 0
             answer = pass4(mechanism, challenges, secret=secret, server_title=self._server_title(now),
                            invocation_counter=counter, keys=keys)
         except (SecurityError, SecurityParameterError):
@@ -418,7 +445,7 @@ class AssociationSession:
             self._refusal = "HLS authentication failed: " + self._failed(
                 (self.device.server_sap, self.spec.client_sap), "the client's f(StoC) is wrong (pass 3)", now)
             raise ActionFailure(ActionResult.OTHER_REASON, "HLS authentication failed") from None
-        record_success(self.meter.lockouts.get((self.device.server_sap, self.spec.client_sap)))
+        self._succeeded((self.device.server_sap, self.spec.client_sap))
         self._challenges = None
         self.state = AssociationState.ASSOCIATED
         return answer
@@ -529,21 +556,21 @@ class AssociationSession:
         need = self._requirement(now)
         if (need.authenticated and not sc.authenticated) or (need.encrypted and not sc.encrypted):
             raise PolicyViolation(f"{sc} is weaker than the security policy")
-        if opened.style.dedicated:
-            counters = self._dedicated
-        else:
-            counters = material.broadcast if sc.broadcast_key else material.unicast
-        if counters is None:
-            raise SecurityError("no dedicated key was agreed")
+        key_id = None if opened.style.dedicated else _BROADCAST if sc.broadcast_key else _UNICAST
         try:
-            counters.check_and_update(opened.system_title, opened.invocation_counter)
+            if key_id is not None:
+                material.accept(key_id, opened.system_title, opened.invocation_counter)
+            elif self._dedicated is None:
+                raise SecurityError("no dedicated key was agreed")
+            else:
+                self._dedicated.check_and_update(opened.system_title, opened.invocation_counter)
         except InvocationCounterError as error:  # the log names the sender: a head-end has several titles
             error.args = (f"{error} from system title {opened.system_title.hex().upper()}",)
             raise
-        if counters is material.unicast:
+        if key_id == _UNICAST:
             setup = self._object(self.spec.security_setup_object, now)
             if setup is not None:
-                publish_received_counter(setup, counters)
+                publish_received_counter(setup, material)
         return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title, general)
 
     def _protect(self, plain: bytes, protection: Protection, now: float) -> bytes:
@@ -555,15 +582,16 @@ class AssociationSession:
         if not style.general and not _has_glo_form(plain):
             style = CipherStyle.GENERAL_DED if style.dedicated else CipherStyle.GENERAL_GLO
         ak = material.key(KeyId.AUTHENTICATION_KEY)
+        dedicated = self._dedicated if style.dedicated else None
         if style.dedicated:
             ek = None if self.negotiated is None else self.negotiated.dedicated_key
-            counters = self._dedicated
         else:
-            ek, counters = material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY), material.unicast
-        if ek is None or ak is None or counters is None:
+            ek = material.key(_UNICAST)
+        if ek is None or ak is None or (style.dedicated and dedicated is None):
             raise SecurityParameterError("no key to protect the response")
         sc = SecurityControl.from_byte(protection.security_control & ~_SC_BROADCAST)  # answers use the unicast key
-        return encrypt_apdu(plain, style, sc, title, counters.next(), ek, ak, protection.general)
+        counter = dedicated.next() if dedicated is not None else material.next_transmit(_UNICAST)
+        return encrypt_apdu(plain, style, sc, title, counter, ek, ak, protection.general)
 
     # ------------------------------------------------------------------ model access
 
@@ -575,22 +603,18 @@ class AssociationSession:
         self._dedicated = None
         self._title = None
 
-    def _object(self, index: int | None, now: float) -> ObjectHandle | None:
-        if index is None or not 0 <= index < len(self.device.objects):
-            return None
-        return ObjectHandle(self.meter, self.device, self.device.objects[index], now, self)
+    def _object(self, index: int | None, now: float) -> ObjectContext | None:
+        return None if index is None else self.meter.object(self.device, index, now, self)
 
-    def _scratch(self, index: int | None) -> dict[str, Any] | None:
-        """An object's per-meter scratch state if it has one; reading it never creates one."""
-        state = self.meter.devices.get(self.device.server_sap)
-        return None if state is None or index is None else state.scratch.get(index)
+    def _existing_material(self) -> SecurityState | None:
+        """The keys and counters of the association's Security setup object, if the meter has
+        any yet; asking never creates them."""
+        index = self.spec.security_setup_object
+        return None if index is None else self.meter.state.security(self.device.server_sap, index)
 
-    def _existing_material(self) -> SecurityMaterial | None:
-        return existing_material(self._scratch(self.spec.security_setup_object))
-
-    def _material(self, now: float) -> SecurityMaterial | None:
+    def _material(self, now: float) -> SecurityState | None:
         setup = self._object(self.spec.security_setup_object, now)
-        return None if setup is None else security_material(setup)
+        return None if setup is None else setup.security()
 
     def _setup_octets(self, attribute: int, now: float) -> bytes | None:
         setup = self._object(self.spec.security_setup_object, now)
@@ -613,7 +637,8 @@ class AssociationSession:
 
     def _secret(self, now: float) -> bytes | None:
         """The LLS password or HLS secret: the meter's own (changed by a client), else the model's."""
-        own = (self._scratch(self.spec.association_object) or {}).get(SECRET_STATE_KEY)
+        index = self.spec.association_object
+        own = None if index is None else self.meter.state.secret(self.device.server_sap, index)
         if own is not None:
             return bytes(own)
         home = self._object(self.spec.association_object, now)

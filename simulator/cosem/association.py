@@ -17,13 +17,14 @@ reply_to_HLS_authentication runs HLS pass 3/4 through the session (`AssociationS
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from ..apdu.common import ActionResult, DataAccessResult
-from ..association.authentication import SECRET_STATE_KEY
-from ..association.negotiation import DLMS_VERSION, server_conformance
+from ..apdu.acse import ApplicationContextName, MechanismName
+from ..apdu.offer import DLMS_VERSION, offered_conformance
 from ..axdr import BitString, Data, DataType, Obis
-from ..model.spec import AssociationSpec, LogicalDeviceSpec
+from ..state.effects import ObjectListEdits, SapAssignment
 from .base import (
     AccessFailure,
     ActionFailure,
@@ -60,7 +61,45 @@ __all__ = [
 
 CURRENT_ASSOCIATION = Obis("0.0.40.0.0.255")
 
-_ADDED, _REMOVED = "object_list_added", "object_list_removed"
+
+# What these classes read of the model (simulator/model/spec.py), which sits above them: the
+# association an object describes and the logical device it belongs to.
+
+class AssociationSpec(Protocol):
+    """One association of the model (model.spec.AssociationSpec)."""
+
+    @property
+    def client_sap(self) -> int: ...
+    @property
+    def context(self) -> ApplicationContextName: ...
+    @property
+    def mechanism(self) -> MechanismName: ...
+    @property
+    def conformance(self) -> int: ...
+    @property
+    def max_receive_pdu_size(self) -> int: ...
+    @property
+    def association_object(self) -> int | None: ...
+    @property
+    def security_setup_object(self) -> int | None: ...
+    @property
+    def rights(self) -> Mapping[int, Any]: ...
+    @property
+    def cache(self) -> dict[object, object]: ...
+
+
+class LogicalDeviceSpec(Protocol):
+    """One logical device of the model (model.spec.LogicalDeviceSpec)."""
+
+    @property
+    def server_sap(self) -> int: ...
+    @property
+    def objects(self) -> Sequence[Any]: ...
+    @property
+    def associations(self) -> Mapping[int, AssociationSpec]: ...
+
+    def find(self, logical_name: bytes) -> Any: ...
+
 
 # --------------------------------------------------------------------------- types
 
@@ -150,16 +189,6 @@ def _home(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> ObjectCont
     name = _home_name(session.device, spec)
     home = None if name is None else ctx.find(name)
     return ctx if home is None else home
-
-
-def _peek(ctx: ObjectContext, session: Any, spec: AssociationSpec) -> dict[str, Any]:
-    """The home's per-meter state for reading: a GET must not create state for every meter."""
-    index = spec.association_object
-    if index is None or not 0 <= index < len(session.device.objects):
-        index = session.device.by_logical_name.get(bytes(ctx.logical_name))
-    device_state = session.meter.devices.get(session.device.server_sap)
-    scratch = None if device_state is None or index is None else device_state.scratch.get(index)
-    return scratch or {}
 
 
 def _current(ctx: ObjectContext) -> tuple[Any, AssociationSpec]:
@@ -261,11 +290,10 @@ def _get_object_list(ctx: ObjectContext) -> Data:
     if spec is None:
         return _EMPTY
     base = object_list(session.device, spec, ctx.cls.version)
-    state = _peek(ctx, session, spec)
-    added: tuple[Data, ...] = state.get(_ADDED, ())
-    removed: frozenset[tuple[int, bytes]] = state.get(_REMOVED, frozenset())
-    if not added and not removed:
+    edits = _home(ctx, session, spec).effect(ObjectListEdits)
+    if edits is None or not (edits.added or edits.removed):
         return base
+    added, removed = edits.added, edits.removed
     hidden = removed | {_entry_key(e) for e in added}
     return Data(DataType.ARRAY, tuple(e for e in base.value if _entry_key(e) not in hidden) + added)
 
@@ -276,23 +304,23 @@ def _add_object(ctx: ObjectContext, parameter: Data | None) -> None:
     key = _entry_key(element)
     if any(_entry_key(e) == key for e in _get_object_list(ctx).value):
         raise ActionFailure(ActionResult.OTHER_REASON, "the object is already listed")
-    state = _home(ctx, session, spec).state
-    state[_ADDED] = state.get(_ADDED, ()) + (element,)
+    edits = _home(ctx, session, spec).change(ObjectListEdits)
+    edits.added += (element,)
 
 
 def _remove_object(ctx: ObjectContext, parameter: Data | None) -> None:
     session, spec = _described_for_method(ctx)
     key = _entry_key(_param(parameter))
-    state = _home(ctx, session, spec).state
-    added: tuple[Data, ...] = state.get(_ADDED, ())
-    if any(_entry_key(e) == key for e in added):
-        state[_ADDED] = tuple(e for e in added if _entry_key(e) != key)
+    home = _home(ctx, session, spec)
+    edits = home.effect(ObjectListEdits)
+    if edits is not None and any(_entry_key(e) == key for e in edits.added):
+        home.change(ObjectListEdits).added = tuple(e for e in edits.added if _entry_key(e) != key)
         return
-    removed: frozenset[tuple[int, bytes]] = state.get(_REMOVED, frozenset())
+    removed = frozenset() if edits is None else edits.removed
     base = object_list(session.device, spec, ctx.cls.version)
     if key in removed or all(_entry_key(e) != key for e in base.value):
         raise ActionFailure(ActionResult.OTHER_REASON, "the object is not listed")
-    state[_REMOVED] = removed | {key}
+    home.change(ObjectListEdits).removed = removed | {key}
 
 
 def _described_for_method(ctx: ObjectContext) -> tuple[Any, AssociationSpec]:
@@ -341,7 +369,7 @@ def _get_context_info(ctx: ObjectContext) -> Data:
         conformance = int(negotiated.conformance)
         receive, send = negotiated.server_max_receive_pdu_size, negotiated.client_max_receive_pdu_size
     else:
-        conformance = int(server_conformance(spec))
+        conformance = int(offered_conformance(spec.conformance, spec.context))
         receive = send = spec.max_receive_pdu_size
     return _struct(Data(DataType.BIT_STRING, BitString(f"{conformance:024b}")), Data(DataType.LONG_UNSIGNED, receive),
                    Data(DataType.LONG_UNSIGNED, send), _u8(DLMS_VERSION), Data(DataType.INTEGER, 0),
@@ -355,7 +383,7 @@ def _get_secret(ctx: ObjectContext) -> Data:
 def _set_secret(ctx: ObjectContext, value: Data) -> None:
     session, spec = _described(ctx)
     target = ctx if spec is None else _home(ctx, session, spec)
-    target.state[SECRET_STATE_KEY] = bytes(value.value)
+    target.change_secret(bytes(value.value))
 
 
 def _get_status(ctx: ObjectContext) -> Data:
@@ -400,7 +428,7 @@ def _change_secret(ctx: ObjectContext, parameter: Data | None) -> None:
     secret = bytes(_param(parameter).value)
     if not secret:
         raise ActionFailure(ActionResult.OTHER_REASON, "an empty secret")
-    _home(ctx, session, spec).state[SECRET_STATE_KEY] = secret
+    _home(ctx, session, spec).change_secret(secret)
 
 
 def _add_user(ctx: ObjectContext, parameter: Data | None) -> None:
@@ -458,9 +486,9 @@ def _action_result(result: DataAccessResult) -> ActionResult:
 # --------------------------------------------------------------------------- SAP assignment
 
 def _get_sap_list(ctx: ObjectContext) -> Data:
-    override = ctx.state.get("sap_assignment_list")
-    if isinstance(override, Data):
-        return override
+    override = ctx.effect(SapAssignment)
+    if override is not None and override.entries is not None:
+        return override.entries
     session = ctx.association
     if session is None:
         return _EMPTY
@@ -488,7 +516,7 @@ def _connect_logical_device(ctx: ObjectContext, parameter: Data | None) -> None:
         raise ActionFailure(ActionResult.OTHER_REASON, f"SAP {sap} is already in use")
     if sap != 0:
         entries.append(parameter)
-    ctx.state["sap_assignment_list"] = Data(DataType.ARRAY, tuple(entries))
+    ctx.change(SapAssignment).entries = Data(DataType.ARRAY, tuple(entries))
 
 
 # --------------------------------------------------------------------------- the classes

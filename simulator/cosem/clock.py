@@ -5,7 +5,7 @@ SET time and the adjust methods move with `ctx.clock.shift`). The Clock object d
 that instant is shown: local time = UTC - deviation, where deviation (minutes of UTC minus
 local time, Blue Book 4.1.6.1) is `time_zone`, minus `daylight_savings_deviation` while
 daylight saving is active. Without a `time_zone` in the model the meter's configured UTC
-offset (MeterState.utc_offset_min) is used, so both agree by default.
+offset (Meter.utc_offset_min) is used, so both agree by default.
 
 Other classes stamp times with `timestamp(ctx)` so every capture_time carries the same
 deviation and status as the clock's `time`.
@@ -21,6 +21,7 @@ from functools import lru_cache
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
+from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
 from .types import BOOLEAN, DATE_TIME, DEVIATION, INTEGER, LONG, UNSIGNED, Enum, Simple, Struct
@@ -174,7 +175,8 @@ def local_now(ctx: ObjectContext) -> tuple[datetime, int, int]:
         return local, -int(offset.total_seconds() // 60) if offset is not None else 0, 0
     epoch = ctx.clock.epoch()
     deviation, dst = _deviation(clock, epoch)
-    status = clock.state.get("status", 0) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    own = clock.effect(ClockAdjustment)
+    status = (0 if own is None else own.status) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
     if dst:
         status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
     return datetime.fromtimestamp(epoch, _zone(deviation)), deviation, status
@@ -224,7 +226,10 @@ def _set_time(ctx: ObjectContext, value: Data) -> None:
                             f"{_SETTABLE_YEARS.start}..{_SETTABLE_YEARS.stop - 1}")
     _set_to(ctx, target)
     # A clock set by a client is valid again.
-    ctx.state["status"] = ctx.state.get("status", 0) & ~(ClockStatus.INVALID | ClockStatus.DOUBTFUL)
+    own = ctx.effect(ClockAdjustment)
+    if own is not None and own.status & (ClockStatus.INVALID | ClockStatus.DOUBTFUL):
+        own = ctx.change(ClockAdjustment)
+        own.status &= ~(ClockStatus.INVALID | ClockStatus.DOUBTFUL)
 
 
 def _get_status(ctx: ObjectContext) -> Data:
@@ -232,7 +237,7 @@ def _get_status(ctx: ObjectContext) -> Data:
 
 
 def _set_status(ctx: ObjectContext, value: Data) -> None:
-    ctx.state["status"] = value.value & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    ctx.change(ClockAdjustment).status = value.value & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
 
 
 # --------------------------------------------------------------------------- methods
@@ -287,17 +292,18 @@ def _preset_adjusting_time(ctx: ObjectContext, parameter: Data | None) -> None:
         instants.append(utc.timestamp())
     if instants[1] > instants[2]:
         raise ActionFailure(ActionResult.OTHER_REASON, "validity interval ends before it starts")
-    ctx.state["preset"] = tuple(instants)
+    ctx.change(ClockAdjustment).preset = (instants[0], instants[1], instants[2])
 
 
 def _adjust_to_preset_time(ctx: ObjectContext, parameter: Data | None) -> None:
-    preset = ctx.state.get("preset")
+    own = ctx.effect(ClockAdjustment)
+    preset = None if own is None else own.preset
     if preset is None:
         raise ActionFailure(ActionResult.OTHER_REASON, "no preset adjusting time")
     preset_time, start, end = preset
     if not start <= ctx.clock.utc_time().timestamp() <= end:
         raise ActionFailure(ActionResult.TEMPORARY_FAILURE, "meter time outside the validity interval")
-    del ctx.state["preset"]
+    ctx.change(ClockAdjustment).preset = None
     _set_to(ctx, datetime.fromtimestamp(preset_time, timezone.utc))
 
 

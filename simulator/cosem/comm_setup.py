@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data
+from ..state.effects import TrafficRequests
 from .base import (
     AccessFailure, ActionFailure, InterfaceClass, MethodImpl, Setter, attribute, interface_class, method,
 )
@@ -36,18 +37,12 @@ __all__ = [
     "PUSH_SETUP_V0", "PUSH_SETUP_V1", "TCP_UDP_SETUP", "IPV4_SETUP", "MAC_ADDRESS_SETUP", "PPP_SETUP",
     "GPRS_MODEM_SETUP", "SMTP_SETUP", "GSM_DIAGNOSTIC", "GSM_DIAGNOSTIC_V0", "IPV6_SETUP", "NTP_SETUP",
     "COMMUNICATION_PORT_PROTECTION", "LTE_MONITORING", "COAP_SETUP", "COAP_DIAGNOSTIC",
-    "PUSH_REQUESTED", "CONNECT_REQUESTED", "SYNCHRONIZE_REQUESTED",
 ]
 
-# Keys of ctx.state where "start traffic" methods leave their marker (value: ctx.now).
-PUSH_REQUESTED = "push_requested"
-CONNECT_REQUESTED = "connect_requested"
-SYNCHRONIZE_REQUESTED = "synchronize_requested"
-
-
-def _request_marker(key: str) -> MethodImpl:
+def _request_marker(which: str) -> MethodImpl:
+    """A "start traffic" method: marks the request with `now` in the TrafficRequests record."""
     def impl(ctx: ObjectContext, parameter: Data | None) -> None:
-        ctx.state[key] = ctx.now
+        setattr(ctx.change(TrafficRequests), which, ctx.now)
         return None
     return impl
 
@@ -141,7 +136,7 @@ def _connect(ctx: ObjectContext, parameter: Data | None) -> None:
     """connect: refused while auto dialling is off; otherwise marks the request."""
     if int_of(ctx, 2) == 0:
         raise ActionFailure(ActionResult.TEMPORARY_FAILURE, "auto connect mode is no_auto_dialling")
-    ctx.state[CONNECT_REQUESTED] = ctx.now
+    ctx.change(TrafficRequests).connect = ctx.now
     return None
 
 
@@ -186,7 +181,8 @@ def _push_object_definition(version: int) -> TypeSpec:
 
 def _reset_push(ctx: ObjectContext, parameter: Data | None) -> None:
     """reset (v2): forget a pending push request."""
-    ctx.state.pop(PUSH_REQUESTED, None)
+    if ctx.effect(TrafficRequests) is not None:
+        ctx.change(TrafficRequests).push = None
     return None
 
 
@@ -217,7 +213,7 @@ def _push_setup(version: int) -> InterfaceClass:
                                                              ("confirmation_interval", DOUBLE_LONG_UNSIGNED)))),
             attribute(13, "last_confirmation_date_time", DATE_TIME, dynamic=True),
         ]
-    methods = [method(1, "push", INTEGER, impl=_request_marker(PUSH_REQUESTED))]
+    methods = [method(1, "push", INTEGER, impl=_request_marker("push"))]
     if version >= 2:
         methods.append(method(2, "reset", INTEGER, impl=_reset_push))
     return interface_class(40, version, "Push setup", attrs, methods)
@@ -426,7 +422,7 @@ NTP_SETUP = interface_class(100, 0, "NTP setup", [
     attribute(6, "authentication_keys", Array(_NTP_KEY)),
     attribute(7, "client_key", OCTET_STRING),
 ], [
-    method(1, "synchronize", INTEGER, impl=_request_marker(SYNCHRONIZE_REQUESTED)),
+    method(1, "synchronize", INTEGER, impl=_request_marker("synchronize")),
     method(2, "add_authentication_key", _NTP_KEY, impl=_add_ntp_key),
     method(3, "delete_authentication_key", DOUBLE_LONG_UNSIGNED, impl=_delete_ntp_key),
 ])

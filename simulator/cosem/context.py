@@ -1,9 +1,10 @@
 """What a class behaviour sees of the meter while it runs: the `ObjectContext` protocol.
 
 The server layer implements it for one object of one meter for the duration of one request
-(or one timer tick). Behaviours read and write attributes through it, keep per-meter scratch
-state in `state` (only what differs from the model: a meter is cheap), reach other objects of
-the same logical device through `find`, and read time only through `now` and `clock`.
+(or one timer tick). Behaviours read and write attributes through it, keep what their methods
+leave behind in typed effect records of the meter's state (`effect` / `change`, see
+simulator/state/effects.py: only what differs from the model, so a meter is cheap), reach other
+objects of the same logical device through `find`, and read time only through `now` and `clock`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from ..axdr import Data, Obis
+from ..state import SecurityState
+from ..state.effects import E, Effect
 
 if TYPE_CHECKING:
     from .base import InterfaceClass
@@ -22,6 +25,9 @@ __all__ = ["ObjectContext", "MeterClock"]
 
 class MeterClock(Protocol):
     """The meter's own clock: wall time derived from `now`, shiftable by the Clock object."""
+
+    def epoch(self) -> float:
+        """The meter's time as UTC epoch seconds."""
 
     def local_time(self) -> datetime:
         """The meter's local time (aware, with the meter's UTC offset)."""
@@ -53,9 +59,20 @@ class ObjectContext(Protocol):
     def rng(self) -> random.Random:
         """This meter's seeded random source (reproducible runs)."""
 
-    @property
-    def state(self) -> dict[str, Any]:
-        """Per-meter scratch state of this object, created empty on first use."""
+    def effect(self, kind: type[E]) -> E | None:
+        """This object's effect record of `kind` on this meter, if it has one (creates nothing)."""
+
+    def change(self, kind: type[E]) -> E:
+        """This object's effect record of `kind` to change: created on first use, journalled."""
+
+    def forget(self, kind: type[Effect]) -> None:
+        """Drop this object's effect record of `kind`."""
+
+    def change_secret(self, secret: bytes) -> None:
+        """Give this association object a new LLS password / HLS secret on this meter."""
+
+    def security(self) -> SecurityState:
+        """A Security setup object's keys and counters on this meter, from the model at first use."""
 
     @property
     def association(self) -> Any:
@@ -70,7 +87,7 @@ class ObjectContext(Protocol):
     def set(self, attribute: int, value: Data) -> None:
         """Store a value for this meter (no access check, no setter side effects)."""
 
-    def find(self, logical_name: Obis, class_id: int | None = None) -> "ObjectContext | None":
+    def find(self, logical_name: Obis | bytes, class_id: int | None = None) -> "ObjectContext | None":
         """Another object of the same logical device."""
 
     def objects(self) -> Iterator["ObjectContext"]:

@@ -33,6 +33,7 @@ from enum import IntEnum
 
 from ..apdu.common import ActionResult
 from ..axdr import Data, DataType
+from ..state.effects import LimiterState
 from .base import ActionFailure, InterfaceClass, attribute, interface_class, method
 from .clock import date_time_of, to_utc
 from .context import ObjectContext
@@ -186,28 +187,32 @@ def evaluate_limiter(ctx: ObjectContext) -> str | None:
     emergency = _emergency_active(ctx)
     if ctx.get(10) != Data(DataType.BOOLEAN, emergency):
         ctx.set(10, Data(DataType.BOOLEAN, emergency))
-    st = ctx.state
-    if st.get("emergency", False) != emergency or ctx.get(3).type == DataType.NULL_DATA:
+    st = ctx.effect(LimiterState) or _UNTOUCHED
+    if st.emergency != emergency or ctx.get(3).type == DataType.NULL_DATA:
         ctx.set(3, ctx.get(5 if emergency else 4))
-        st["emergency"] = emergency
+        st = ctx.change(LimiterState)
+        st.emergency = emergency
     value = number_of(read_value(ctx, ctx.get(2)))
     threshold = number_of(ctx.get(3))
     if value is None or threshold is None:
         return None
     side = "over" if value > threshold else "under"
-    if st.get("side") != side:
-        st["side"], st["since"] = side, ctx.now
-    if st.get("condition", "under") == side:
+    if st.side != side:
+        st = ctx.change(LimiterState)
+        st.side, st.since = side, ctx.now
+    if st.condition == side:
         return None
     minimum = number_of(ctx.get(6 if side == "over" else 7)) or 0
-    if ctx.now - st["since"] < minimum:
+    if ctx.now - st.since < minimum:
         return None
-    st["condition"] = side
+    ctx.change(LimiterState).condition = side
     actions = ctx.get(11)
     if actions.type == DataType.STRUCTURE and len(actions.value) == 2:
         run_action_item(ctx, actions.value[0 if side == "over" else 1])
     return side
 
+
+_UNTOUCHED = LimiterState()  # what a limiter that never evaluated reads as (never changed)
 
 EMERGENCY_PROFILE = Struct((("emergency_profile_id", LONG_UNSIGNED), ("emergency_activation_time", DATE_TIME),
                             ("emergency_duration", DOUBLE_LONG_UNSIGNED)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import BitString, CompactArray, Data, DataType, Obis, Reader, TypeDescription
 from ..errors import EncodeError
+from ..state.effects import CompactCapture, ThresholdCrossings
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .clock import timestamp
 from .context import ObjectContext
@@ -251,8 +252,10 @@ def _crossings(ctx: ObjectContext, key: str, value: Data | None, thresholds: Dat
     v = number_of(value)
     if v is None:
         return []
-    last = ctx.state.get(key)
-    ctx.state[key] = v
+    seen = ctx.effect(ThresholdCrossings)
+    last = None if seen is None else seen.last.get(key)
+    if last != v:
+        ctx.change(ThresholdCrossings).last[key] = v
     if last is None or last == v or thresholds.type != DataType.ARRAY:
         return []
     crossed = []
@@ -379,7 +382,9 @@ def _compact(values: Data) -> tuple[bytes, bytes]:
 
 
 def _capture_now(ctx: ObjectContext) -> None:
-    ctx.state["description"], ctx.state["buffer"] = _compact(_captured_values(ctx))
+    description, buffer = _compact(_captured_values(ctx))
+    own = ctx.change(CompactCapture)
+    own.description, own.buffer = description, buffer
 
 
 def _capture_upon_reading(ctx: ObjectContext) -> bool:
@@ -390,11 +395,13 @@ def _capture_upon_reading(ctx: ObjectContext) -> bool:
 def _get_compact_buffer(ctx: ObjectContext) -> Data:
     if _capture_upon_reading(ctx):
         _capture_now(ctx)
-    return Data(DataType.OCTET_STRING, ctx.state.get("buffer", b""))
+    own = ctx.effect(CompactCapture)
+    return Data(DataType.OCTET_STRING, b"" if own is None or own.buffer is None else own.buffer)
 
 
 def _get_template_description(ctx: ObjectContext) -> Data:
-    description = ctx.state.get("description")
+    own = ctx.effect(CompactCapture)
+    description = None if own is None else own.description
     if description is None:
         description = _describe(_captured_values(ctx)).to_bytes()
     return Data(DataType.OCTET_STRING, description)
@@ -409,7 +416,8 @@ def _capture_compact(ctx: ObjectContext, parameter: Data | None) -> None:
 
 
 def _reset_compact(ctx: ObjectContext, parameter: Data | None) -> None:
-    ctx.state.pop("buffer", None)
+    if ctx.effect(CompactCapture) is not None:
+        ctx.change(CompactCapture).buffer = None
     return None
 
 

@@ -13,17 +13,18 @@ image, with a block of the wrong size, or a verification that finds blocks missi
 with action-result other-reason (the Blue Book names no more specific result). A failed
 verification also sets the status to image_verification_failed.
 
-Per-meter state (`ctx.state`): the transfer in progress (identifier, size, block size frozen
+Per-meter state (the `ImageTransfer` effect record): the transfer in progress (identifier, size, block size frozen
 at initiation, blocks received, first missing block, status) and, once an image was activated,
 `activated_identifier`: ROADMAP "living meters" makes the meter report it as its firmware version.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from ..apdu.common import ActionResult
 from ..axdr import BitString, Data, DataType
+from ..state.effects import ImageTransfer
 from .base import ActionFailure, attribute, interface_class, method
 from .context import ObjectContext
 from .types import BIT_STRING, BOOLEAN, DOUBLE_LONG_UNSIGNED, INTEGER, OCTET_STRING, Array, Enum, Struct
@@ -85,16 +86,23 @@ def _refuse(why: str) -> ActionFailure:
     return ActionFailure(ActionResult.OTHER_REASON, why)
 
 
+_NONE = ImageTransfer()  # what an object that never transferred reads as (never changed)
+
+
+def _transfer(ctx: ObjectContext) -> ImageTransfer:
+    return ctx.effect(ImageTransfer) or _NONE
+
+
 def _status(ctx: ObjectContext) -> int:
-    return ctx.state.get("status", _S.NOT_INITIATED)
+    return _transfer(ctx).status
 
 
-def _blocks_total(state: dict[str, Any]) -> int:
-    return -(-state.get("size", 0) // state.get("block_size", 1))
+def _blocks_total(state: ImageTransfer) -> int:
+    return -(-state.size // state.block_size)
 
 
-def _complete(state: dict[str, Any]) -> bool:
-    return state.get("first_missing", 0) >= _blocks_total(state)
+def _complete(state: ImageTransfer) -> bool:
+    return state.first_missing >= _blocks_total(state)
 
 
 _Impl = Callable[[ObjectContext, "Data | None"], None]
@@ -123,40 +131,37 @@ def _initiate(ctx: ObjectContext, parameter: Data | None) -> None:
         raise _refuse("image_block_size is not set")
     if not 0 < size <= MAX_IMAGE_SIZE:
         raise _refuse(f"image_size {size} outside 1..{MAX_IMAGE_SIZE}")
-    activated = ctx.state.get("activated_identifier")
-    ctx.state.clear()
-    if activated is not None:
-        ctx.state["activated_identifier"] = activated
-    ctx.state.update(status=_S.INITIATED, identifier=bytes(identifier), size=size,
-                     block_size=block_size.value, blocks={}, first_missing=0)
+    state = ctx.change(ImageTransfer)
+    state.status, state.identifier, state.size = _S.INITIATED, bytes(identifier), size
+    state.block_size, state.blocks, state.first_missing = block_size.value, {}, 0
     return None
 
 
 def _block_transfer(ctx: ObjectContext, parameter: Data | None) -> None:
     number, value = (d.value for d in parameter.value)  # type: ignore[union-attr]
-    state = ctx.state
-    total = _blocks_total(state)
+    total = _blocks_total(_transfer(ctx))
     if number >= total:
         raise _refuse(f"block {number} outside the image's {total} blocks")
-    bs = state["block_size"]
-    expected = bs if number < total - 1 else state["size"] - bs * (total - 1)
+    state = ctx.change(ImageTransfer)
+    bs = state.block_size
+    expected = bs if number < total - 1 else state.size - bs * (total - 1)
     if len(value) != expected:
         raise _refuse(f"block {number} has {len(value)} octets, expected {expected}")
-    blocks: dict[int, bytes] = state["blocks"]
-    blocks[number] = bytes(value)
-    first = state["first_missing"]
-    while first in blocks:
+    state.blocks[number] = bytes(value)
+    first = state.first_missing
+    while first in state.blocks:
         first += 1
-    state["first_missing"] = first
-    state["status"] = _S.INITIATED
+    state.first_missing = first
+    state.status = _S.INITIATED
     return None
 
 
 def _verify_now(ctx: ObjectContext) -> None:
-    if not _complete(ctx.state):
-        ctx.state["status"] = _S.VERIFICATION_FAILED
-        raise _refuse(f"block {ctx.state['first_missing']} was not transferred")
-    ctx.state["status"] = _S.VERIFICATION_SUCCESSFUL
+    state = ctx.change(ImageTransfer)
+    if not _complete(state):
+        state.status = _S.VERIFICATION_FAILED
+        raise _refuse(f"block {state.first_missing} was not transferred")
+    state.status = _S.VERIFICATION_SUCCESSFUL
 
 
 def _verify(ctx: ObjectContext, parameter: Data | None) -> None:
@@ -167,20 +172,20 @@ def _verify(ctx: ObjectContext, parameter: Data | None) -> None:
 def _activate(ctx: ObjectContext, parameter: Data | None) -> None:
     if _status(ctx) != _S.VERIFICATION_SUCCESSFUL:
         _verify_now(ctx)
-    ctx.state["status"] = _S.ACTIVATION_SUCCESSFUL
-    ctx.state["activated_identifier"] = ctx.state["identifier"]
+    state = ctx.change(ImageTransfer)
+    state.status = _S.ACTIVATION_SUCCESSFUL
+    state.activated_identifier = state.identifier
     return None
 
 
 def _blocks_status(ctx: ObjectContext) -> Data:
-    state = ctx.state
-    blocks = state.get("blocks", {})
-    bits = "".join("1" if i in blocks else "0" for i in range(_blocks_total(state)))
+    state = _transfer(ctx)
+    bits = "".join("1" if i in state.blocks else "0" for i in range(_blocks_total(state)))
     return Data(DataType.BIT_STRING, BitString(bits))
 
 
 def _first_not_transferred(ctx: ObjectContext) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, ctx.state.get("first_missing", 0))
+    return Data(DataType.DOUBLE_LONG_UNSIGNED, _transfer(ctx).first_missing)
 
 
 def _transfer_status(ctx: ObjectContext) -> Data:
@@ -192,8 +197,8 @@ def _to_activate_info(ctx: ObjectContext) -> Data:
     if _status(ctx) < _S.VERIFICATION_SUCCESSFUL or _status(ctx) == _S.VERIFICATION_FAILED:
         return Data(DataType.ARRAY, ())
     info = Data(DataType.STRUCTURE, (
-        Data(DataType.DOUBLE_LONG_UNSIGNED, ctx.state["size"]),
-        Data(DataType.OCTET_STRING, ctx.state["identifier"]),
+        Data(DataType.DOUBLE_LONG_UNSIGNED, _transfer(ctx).size),
+        Data(DataType.OCTET_STRING, _transfer(ctx).identifier),
         Data(DataType.OCTET_STRING, b""),  # no signature: a simulated image is not signed
     ))
     return Data(DataType.ARRAY, (info,))
@@ -201,16 +206,15 @@ def _to_activate_info(ctx: ObjectContext) -> Data:
 
 def activated_identifier(ctx: ObjectContext) -> bytes | None:
     """Identifier of the last image this meter activated (None: it runs its original firmware)."""
-    return ctx.state.get("activated_identifier")
+    return _transfer(ctx).activated_identifier
 
 
 def received_image(ctx: ObjectContext) -> bytes | None:
     """The image of the current transfer once every block arrived, else None."""
-    state = ctx.state
-    if not state.get("blocks") or not _complete(state):
+    state = _transfer(ctx)
+    if not state.blocks or not _complete(state):
         return None
-    blocks = state["blocks"]
-    return b"".join(blocks[i] for i in range(_blocks_total(state)))
+    return b"".join(state.blocks[i] for i in range(_blocks_total(state)))
 
 
 IMAGE_TRANSFER = interface_class(18, 0, "Image transfer", [

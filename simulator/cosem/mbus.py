@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..apdu.common import ActionResult
 from ..axdr import Data, DataType, Obis
+from ..state.effects import MBusTraffic
 from .base import ActionFailure, InterfaceClass, attribute, interface_class, method
 from .context import ObjectContext
 from .types import (
@@ -29,7 +30,6 @@ from .values import (
 __all__ = [
     "CLASSES", "MBUS_SLAVE_PORT_SETUP", "MBUS_CLIENT", "MBUS_CLIENT_V0", "WIRELESS_MODE_Q_CHANNEL",
     "MBUS_MASTER_PORT_SETUP", "DLMS_SERVER_MBUS_PORT_SETUP", "MBUS_DIAGNOSTIC", "KeyStatus",
-    "CAPTURED_AT", "CLOCK_SYNCHRONIZED_AT", "DATA_SENT",
 ]
 
 _ADDR_STATE = Enum(((0, "not_assigned"), (1, "assigned")))
@@ -54,10 +54,6 @@ class KeyStatus:
     KEY_IN_USE = 4
 
 
-# ctx.state keys where bus traffic the simulator does not perform is recorded (value: ctx.now).
-CAPTURED_AT = "captured_at"
-CLOCK_SYNCHRONIZED_AT = "clock_synchronized_at"
-DATA_SENT = "data_sent"
 
 _PRIMARY_ADDRESS = 5
 _IDENTIFICATION = 6
@@ -116,7 +112,7 @@ def _capture(ctx: ObjectContext, parameter: Data | None) -> None:
     stamp = now_date_time(ctx)
     for value_object in _channel_values(ctx):
         value_object.set(5, stamp)
-    ctx.state[CAPTURED_AT] = ctx.now
+    ctx.change(MBusTraffic).captured = ctx.now
     return None
 
 
@@ -127,13 +123,13 @@ def _reset_alarm(ctx: ObjectContext, parameter: Data | None) -> None:
 
 def _synchronize_clock(ctx: ObjectContext, parameter: Data | None) -> None:
     _installed(ctx)
-    ctx.state[CLOCK_SYNCHRONIZED_AT] = ctx.now
+    ctx.change(MBusTraffic).clock_synchronized = ctx.now
     return None
 
 
 def _data_send(ctx: ObjectContext, parameter: Data | None) -> None:
     _installed(ctx)
-    ctx.state[DATA_SENT] = ctx.now
+    ctx.change(MBusTraffic).data_sent = ctx.now
     return None
 
 

@@ -1,6 +1,6 @@
 """Profile generic (7, version 1): a buffer of rows captured from other objects' attributes.
 
-Rows are `Data` structures, one cell per capture object, kept per meter in `ctx.state["rows"]`
+Rows are `Data` structures, one cell per capture object, kept per meter in its `ProfileRows` record
 only once the profile captured, was reset or restructured; until then the buffer is the rows the
 model declares as attribute 2 (often none). A row is stored as the very structure the buffer
 array holds, so reading the whole buffer builds no intermediate tree: one tuple of references.
@@ -36,6 +36,7 @@ from typing import Callable, Sequence
 from ..apdu.common import DataAccessResult
 from ..axdr import CosemDateTime, Data, DataType
 from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
+from ..state.effects import ProfileRows
 from .base import AccessFailure, attribute, interface_class, method
 from .context import ObjectContext
 from .types import ANY, DOUBLE_LONG_UNSIGNED, INTEGER, LONG_UNSIGNED, OBIS, Array, Enum, Struct
@@ -363,12 +364,12 @@ class RowSource:
 
 
 class StoredRows(RowSource):
-    """Rows this meter captured (ctx.state), else the rows the model declares."""
+    """Rows this meter captured (its ProfileRows record), else the rows the model declares."""
 
     def rows(self, ctx: ObjectContext) -> Sequence[Data]:
-        own = ctx.state.get("rows")
+        own = ctx.effect(ProfileRows)
         if own is not None:
-            return own
+            return own.rows
         declared = ctx.stored(2)
         if declared is None:
             return ()
@@ -387,10 +388,11 @@ def row_source(ctx: ObjectContext) -> RowSource:
 
 def _own_rows(ctx: ObjectContext) -> list[Data]:
     """This meter's mutable row list, started from the model's rows on first write."""
-    rows = ctx.state.get("rows")
-    if rows is None:
-        rows = ctx.state["rows"] = list(_STORED.rows(ctx))
-    return rows
+    if ctx.effect(ProfileRows) is None:
+        rows = list(_STORED.rows(ctx))
+        ctx.change(ProfileRows).rows = rows
+        return rows
+    return ctx.change(ProfileRows).rows
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -435,7 +437,7 @@ def _capture(ctx: ObjectContext, parameter: Data | None) -> None:
 
 
 def _reset(ctx: ObjectContext, parameter: Data | None) -> None:
-    ctx.state["rows"] = []
+    ctx.change(ProfileRows).rows = []
     return None
 
 
@@ -444,7 +446,7 @@ def _restructure(index: int) -> Callable[[ObjectContext, Data], None]:
 
     def setter(ctx: ObjectContext, value: Data) -> None:
         ctx.set(index, value)
-        ctx.state["rows"] = []
+        ctx.change(ProfileRows).rows = []
 
     return setter
 

@@ -20,6 +20,7 @@ from typing import Iterable
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import CosemDate, CosemTime, Data, DataType, Obis
 from ..errors import DecodeError
+from ..state.effects import CalendarActivation, ScheduleRun, ScriptRun
 from .base import AccessFailure, ActionFailure, attribute, interface_class, method
 from .clock import date_time_of, local_now, to_utc
 from .context import ObjectContext
@@ -88,18 +89,19 @@ def _execute(ctx: ObjectContext, parameter: Data | None) -> None:
         if target is None:
             raise ActionFailure(ActionResult.OBJECT_UNDEFINED, f"script {script_id} names a missing object")
         actions.append((target, service, index, spec.value[4]))
-    depth = ctx.state.get("depth", 0)
+    run = ctx.effect(ScriptRun)
+    depth = 0 if run is None else run.depth
     if depth >= _MAX_SCRIPT_DEPTH:
         raise ActionFailure(ActionResult.TEMPORARY_FAILURE, "scripts nested too deeply")
-    ctx.state["depth"] = depth + 1
+    ctx.change(ScriptRun).depth = depth + 1
     try:
         for target, service, index, param in actions:
             _run_action(target, service, index, param)
     finally:
         if depth:
-            ctx.state["depth"] = depth
+            ctx.change(ScriptRun).depth = depth
         else:
-            del ctx.state["depth"]
+            ctx.forget(ScriptRun)
     return None
 
 
@@ -268,12 +270,13 @@ def activate_calendar_if_due(ctx: ObjectContext) -> bool:
     raw = ctx.get(10)
     cdt = date_time_of(raw)
     when = None if cdt is None else to_utc(ctx, cdt)
-    if when is None or ctx.state.get("activated") == raw.value:
+    done = ctx.effect(CalendarActivation)
+    if when is None or (done is not None and done.activated == raw):
         return False
     if ctx.clock.utc_time() < when:
         return False
     _activate_passive(ctx, None)
-    ctx.state["activated"] = raw.value
+    ctx.change(CalendarActivation).activated = raw
     return True
 
 
@@ -389,8 +392,10 @@ def run_single_action_schedule(ctx: ObjectContext) -> int:
     are not replayed). Returns how many executions were due; a refused script still counts.
     """
     local = local_now(ctx)[0].replace(tzinfo=None)
-    last = ctx.state.get("last")
-    ctx.state["last"] = local
+    run = ctx.effect(ScheduleRun)
+    last = None if run is None else run.last
+    if last != local:
+        ctx.change(ScheduleRun).last = local
     if last is None or local <= last:
         return 0
     times = _execution_times(ctx.get(4))

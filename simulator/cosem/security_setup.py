@@ -1,8 +1,8 @@
 """Security setup (64, versions 0 and 1): the security policy, suite, system titles and keys.
 
-The keys themselves are no attribute: they live per meter in this object's scratch state
-(simulator/association/keys.py), filled from the model's templates at first use, and the
-association sessions read them from there.
+The keys themselves are no attribute: they live in the meter's state, one `SecurityState` per
+Security setup object (simulator/state/security.py, `ctx.security()`), filled from the model's
+templates at first use, and the association sessions read them from there.
 
 - security_activate sets security_policy; it may only keep or add protection (Blue Book), and
   refuses digital-signature bits, since general-signing (suites 1/2) is not built.
@@ -16,13 +16,11 @@ association sessions read them from there.
 
 from __future__ import annotations
 
-from typing import cast
-
 from ..apdu.common import ActionResult
-from ..association.keys import SetupObject, security_material, strengthens, valid_policy
 from ..axdr import Data, DataType
 from ..security.errors import SecurityError, SecurityParameterError
 from ..security.keywrap import KeyId, unwrap_key
+from ..security.policy import strengthens, valid_policy
 from .base import ActionFailure, InterfaceClass, MethodImpl, attribute, interface_class, method
 from .context import ObjectContext
 from .types import OCTET_STRING, AnyType, Array, Enum, Struct
@@ -71,7 +69,7 @@ def _key_transfer(ctx: ObjectContext, parameter: Data | None) -> None:
     if parameter is None:
         raise ActionFailure(ActionResult.TYPE_UNMATCHED, "key_transfer needs key data")
     try:
-        material = security_material(cast(SetupObject, ctx))
+        material = ctx.security()
     except SecurityParameterError:  # the profile did not fill this meter's key templates
         raise ActionFailure(ActionResult.OTHER_REASON, "this meter's keys are not configured") from None
     kek = material.key(KeyId.MASTER_KEY)

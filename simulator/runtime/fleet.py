@@ -1,7 +1,7 @@
 """The fleet's meters: an entry each, and a live server only for those a client contacted.
 
 A meter nobody reached costs its `MeterEntry` (and its place in the endpoints' routes). On
-first contact `Fleet.live` fills its profile fields, builds its `MeterState` and `MeterServer`
+first contact `Fleet.live` fills its profile fields, builds its `Meter` and `MeterServer`
 and restores what the state store kept; from then on every APDU to it passes `LiveMeter.exchange`,
 which traces it and keeps a bug in one meter from taking the process down.
 """
@@ -13,7 +13,7 @@ from typing import Any, MutableMapping
 
 from ..axdr import Data, DataType, Obis
 from ..server.meter import Channel, MeterServer
-from ..server.objects import MeterState, ObjectHandle, TimeBase
+from ..server.objects import Meter, ObjectHandle, TimeBase
 from .layout import MeterEntry
 from .profile import FleetProfile, meter_fields
 from .store import StateStore, restore, snapshot
@@ -38,13 +38,13 @@ class _MeterLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 class LiveMeter:
-    """A contacted meter: its state and server, and how many connections it has."""
+    """A contacted meter: the meter and its server, and how many connections it has."""
 
-    __slots__ = ("entry", "state", "server", "connections", "_fleet")
+    __slots__ = ("entry", "meter", "server", "connections", "_fleet")
 
-    def __init__(self, entry: MeterEntry, state: MeterState, server: MeterServer, fleet: Fleet) -> None:
+    def __init__(self, entry: MeterEntry, meter: Meter, server: MeterServer, fleet: Fleet) -> None:
         self.entry = entry
-        self.state = state
+        self.meter = meter
         self.server = server
         self.connections = 0
         self._fleet = fleet
@@ -107,18 +107,19 @@ class Fleet:
             return meter
         group = entry.group
         fields = meter_fields(group, entry.group_index)
-        state = MeterState(group.model, entry.index, fields, self.time_base,
-                           utc_offset_min=self.profile.time.utc_offset_min, seed=self.profile.seed)
+        own = Meter(group.model, entry.index, fields, self.time_base,
+                    utc_offset_min=self.profile.time.utc_offset_min, seed=self.profile.seed)
         if "logical_device_name" in fields:
-            _name_devices(state, str(fields["logical_device_name"]))
+            _name_devices(own, str(fields["logical_device_name"]))
         if entry.hdlc_address is not None:
-            _address_hdlc_setups(state, entry.hdlc_address)
+            _address_hdlc_setups(own, entry.hdlc_address)
         if self.store is not None:
             saved = self.store.load(group.name, entry.group_index)
             if saved is not None:
-                restore(state, saved)
-        server = MeterServer(state, _MeterLog(logging.getLogger("simulator.meter"), {"meter": entry.label}))
-        meter = entry.live = LiveMeter(entry, state, server, self)
+                restore(own, saved)
+        own.state.journal.take()  # the profile's names and addresses, and what was saved: nothing new
+        server = MeterServer(own, _MeterLog(logging.getLogger("simulator.meter"), {"meter": entry.label}))
+        meter = entry.live = LiveMeter(entry, own, server, self)
         self.live_meters[entry.index] = meter
         _log.debug("%s: first contact, meter built", entry.label)
         return meter
@@ -126,7 +127,7 @@ class Fleet:
     def save(self, meter: LiveMeter) -> None:
         if self.store is None:
             return
-        data = snapshot(meter.state)
+        data = snapshot(meter.meter)
         if data is not None:
             self.store.save(meter.entry.group.name, meter.entry.group_index, data)
 
@@ -135,20 +136,20 @@ class Fleet:
             self.save(meter)
 
 
-def _address_hdlc_setups(state: MeterState, physical: int) -> None:
+def _address_hdlc_setups(meter: Meter, physical: int) -> None:
     """Each IEC HDLC setup object reports the physical address the meter answers (device_address),
     not the model's one number: on a multi-drop line every meter has its own."""
     value = Data(DataType.LONG_UNSIGNED, physical)
-    for device in state.model.logical_devices.values():
+    for device in meter.model.logical_devices.values():
         for spec in device.objects:
             if spec.cls.class_id == _IEC_HDLC_SETUP:
-                ObjectHandle(state, device, spec, 0.0).set(_DEVICE_ADDRESS, value)
+                ObjectHandle(meter, device, spec, 0.0).set(_DEVICE_ADDRESS, value)
 
 
-def _name_devices(state: MeterState, name: str) -> None:
+def _name_devices(meter: Meter, name: str) -> None:
     """The profile's logical_device_name replaces the model's in each logical device name object."""
     value = Data(DataType.OCTET_STRING, name.encode("latin-1", "replace"))
-    for device in state.model.logical_devices.values():
+    for device in meter.model.logical_devices.values():
         spec = device.find(bytes(_LDN))
         if spec is not None and spec.cls.class_id == 1:
-            ObjectHandle(state, device, spec, 0.0).set(2, value)
+            ObjectHandle(meter, device, spec, 0.0).set(2, value)

@@ -42,11 +42,11 @@ TCP_INTER_FRAME_TIMEOUT_S = 2.0
 def hdlc_settings(meter: LiveMeter, now: float) -> HDLCSettings:
     """The link settings of the meter's first IEC HDLC setup object, clamped to what HDLC allows."""
     defaults = HDLCSettings()
-    for device in meter.state.model.logical_devices.values():
+    for device in meter.meter.model.logical_devices.values():
         spec = next((o for o in device.objects if o.cls.class_id == _HDLC_SETUP), None)
         if spec is None:
             continue
-        handle = ObjectHandle(meter.state, device, spec, now)
+        handle = ObjectHandle(meter.meter, device, spec, now)
 
         def value(name: str, default: float, lo: float, hi: float) -> Any:
             adef = spec.cls.attribute_named(name)

@@ -25,17 +25,19 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..association.keys import existing_material, publish_received_counter, security_material
+from ..association.keys import publish_received_counter
 from ..axdr import Obis
 from ..errors import DLMSError
 from ..security.counter import InvocationCounters
-from ..server.objects import MeterState, ObjectHandle
+from ..security.keywrap import KeyId
+from ..server.objects import Meter, ObjectHandle
 
 __all__ = ["StateStore", "snapshot", "restore", "publish_counters"]
 
 _log = logging.getLogger(__name__)
 _VERSION = 1
 _SECURITY_SETUP = 64
+_UNICAST, _BROADCAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY
 
 
 class StateStore:
@@ -72,26 +74,20 @@ class StateStore:
             _log.error("cannot save meter state %s: %s", path, exc)
 
 
-def snapshot(meter: MeterState) -> dict[str, Any] | None:
+def snapshot(meter: Meter) -> dict[str, Any] | None:
     """The meter's counters, or None when it never used a Security setup object."""
     security = []
-    for sap, device in meter.model.logical_devices.items():
-        state = meter.devices.get(sap)
-        if state is None:
+    for (sap, index), material in sorted(meter.state.security_states.items()):
+        device = meter.model.logical_devices.get(sap)
+        if device is None or not 0 <= index < len(device.objects):
             continue
-        for spec in device.objects:
-            if spec.cls.class_id != _SECURITY_SETUP or not state.scratch.get(spec.index):
-                continue
-            try:
-                material = security_material(ObjectHandle(meter, device, spec, 0.0))
-            except DLMSError:
-                continue
-            security.append({"server_sap": sap, "obis": str(spec.logical_name),
-                             "unicast": material.unicast.to_dict(), "broadcast": material.broadcast.to_dict()})
+        security.append({"server_sap": sap, "obis": str(device.objects[index].logical_name),
+                         "unicast": material.counters(_UNICAST).to_dict(),
+                         "broadcast": material.counters(_BROADCAST).to_dict()})
     return {"version": _VERSION, "security": security} if security else None
 
 
-def restore(meter: MeterState, data: dict[str, Any]) -> None:
+def restore(meter: Meter, data: dict[str, Any]) -> None:
     """Put saved counters back; entries for objects the model no longer has are skipped."""
     for item in data.get("security", ()):
         try:
@@ -99,21 +95,18 @@ def restore(meter: MeterState, data: dict[str, Any]) -> None:
             spec = device.find(bytes(Obis(item["obis"])))
             if spec is None or spec.cls.class_id != _SECURITY_SETUP:
                 continue
-            material = security_material(ObjectHandle(meter, device, spec, 0.0))
-            material.unicast = InvocationCounters.from_dict(item.get("unicast", {}))
-            material.broadcast = InvocationCounters.from_dict(item.get("broadcast", {}))
+            material = ObjectHandle(meter, device, spec, 0.0).security()
+            material.restore_counters(_UNICAST, InvocationCounters.from_dict(item.get("unicast", {})))
+            material.restore_counters(_BROADCAST, InvocationCounters.from_dict(item.get("broadcast", {})))
         except (KeyError, TypeError, ValueError, DLMSError) as exc:
             _log.warning("meter %d: skipping saved counters %r: %s", meter.index, item.get("obis"), exc)
     publish_counters(meter)
 
 
-def publish_counters(meter: MeterState) -> None:
+def publish_counters(meter: Meter) -> None:
     """After a restore: publish each Security setup's restored counter, as a live one would be."""
-    for sap, device in meter.model.logical_devices.items():
-        state = meter.devices.get(sap)
-        if state is None:
-            continue
-        for spec in device.objects:
-            material = existing_material(state.scratch.get(spec.index))
-            if spec.cls.class_id == _SECURITY_SETUP and material is not None:
-                publish_received_counter(ObjectHandle(meter, device, spec, 0.0), material.unicast)
+    for (sap, index), material in meter.state.security_states.items():
+        device = meter.model.logical_devices.get(sap)
+        setup = None if device is None else meter.object(device, index, 0.0)
+        if setup is not None and setup.cls.class_id == _SECURITY_SETUP:
+            publish_received_counter(setup, material)

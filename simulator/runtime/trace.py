@@ -28,7 +28,6 @@ import logging
 from collections.abc import Hashable
 from typing import Any, Protocol
 
-from ..association.keys import SecurityMaterial, existing_material
 from ..decode.apdu import Session
 from ..decode.confidential import MASK_BYTE, mask
 from ..decode.tree import Decoded, DecodeOptions, Member
@@ -39,7 +38,7 @@ from ..model.spec import AssociationSpec, LogicalDeviceSpec
 from ..security.apdu import CipherKeys, KeyLookup, KeyRequest
 from ..security.errors import SecurityParameterError
 from ..security.keywrap import KeyId
-from ..server.objects import MeterState, ObjectHandle
+from ..server.objects import Meter, ObjectHandle, security_from_templates
 
 __all__ = ["TRACE_LOGGER", "Tracer", "HDLCTrace", "TracedMeter"]
 
@@ -49,12 +48,12 @@ _SERVER_SYSTEM_TITLE = 5  # Security setup attribute
 
 
 class TracedMeter(Protocol):
-    """What the trace needs of a meter: its label and its state (runtime's LiveMeter)."""
+    """What the trace needs of a meter: its label and the meter (runtime's LiveMeter)."""
 
     @property
     def label(self) -> str: ...
 
-    state: MeterState
+    meter: Meter
 
 
 class Tracer:
@@ -89,7 +88,7 @@ class Tracer:
         sessions = self._sessions.setdefault(channel_key, {})
         session = sessions.get((server_sap, client_sap))
         if session is None:
-            session = sessions[(server_sap, client_sap)] = _decode_session(meter.state, server_sap, client_sap)
+            session = sessions[(server_sap, client_sap)] = _decode_session(meter.meter, server_sap, client_sap)
         return session
 
     def drop(self, channel_key: Hashable) -> None:
@@ -205,7 +204,7 @@ def _split(data: bytes) -> list[HDLCFrame]:
 
 # --------------------------------------------------------------------------- the meter's keys
 
-def _decode_session(state: MeterState, server_sap: int, client_sap: int) -> Session:
+def _decode_session(state: Meter, server_sap: int, client_sap: int) -> Session:
     device = state.model.logical_devices.get(server_sap)
     spec = None if device is None else device.associations.get(client_sap)
     if device is None or spec is None:
@@ -217,7 +216,7 @@ def _decode_session(state: MeterState, server_sap: int, client_sap: int) -> Sess
     return session
 
 
-def _meter_keys(state: MeterState, device: LogicalDeviceSpec, spec: AssociationSpec) -> KeyLookup | None:
+def _meter_keys(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> KeyLookup | None:
     """The global keys in force on this meter, looked up as it does; nothing is created or
     changed (a meter that never ciphered has its keys from the model's templates)."""
     index = spec.security_setup_object
@@ -226,11 +225,10 @@ def _meter_keys(state: MeterState, device: LogicalDeviceSpec, spec: AssociationS
     setup = device.objects[index]
 
     def lookup(request: KeyRequest) -> CipherKeys | None:
-        own = state.devices.get(device.server_sap)
-        material = existing_material(None if own is None else own.scratch.get(index))
+        material = state.state.security(device.server_sap, index)
         if material is None:
             try:
-                material = SecurityMaterial.from_templates(setup, state.fields)
+                material = security_from_templates(setup, state.fields)
             except SecurityParameterError:
                 return None
         return material.cipher_keys(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY if request.broadcast
@@ -238,7 +236,7 @@ def _meter_keys(state: MeterState, device: LogicalDeviceSpec, spec: AssociationS
     return lookup
 
 
-def _server_title(state: MeterState, device: LogicalDeviceSpec, spec: AssociationSpec) -> bytes | None:
+def _server_title(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> bytes | None:
     index = spec.security_setup_object
     if index is None:
         return None

@@ -12,6 +12,7 @@ for each association, starts a fresh instance.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .errors import InvocationCounterError, SecurityParameterError
@@ -56,6 +57,10 @@ class InvocationCounters:
         value = self._transmit
         self._transmit += 1
         return value
+
+    def received(self) -> Mapping[bytes, int]:
+        """The last counter accepted from each sender system title (a read-only view)."""
+        return MappingProxyType(self._received)
 
     def last_received(self, system_title: bytes) -> int | None:
         """The last counter accepted from `system_title`, or None if none was yet."""

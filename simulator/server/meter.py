@@ -30,7 +30,7 @@ import logging
 from ..apdu.common import ServiceError, StateError
 from ..association.session import AssociationSession, AssociationState
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
-from .objects import MeterState
+from .objects import Meter
 from .request import Logger, Transfers
 from .services import exception_response, serve
 
@@ -50,7 +50,7 @@ class MeterServer:
 
     __slots__ = ("meter", "log", "_pre")
 
-    def __init__(self, meter: MeterState, log: Logger | None = None) -> None:
+    def __init__(self, meter: Meter, log: Logger | None = None) -> None:
         self.meter = meter
         self.log: Logger = log or _log
         self._pre: dict[tuple[int, int], AssociationSession] = {}

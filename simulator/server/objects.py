@@ -1,9 +1,9 @@
 """A meter's objects: the shared model plus only what this meter changed.
 
-`MeterState` is all one meter owns: the values clients or behaviour wrote, per-object scratch
-state of class behaviours, its clock offset and the fields its profile filled in. Everything
-else is read from the shared `MeterModel`. `ObjectHandle` is the `ObjectContext` a class
-behaviour runs with; it is built per request and thrown away.
+`Meter` is one meter: the shared `MeterModel`, the fields its profile filled in, its time base,
+and its `MeterState` (simulator/state), which holds everything it changed. `ObjectHandle` is
+the `ObjectContext` a class behaviour runs with; it is built per request and thrown away, and
+reads and changes the meter's state only through the `MeterState` API.
 
 Time: the runtime passes `now` (monotonic seconds) and a `TimeBase` mapping it to wall time,
 so nothing here reads the wall clock.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data, DataType, Obis
@@ -22,9 +22,11 @@ from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
 from ..cosem.monitoring import value_written, watchers_of
 from ..cosem.write_check import check_write
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
-from ..security.lockout import ClientLockout
+from ..security.errors import SecurityParameterError
+from ..state import KEY_NAMES, MeterState, SecurityState
+from ..state.effects import E, Effect
 
-__all__ = ["TimeBase", "MeterState", "DeviceState", "ObjectHandle", "Clock"]
+__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "security_from_templates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,34 +42,18 @@ class TimeBase:
 
 
 @dataclass(slots=True)
-class DeviceState:
-    """What one logical device of one meter changed; empty for a meter nobody touched."""
-
-    values: dict[tuple[int, int], Data] = field(default_factory=dict)
-    scratch: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class MeterState:
-    """Everything one meter owns. Kept small: 100,000 of them share one model."""
+class Meter:
+    """One meter: the shared model, its profile fields, and its own state. Kept small:
+    100,000 of them share one model."""
 
     model: MeterModel
     index: int
     fields: dict[str, Any]
     time_base: TimeBase
-    clock_offset_s: float = 0.0
     utc_offset_min: int = 0  # local time minus UTC
-    devices: dict[int, DeviceState] = field(default_factory=dict)
     seed: int = 0
-    # failed authentications per (server SAP, client SAP): simulator/security/lockout.py
-    lockouts: dict[tuple[int, int], ClientLockout] = field(default_factory=dict)
+    state: MeterState = field(default_factory=MeterState)
     _rng: random.Random | None = None
-
-    def device(self, server_sap: int) -> DeviceState:
-        st = self.devices.get(server_sap)
-        if st is None:
-            st = self.devices[server_sap] = DeviceState()
-        return st
 
     @property
     def rng(self) -> random.Random:
@@ -75,18 +61,47 @@ class MeterState:
             self._rng = random.Random(self.seed * 1_000_003 + self.index)
         return self._rng
 
+    def object(self, device: LogicalDeviceSpec, index: int, now: float,
+               association: Any = None) -> ObjectHandle | None:
+        """Object `index` of `device` for one request (None: no such object)."""
+        if not 0 <= index < len(device.objects):
+            return None
+        return ObjectHandle(self, device, device.objects[index], now, association)
+
+
+def security_from_templates(spec: ObjectSpec, fields: Mapping[str, object], **where: Any) -> SecurityState:
+    """The keys the model declares for a Security setup object, filled for one meter."""
+    keys = {}
+    for key_id, name in KEY_NAMES.items():
+        template = spec.secret(name)
+        if template is None:
+            continue
+        try:
+            value = template.render(dict(fields))
+        except (KeyError, IndexError, ValueError):
+            raise SecurityParameterError(f"{name} of {spec.describe()}: template does not render "
+                                         "(missing profile field or bad hex)") from None
+        if value.type == DataType.OCTET_STRING:
+            keys[key_id] = value.value
+        else:
+            try:
+                keys[key_id] = bytes.fromhex(str(value.value))
+            except ValueError:
+                raise SecurityParameterError(f"{name} of {spec.describe()} is not hex") from None
+    return SecurityState(keys, **where)
+
 
 class Clock:
     """The meter's clock at one instant of `now` (the `MeterClock` protocol)."""
 
     __slots__ = ("_meter", "_now")
 
-    def __init__(self, meter: MeterState, now: float) -> None:
+    def __init__(self, meter: Meter, now: float) -> None:
         self._meter = meter
         self._now = now
 
     def epoch(self) -> float:
-        return self._meter.time_base.epoch(self._now) + self._meter.clock_offset_s
+        return self._meter.time_base.epoch(self._now) + self._meter.state.clock_offset_s
 
     def utc_time(self) -> datetime:
         return datetime.fromtimestamp(self.epoch(), timezone.utc)
@@ -96,22 +111,23 @@ class Clock:
         return datetime.fromtimestamp(self.epoch(), tz)
 
     def shift(self, seconds: float) -> None:
-        self._meter.clock_offset_s += seconds
+        self._meter.state.shift_clock(seconds)
 
 
 class ObjectHandle:
     """One object of one meter during one request: implements `ObjectContext`."""
 
-    __slots__ = ("meter", "device", "spec", "now", "association", "_state")
+    __slots__ = ("meter", "device", "spec", "now", "association", "_state", "_sap")
 
-    def __init__(self, meter: MeterState, device: LogicalDeviceSpec, spec: ObjectSpec, now: float,
+    def __init__(self, meter: Meter, device: LogicalDeviceSpec, spec: ObjectSpec, now: float,
                  association: Any = None) -> None:
         self.meter = meter
         self.device = device
         self.spec = spec
         self.now = now
         self.association = association
-        self._state = meter.device(device.server_sap)
+        self._state = meter.state
+        self._sap = device.server_sap
 
     # -- identity
     @property
@@ -130,17 +146,32 @@ class ObjectHandle:
     def rng(self) -> random.Random:
         return self.meter.rng
 
-    @property
-    def state(self) -> dict[str, Any]:
-        scratch = self._state.scratch.get(self.spec.index)
-        if scratch is None:
-            scratch = self._state.scratch[self.spec.index] = {}
-        return scratch
+    # -- what methods left behind, keys
+    def effect(self, kind: type[E]) -> E | None:
+        return self._state.effect(self._sap, self.spec.index, kind)
+
+    def change(self, kind: type[E]) -> E:
+        return self._state.change(self._sap, self.spec.index, kind)
+
+    def forget(self, kind: type[Effect]) -> None:
+        self._state.forget(self._sap, self.spec.index, kind)
+
+    def change_secret(self, secret: bytes) -> None:
+        self._state.set_secret(self._sap, self.spec.index, secret)
+
+    def security(self) -> SecurityState:
+        """This Security setup object's keys and counters, from the model's templates at first use."""
+        existing = self._state.security(self._sap, self.spec.index)
+        if existing is not None:
+            return existing
+        return self._state.install_security(
+            self._sap, self.spec.index,
+            lambda **where: security_from_templates(self.spec, self.meter.fields, **where))
 
     # -- values
     def stored(self, attribute: int) -> Data | None:
         """The meter's own value, else the model's; None when a getter or default must decide."""
-        v = self._state.values.get((self.spec.index, attribute))
+        v = self._state.values.get((self._sap, self.spec.index, attribute))
         if v is not None:
             return v
         for idx, tpl in self.spec.templates:
@@ -152,7 +183,7 @@ class ObjectHandle:
 
     def encoded(self, attribute: int) -> bytes | None:
         """Pre-encoded bytes of a value this meter never changed (fast path for GET)."""
-        if (self.spec.index, attribute) in self._state.values or attribute > len(self.spec.encoded):
+        if (self._sap, self.spec.index, attribute) in self._state.values or attribute > len(self.spec.encoded):
             return None
         return self.spec.encoded[attribute - 1]
 
@@ -170,7 +201,7 @@ class ObjectHandle:
         return Data(DataType.NULL_DATA)
 
     def set(self, attribute: int, value: Data) -> None:
-        self._state.values[(self.spec.index, attribute)] = value
+        self._state.set_value(self._sap, self.spec.index, attribute, value)
 
     def write(self, attribute: int, value: Data) -> None:
         adef = self.spec.cls.attribute(attribute)

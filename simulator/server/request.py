@@ -17,7 +17,7 @@ from ..apdu.common import CosemAttributeDescriptor, CosemMethodDescriptor, Encod
 from ..apdu.initiate import Conformance
 from ..axdr import Data
 from ..model.spec import AssociationSpec, LogicalDeviceSpec, ObjectSpec
-from .objects import MeterState, ObjectHandle
+from .objects import Meter, ObjectHandle
 
 if TYPE_CHECKING:
     from ..association.session import AssociationSession, Protection
@@ -37,7 +37,7 @@ class Request:
     service-specific block transfer is needed.
     """
 
-    meter: MeterState
+    meter: Meter
     device: LogicalDeviceSpec
     session: "AssociationSession"
     now: float

@@ -57,7 +57,7 @@ from ..security.gcm import SYSTEM_TITLE_LENGTH
 from . import action, get, set as set_, sn
 from .access import is_hls_reply, locate
 from .gbt import serve_gbt, start_gbt
-from .objects import MeterState
+from .objects import Meter
 from .request import Logger, Request, Transfers
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def response_limit(client_max: int, protection: "Protection | None") -> int:
     return limit - overhead
 
 
-def serve(tr: Transfers, session: "AssociationSession", meter: MeterState, device: LogicalDeviceSpec,
+def serve(tr: Transfers, session: "AssociationSession", meter: Meter, device: LogicalDeviceSpec,
           apdu: bytes, now: float, log: Logger) -> bytes | None:
     """Answer one xDLMS APDU received on an association; None when no answer is due."""
     negotiated = session.negotiated
@@ -172,7 +172,7 @@ def _conformance(session: "AssociationSession") -> Conformance:
     return n.conformance if n is not None else server_conformance(session.spec)
 
 
-def _serve(tr: Transfers, session: "AssociationSession", meter: MeterState, device: LogicalDeviceSpec,
+def _serve(tr: Transfers, session: "AssociationSession", meter: Meter, device: LogicalDeviceSpec,
            apdu: bytes, now: float, log: Logger, gbt: bool) -> bytes | None:
     try:
         plain, protection = session.open(apdu, now)

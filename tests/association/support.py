@@ -29,7 +29,7 @@ from simulator.model.spec import (
     SecurityPolicy,
     Template,
 )
-from simulator.server.objects import MeterState, ObjectHandle, TimeBase
+from simulator.server.objects import Meter, ObjectHandle, TimeBase
 
 h = bytes.fromhex
 
@@ -88,7 +88,7 @@ def _association(client_sap: int, home: int, **kw: Any) -> AssociationSpec:
 
 
 def build(*, values: dict[int, dict[int, Data]] | None = None, fields: dict[str, Any] | None = None,
-          associations: dict[int, AssociationSpec] | None = None) -> tuple[MeterState, LogicalDeviceSpec]:
+          associations: dict[int, AssociationSpec] | None = None) -> tuple[Meter, LogicalDeviceSpec]:
     objects = _objects(values or {})
     if associations is None:
         management = _association(1, MANAGEMENT_LN, context=Ctx.LOGICAL_NAME_WITH_CIPHERING, mechanism=Mech.HIGH_GMAC,
@@ -105,15 +105,15 @@ def build(*, values: dict[int, dict[int, Data]] | None = None, fields: dict[str,
     device = LogicalDeviceSpec(1, Template("SIM{serial}"), objects, associations,
                                {bytes(o.logical_name): o.index for o in objects})
     model = MeterModel("test", "<test>", "association test meter", {1: device})
-    meter = MeterState(model, 0, dict(FIELDS if fields is None else fields), TimeBase(1704067200.0))
+    meter = Meter(model, 0, dict(FIELDS if fields is None else fields), TimeBase(1704067200.0))
     return meter, device
 
 
-def session(meter: MeterState, device: LogicalDeviceSpec, client_sap: int) -> AssociationSession:
+def session(meter: Meter, device: LogicalDeviceSpec, client_sap: int) -> AssociationSession:
     return AssociationSession(meter, device, device.associations[client_sap])
 
 
-def handle(meter: MeterState, device: LogicalDeviceSpec, index: int, association: Any = None) -> ObjectHandle:
+def handle(meter: Meter, device: LogicalDeviceSpec, index: int, association: Any = None) -> ObjectHandle:
     return ObjectHandle(meter, device, device.objects[index], 0.0, association)
 
 

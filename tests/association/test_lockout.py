@@ -51,7 +51,7 @@ def test_three_wrong_passwords_lock_the_client_out_then_the_lock_grows(meter) ->
     assert refused(lls(s, PASSWORD.encode(), 3.0))  # the right password, refused while locked
     assert "locked out for 59 s more" in (s.take_refusal() or "")
     assert accepted(lls(s, PASSWORD.encode(), 62.5))
-    state = m.lockouts[(1, 2)]
+    state = m.state.lockouts[(1, 2)]
     assert state.total_failures == 3 and state.failures == 0 and state.lockouts == 0  # success resets
 
     for now in (100.0, 101.0, 102.0):  # locked again: 60 s, the count started over after a success
@@ -63,7 +63,7 @@ def test_three_wrong_passwords_lock_the_client_out_then_the_lock_grows(meter) ->
         lls(s, WRONG, now)
     assert "locked out for 120 s (lock-out 2" in (s.take_refusal() or "")
     assert refused(lls(s, PASSWORD.encode(), 384.0)) and accepted(lls(s, PASSWORD.encode(), 385.5))
-    assert m.lockouts[(1, 2)].total_failures == 12
+    assert m.state.lockouts[(1, 2)].total_failures == 12
 
 
 def test_the_lock_never_exceeds_max_time(meter) -> None:
@@ -83,7 +83,7 @@ def test_lockout_off_lets_every_guess_through(meter) -> None:
     for i in range(10):
         assert refused(lls(s, WRONG, float(i)))
     assert accepted(lls(s, PASSWORD.encode(), 10.0))
-    assert m.lockouts[(1, 2)].total_failures == 10
+    assert m.state.lockouts[(1, 2)].total_failures == 10
 
 
 def test_failed_hls_pass_3_counts_too(meter) -> None:
@@ -95,7 +95,7 @@ def test_failed_hls_pass_3_counts_too(meter) -> None:
             s.reply_to_hls(bytes(17), float(i))
     assert "f(StoC) is wrong (pass 3)" in (s.take_refusal() or "")
     assert refused(AARE.from_bytes(s.handle_aarq(gmac_aarq(ic=20), 3.0)))
-    assert m.lockouts[(1, 1)].lockouts == 1
+    assert m.state.lockouts[(1, 1)].lockouts == 1
 
 
 def test_the_model_sets_or_disables_the_lockout_with_file_and_line() -> None:

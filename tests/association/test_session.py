@@ -39,13 +39,13 @@ from simulator.apdu.initiate import (
     InitiateResponse,
 )
 from simulator.association import AssociationSession, AssociationState, PolicyViolation, Protection, exception_response
-from simulator.association.keys import security_material
 from simulator.axdr import BitString, Data, DataType
 from simulator.cosem.base import ActionFailure
 from simulator.model.spec import SecurityPolicy, Template
 from simulator.security.apdu import CipherKeys, decrypt_apdu, encrypt_apdu
 from simulator.security.control import SecurityControl
 from simulator.security.counter import InvocationCounters
+from simulator.security.keywrap import KeyId
 from simulator.security.errors import InvocationCounterError, SecurityError
 from simulator.security.hls import hls_gmac_response
 
@@ -422,7 +422,7 @@ def test_hls_gmac_passes_1_to_4_with_the_green_book_values(meter, monkeypatch) -
     assert InitiateResponse.from_bytes(opened.apdu).vaa_name == 0x0007
     assert s.state is AssociationState.PENDING_HLS and not s.authenticated
 
-    security_material(handle(m, d, SETUP)).unicast = InvocationCounters(0x01234567)
+    handle(m, d, SETUP).security().restore_counters(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, InvocationCounters(0x01234567))
     assert s.reply_to_hls(h(GB_PASS3), 1.0) == h(GB_PASS4)
     assert s.state is AssociationState.ASSOCIATED and s.authenticated
 
@@ -489,7 +489,7 @@ def green_book_ciphered(meter):
     m, d = meter
     m.fields["title"] = GB_SERVER_TITLE
     s = ciphered_lowest(meter, conformance=0x007C1F)
-    security_material(handle(m, d, SETUP)).unicast = InvocationCounters(0x01234567)
+    handle(m, d, SETUP).security().restore_counters(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, InvocationCounters(0x01234567))
     request = aarq(Ctx.LOGICAL_NAME_WITH_CIPHERING, calling_ap_title=h(GB_SERVER_TITLE),
                    initiate=h(GLO_INITIATE_REQUEST_GB))
     return s, s.handle_aarq(request, 0.0)
@@ -530,7 +530,7 @@ def test_ded_apdu_without_dedicated_key_is_refused(meter) -> None:
 def test_ciphered_rlrq_gets_the_green_book_rlre(meter) -> None:
     m, d = meter
     s, _ = green_book_ciphered(meter)
-    security_material(handle(m, d, SETUP)).unicast = InvocationCounters(0x01234567)  # as in the example
+    handle(m, d, SETUP).security().restore_counters(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, InvocationCounters(0x01234567))  # as in the example
     rlrq = RLRQ(reason=ReleaseRequestReason.NORMAL,
                 user_information=glo(PLAIN_INITIATE.to_bytes(), 0x01234570, title=GB_SERVER_TITLE)).to_bytes()
     assert s.handle_rlrq(rlrq, 0.0) == h(RLRE_GLO_INITIATE_RESPONSE_GB)
@@ -738,7 +738,7 @@ def test_no_secret_in_reprs(meter) -> None:
     m, d = meter
     s = session(m, d, 1)
     answer(s, gmac_aarq())
-    text = repr(s) + repr(s.negotiated) + repr(security_material(handle(m, d, SETUP)))
+    text = repr(s) + repr(s.negotiated) + repr(handle(m, d, SETUP).security())
     for secret in (GB_EK, GB_AK, PASSWORD.encode().hex()):
         assert secret.lower() not in text.lower()
 
@@ -750,4 +750,4 @@ def test_plain_associations_store_nothing_per_meter(meter) -> None:
     assert s.open(h(GB_GET_CLOCK), 0.0) == (h(GB_GET_CLOCK), None)
     s.seal(b"\xc4\x01\xc1\x00\x00", None, 0.0)
     s.handle_rlrq(h(RLRQ_NORMAL), 0.0)
-    assert all(not state.scratch and not state.values for state in m.devices.values())
+    assert not m.state.touched and not m.state.journal

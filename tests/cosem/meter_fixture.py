@@ -8,7 +8,7 @@ from simulator.apdu.acse import ApplicationContextName, MechanismName
 from simulator.axdr import Data, Obis
 from simulator.cosem.registry import get_class
 from simulator.model.spec import AssociationSpec, LogicalDeviceSpec, MeterModel, ObjectSpec, Template
-from simulator.server.objects import MeterState, ObjectHandle, TimeBase
+from simulator.server.objects import Meter, ObjectHandle, TimeBase
 
 # 2024-01-01T00:00:00Z: a fixed start so tests are reproducible.
 EPOCH_2024 = 1704067200.0
@@ -32,7 +32,7 @@ class TestMeter:
         self.device = LogicalDeviceSpec(1, Template("SIM{serial}"), tuple(specs), {16: assoc},
                                         {bytes(s.logical_name): s.index for s in specs})
         self.model = MeterModel("test", "<test>", "test meter", {1: self.device})
-        self.state = MeterState(self.model, 0, fields or {"serial": "00000001"}, TimeBase(start_epoch))
+        self.state = Meter(self.model, 0, fields or {"serial": "00000001"}, TimeBase(start_epoch))
         self.now = 0.0
 
     def obj(self, ln: str) -> ObjectHandle:

@@ -19,7 +19,7 @@ from simulator.cosem.base import AccessFailure, ActionFailure, AttributeAccess, 
 from simulator.cosem.registry import get_class
 from simulator.model.spec import AssociationSpec, LogicalDeviceSpec, MeterModel, ObjectRights, ObjectSpec, Template
 from simulator.security.hls import hls_digest_response
-from simulator.server.objects import MeterState, ObjectHandle, TimeBase
+from simulator.server.objects import Meter, ObjectHandle, TimeBase
 from tests.association.support import (
     CURRENT,
     ENERGY,
@@ -98,7 +98,7 @@ def test_each_association_object_describes_its_own_association(meter) -> None:
 
 def test_object_list_is_built_once_per_spec_and_shared_by_meters(meter) -> None:
     m, d = meter
-    other = MeterState(m.model, 1, dict(m.fields), TimeBase(0.0))
+    other = Meter(m.model, 1, dict(m.fields), TimeBase(0.0))
     first = handle(m, d, CURRENT, associate(m, d, 16)).get(2)
     second = handle(other, d, CURRENT, associate(other, d, 16)).get(2)
     assert first is second is object_list(d, d.associations[16], 2)
@@ -146,7 +146,7 @@ def test_add_and_remove_object_edit_this_meters_list_only(meter) -> None:
         current.invoke(4, base.value[2])
     current.invoke(4, extra)
     assert len(current.get(2).value) == len(base.value) - 1
-    other = MeterState(m.model, 1, dict(m.fields), TimeBase(0.0))
+    other = Meter(m.model, 1, dict(m.fields), TimeBase(0.0))
     assert handle(other, d, CURRENT, associate(other, d, 16)).get(2) == base
     assert handle(m, d, PUBLIC_LN, s).get(2) == current.get(2)  # the same association, kept at its home
 
@@ -220,7 +220,7 @@ def test_secret_is_write_only_and_replaces_the_password(meter) -> None:
     reader.write(7, octets(b"new secret"))
     assert lls(m, d, PASSWORD.encode()) == AssociationResult.REJECTED_PERMANENT
     assert lls(m, d, b"new secret") == AssociationResult.ACCEPTED
-    other = MeterState(m.model, 1, dict(m.fields), TimeBase(0.0))
+    other = Meter(m.model, 1, dict(m.fields), TimeBase(0.0))
     assert lls(other, d, PASSWORD.encode()) == AssociationResult.ACCEPTED
 
 
@@ -320,7 +320,7 @@ def sn_meter():
     device = LogicalDeviceSpec(1, Template("SIM{serial}"), tuple(objects), {16: spec},
                                {bytes(o.logical_name): o.index for o in objects}, {o.short_name: o.index for o in objects})
     model = MeterModel("sn", "<test>", "sn meter", {1: device})
-    meter = MeterState(model, 0, {"serial": "00000001"}, TimeBase(0.0))
+    meter = Meter(model, 0, {"serial": "00000001"}, TimeBase(0.0))
     s = AssociationSession.pre_established(meter, device, spec)
     return meter, device, s
 
@@ -401,4 +401,4 @@ def test_reading_stores_nothing_per_meter(meter) -> None:
         for adef in obj.cls.attributes:
             if adef.name != "secret":
                 obj.get(adef.index)
-    assert all(not state.scratch and not state.values for state in m.devices.values())
+    assert not m.state.touched and not m.state.journal

@@ -10,10 +10,8 @@ from hypothesis import strategies as st
 from simulator.apdu.common import ActionResult, DataAccessResult
 from simulator.axdr import Data, DataType
 from simulator.cosem.base import AccessFailure, ActionFailure
-from simulator.cosem.comm_setup import (
-    CONNECT_REQUESTED, IEC_HDLC_SETUP, IEC_HDLC_SETUP_V0, PUSH_REQUESTED, PUSH_SETUP, PUSH_SETUP_V0,
-    SYNCHRONIZE_REQUESTED,
-)
+from simulator.cosem.comm_setup import IEC_HDLC_SETUP, IEC_HDLC_SETUP_V0, PUSH_SETUP, PUSH_SETUP_V0
+from simulator.state import TrafficRequests
 from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter
 
@@ -104,9 +102,9 @@ def test_push_records_marker_and_reset_clears_it() -> None:
     m.now = 12.5
     obj = m.obj(PUSH)
     assert call(obj, 1, ZERO) is None
-    assert obj.state[PUSH_REQUESTED] == 12.5
+    assert obj.effect(TrafficRequests).push == 12.5
     call(obj, 2, ZERO)
-    assert PUSH_REQUESTED not in obj.state
+    assert obj.effect(TrafficRequests).push is None
 
 
 def test_push_setup_versions() -> None:
@@ -178,7 +176,7 @@ def test_auto_connect_connect_needs_dialling_mode() -> None:
     m.obj(AUTO_CONNECT).set(2, Data(DataType.ENUM, 101))
     m.now = 3.0
     call(m.obj(AUTO_CONNECT), 1, ZERO)
-    assert m.obj(AUTO_CONNECT).state[CONNECT_REQUESTED] == 3.0
+    assert m.obj(AUTO_CONNECT).effect(TrafficRequests).connect == 3.0
 
 
 # -- NTP setup (100) ----------------------------------------------------------------------------
@@ -201,7 +199,7 @@ def test_ntp_keys_add_replace_delete_and_synchronize() -> None:
     assert obj.get(6) == array(key(1, b"c" * 16))
     assert refused(obj, 3, u32(9)) == ActionResult.OTHER_REASON
     call(obj, 1, ZERO)
-    assert SYNCHRONIZE_REQUESTED in obj.state
+    assert obj.effect(TrafficRequests).synchronize is not None
     assert obj.get(4) == u16(123)
 
 

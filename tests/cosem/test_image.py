@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.state import ImageTransfer
 from simulator.apdu.common import ActionResult
 from simulator.axdr import BitString, Data, DataType
 from simulator.cosem.base import ActionFailure
@@ -110,7 +111,7 @@ def test_initial_attributes() -> None:
     assert o.get(5) == Data(DataType.BOOLEAN, True)
     assert o.get(6) == Data(DataType.ENUM, S.NOT_INITIATED)
     assert o.get(7) == Data(DataType.ARRAY, ())
-    assert o.state == {}
+    assert o.effect(ImageTransfer) is None
     assert activated_identifier(o) is None and received_image(o) is None
 
 
@@ -281,7 +282,7 @@ def test_everything_refused_while_transfer_is_disabled(method: int, parameter: D
 def test_disabled_by_the_model() -> None:
     m = meter(a5=Data(DataType.BOOLEAN, False))
     refused(m, 1, INITIATE)
-    assert m.obj(LN).state == {}
+    assert m.obj(LN).effect(ImageTransfer) is None
 
 
 @pytest.mark.parametrize("size", [0, MAX_IMAGE_SIZE + 1, 0xFFFFFFFF])

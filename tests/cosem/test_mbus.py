@@ -7,7 +7,8 @@ import pytest
 from simulator.apdu.common import ActionResult
 from simulator.axdr import CosemDateTime, Data, DataType
 from simulator.cosem.base import ActionFailure
-from simulator.cosem.mbus import CAPTURED_AT, CLOCK_SYNCHRONIZED_AT, DATA_SENT, MBUS_CLIENT, MBUS_CLIENT_V0, KeyStatus
+from simulator.cosem.mbus import MBUS_CLIENT, MBUS_CLIENT_V0, KeyStatus
+from simulator.state import MBusTraffic
 from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import EPOCH_2024, TestMeter
 
@@ -72,7 +73,7 @@ def test_capture_stamps_the_value_objects_and_counts_access() -> None:
     assert stamp.to_datetime().timestamp() == EPOCH_2024 + 90
     assert m.obj(VALUE_2).get(5) == m.obj(VALUE_1).get(5)
     assert m.obj(CLIENT).get(10) == u8(1)
-    assert m.obj(CLIENT).state[CAPTURED_AT] == 90.0
+    assert m.obj(CLIENT).effect(MBusTraffic).captured == 90.0
     call(m.obj(CLIENT), 3, ZERO)
     assert m.obj(CLIENT).get(10) == u8(2)
 
@@ -98,7 +99,8 @@ def test_synchronize_clock_and_data_send_leave_markers() -> None:
     call(obj, 1, u8(3))
     call(obj, 5, ZERO)
     call(obj, 6, array(struct(octets(b"\x04"), octets(b"\x13"), u32(1))))
-    assert obj.state[CLOCK_SYNCHRONIZED_AT] == 7.0 and obj.state[DATA_SENT] == 7.0
+    traffic = obj.effect(MBusTraffic)
+    assert traffic.clock_synchronized == 7.0 and traffic.data_sent == 7.0
 
 
 def test_reset_alarm() -> None:
@@ -127,7 +129,7 @@ def test_set_encryption_key_refuses_wrong_length_without_echoing_it() -> None:
         call(obj, 7, octets(b"TOPSECRET"))
     assert exc.value.result == ActionResult.OTHER_REASON
     assert "TOPSECRET" not in str(exc.value)
-    assert "key" not in obj.state
+    assert not obj.meter.state.touched  # nothing was kept
 
 
 def test_version_0_client() -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.state import ProfileRows
 from simulator.apdu.common import DataAccessResult
 from simulator.apdu.get import GetRequestNormal
 from simulator.axdr import CompactArray, CosemDateTime, Data, DataType, Obis, TypeDescription, encode_data
@@ -165,7 +166,7 @@ def test_defaults_of_an_empty_profile() -> None:
     assert p.get(7) == u32(0)
     assert p.get(8) == u32(DEFAULT_PROFILE_ENTRIES)
     assert capture_objects(p) == ()
-    assert p.state == {}  # reading creates no per-meter buffer
+    assert p.effect(ProfileRows) is None  # reading creates no per-meter buffer
 
 
 # --------------------------------------------------------------------------- capture
@@ -276,7 +277,7 @@ def test_model_rows_are_the_initial_buffer_and_stay_shared() -> None:
     m = meter(a2=declared)
     assert m.obj(PROFILE).get(2) == declared
     assert m.obj(PROFILE).get(7) == u32(1)
-    assert m.obj(PROFILE).state == {}
+    assert m.obj(PROFILE).effect(ProfileRows) is None
     quarter_hours(m, 1)
     assert [r[1] for r in buffer(m)] == [1, 100]
     assert m.device.objects[3].values[1] == declared  # the shared model is untouched

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from simulator.state import ScriptRun
 from simulator.apdu.common import ActionResult, DataAccessResult
 from simulator.axdr import BitString, CosemDateTime, Data, DataType, Obis
 from simulator.cosem.base import AccessFailure, ActionFailure
@@ -83,7 +84,7 @@ def test_execute_writes_attributes_and_invokes_methods_in_order() -> None:
     call(m, SCRIPTS_LN, 1, u16(1))
     assert m.obj(MARKER_LN).get(2) == marker("written")
     assert m.obj(ENERGY_LN).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
-    assert m.obj(SCRIPTS_LN).state == {}  # no scratch left behind
+    assert m.obj(SCRIPTS_LN).effect(ScriptRun) is None  # no guard left behind
 
 
 def test_execute_runs_setters_of_written_attributes() -> None:
@@ -96,7 +97,7 @@ def test_execute_runs_setters_of_written_attributes() -> None:
 def test_null_script_does_nothing() -> None:
     m = script_meter()
     call(m, SCRIPTS_LN, 1, u16(0))
-    assert m.state.device(1).values == {}
+    assert m.state.state.values == {}
 
 
 @pytest.mark.parametrize("scripts, script_id, result", [
@@ -133,7 +134,7 @@ def test_a_script_calling_itself_stops() -> None:
     with pytest.raises(ActionFailure) as exc:
         call(m, SCRIPTS_LN, 1, u16(1))
     assert exc.value.result == ActionResult.TEMPORARY_FAILURE
-    assert m.obj(SCRIPTS_LN).state == {}
+    assert m.obj(SCRIPTS_LN).effect(ScriptRun) is None
 
 
 def test_scripts_may_run_other_scripts() -> None:
@@ -418,7 +419,7 @@ def test_clock_moved_back_does_not_replay() -> None:
     m = sas_meter(1, exec_time("00000000", "FFFFFFFFFF"))
     m.now = 86400 + 10
     run_single_action_schedule(m.obj(SAS_LN))
-    m.state.clock_offset_s = -3600
+    m.state.state.clock_offset_s = -3600
     assert run_single_action_schedule(m.obj(SAS_LN)) == 0
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from simulator.apdu.common import ActionResult
 from simulator.association import AssociationSession, PolicyViolation
-from simulator.association.keys import SecurityMaterial, policy_flags, security_material, strengthens
+from simulator.security.policy import policy_flags, strengthens
+from simulator.state import SecurityState
 from simulator.axdr import Data, DataType
 from simulator.cosem.base import ActionFailure
 from simulator.cosem.registry import get_class
@@ -69,21 +70,21 @@ def test_attributes_from_the_model_and_defaults(meter) -> None:
 
 def test_keys_come_from_the_templates_and_never_show(meter) -> None:
     m, d = meter
-    material = security_material(handle(m, d, SETUP))
+    material = handle(m, d, SETUP).security()
     assert material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == h(GB_EK)
     assert material.key(KeyId.AUTHENTICATION_KEY) == h(GB_AK)
     assert material.key(KeyId.MASTER_KEY) == h(KEK)
     assert material.key(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY) is None
-    assert security_material(handle(m, d, SETUP)) is material  # kept per meter
+    assert handle(m, d, SETUP).security() is material  # kept per meter
     assert GB_EK.lower() not in repr(material).lower()
     with pytest.raises(SecurityParameterError) as error:
-        SecurityMaterial({KeyId.MASTER_KEY: b"short"})
+        SecurityState({KeyId.MASTER_KEY: b"short"})
     assert "short" not in str(error.value)
 
 
 def test_untouched_meter_stores_nothing(meter) -> None:
     m, _ = meter
-    assert m.devices == {}
+    assert not m.state.touched and not m.state.journal
 
 
 # --- security_activate -------------------------------------------------------------------------------
@@ -144,10 +145,10 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     setup = handle(m, d, SETUP)
     setup.set(4, octets(h(GB_CLIENT_TITLE)))
     s = AssociationSession.pre_established(m, d, d.associations[1])
-    material = security_material(setup)
+    material = setup.security()
     request = encrypt_apdu(GET_CLOCK, "glo", SC_AE, h(GB_CLIENT_TITLE), 10, h(GB_EK), h(GB_AK))
     _, protection = s.open(request, 0.0)
-    assert material.unicast.last_received(h(GB_CLIENT_TITLE)) == 10
+    assert material.last_received(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, h(GB_CLIENT_TITLE)) == 10
 
     with_session = handle(m, d, SETUP, s)
     with_session.invoke(2, key_data((0, h(WRAPPED))))
@@ -158,7 +159,8 @@ def test_key_transfer_takes_effect_after_the_response(meter) -> None:
     assert old.apdu == bytes.fromhex("C701C10000")
     assert material.key(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) == h(KEY_DATA) and not material.staged
     # the clients' counters restart under the new key; ours goes on (it was 1, the response took it)
-    assert material.unicast.transmit == 2 and material.unicast.last_received(h(GB_CLIENT_TITLE)) is None
+    unicast = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY
+    assert material.transmit(unicast) == 2 and material.last_received(unicast, h(GB_CLIENT_TITLE)) is None
 
     with pytest.raises(SecurityError):
         s.open(encrypt_apdu(GET_CLOCK, "glo", SC_AE, h(GB_CLIENT_TITLE), 11, h(GB_EK), h(GB_AK)), 0.0)
@@ -173,25 +175,26 @@ def test_the_same_key_again_restarts_no_counter(meter) -> None:
     """Issue 8 review: a key_transfer of the key already in force reset both counters, so a
     replayed request was accepted and the meter sealed two answers with one GCM IV."""
     m, d = meter
-    setup = handle(m, d, SETUP)
-    material = security_material(setup)
-    material.unicast.check_and_update(h(GB_CLIENT_TITLE), 7)
-    used = {material.unicast.next() for _ in range(3)}
-    material.stage(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, h(GB_EK))
+    material = handle(m, d, SETUP).security()
+    unicast = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY
+    material.accept(unicast, h(GB_CLIENT_TITLE), 7)
+    used = {material.next_transmit(unicast) for _ in range(3)}
+    material.stage(unicast, h(GB_EK))
     material.commit()
     with pytest.raises(SecurityError):
-        material.unicast.check_and_update(h(GB_CLIENT_TITLE), 7)
-    assert material.unicast.next() not in used
+        material.accept(unicast, h(GB_CLIENT_TITLE), 7)
+    assert material.next_transmit(unicast) not in used
 
 
 def test_a_key_that_comes_back_never_repeats_our_counter(meter) -> None:
     m, d = meter
-    material = security_material(handle(m, d, SETUP))
-    used = {material.unicast.next() for _ in range(3)}
+    material = handle(m, d, SETUP).security()
+    unicast = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY
+    used = {material.next_transmit(unicast) for _ in range(3)}
     for key in (b"B" * 16, h(GB_EK)):  # to another key and back to the first
-        material.stage(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, key)
+        material.stage(unicast, key)
         material.commit()
-    assert material.unicast.next() not in used
+    assert material.next_transmit(unicast) not in used
 
 
 def test_key_transfer_of_several_keys(meter) -> None:
@@ -200,7 +203,7 @@ def test_key_transfer_of_several_keys(meter) -> None:
     new_ak, new_broadcast, new_master = b"A" * 16, b"B" * 16, b"M" * 16
     setup.invoke(2, key_data((2, wrap_key(h(KEK), new_ak)), (1, wrap_key(h(KEK), new_broadcast)),
                              (3, wrap_key(h(KEK), new_master))))
-    material = security_material(setup)
+    material = setup.security()
     material.commit()
     assert material.key(KeyId.AUTHENTICATION_KEY) == new_ak
     assert material.key(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY) == new_broadcast
@@ -221,7 +224,7 @@ def test_key_transfer_refuses_all_or_nothing(meter, items) -> None:
     with pytest.raises(ActionFailure) as failure:
         setup.invoke(2, key_data(*items))
     assert failure.value.result == ActionResult.OTHER_REASON
-    assert not security_material(setup).staged
+    assert not setup.security().staged
 
 
 def test_key_transfer_without_master_key(meter) -> None:

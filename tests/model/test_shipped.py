@@ -20,7 +20,7 @@ from simulator.model.catalogue import SHIPPED_DIR, find_model, list_models, obje
 from simulator.model.loader import load_model, parse_model, validate_paths
 from simulator.model.spec import MeterModel
 from simulator.server.meter import Channel, MeterServer
-from simulator.server.objects import MeterState, ObjectHandle, TimeBase
+from simulator.server.objects import Meter, ObjectHandle, TimeBase
 
 from tests.cosem.meter_fixture import EPOCH_2024
 
@@ -33,9 +33,9 @@ DEMO_AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 CLIENT_TITLE = bytes.fromhex("4D4D4D0000000001")
 
 
-def meter_state(model: MeterModel, index: int = 1) -> MeterState:
+def meter_state(model: MeterModel, index: int = 1) -> Meter:
     fields = {"serial": f"{index:08d}", "index": index, "system_title": f"53494D{index:010X}"}
-    return MeterState(model, index, fields, TimeBase(EPOCH_2024))
+    return Meter(model, index, fields, TimeBase(EPOCH_2024))
 
 
 def test_the_four_models_are_shipped() -> None:
@@ -98,7 +98,7 @@ def test_per_meter_templates_render_per_meter() -> None:
     device = model.logical_devices[1]
     one, two = meter_state(model, 1), meter_state(model, 2)
 
-    def read(state: MeterState, ln: str, attr: int) -> Data:
+    def read(state: Meter, ln: str, attr: int) -> Data:
         spec = device.find(bytes(Obis(ln)))
         assert spec is not None
         return ObjectHandle(state, device, spec, 0.0).get(attr)

@@ -87,7 +87,7 @@ def test_guessing_the_password_locks_the_client_out(tmp_path: Path, caplog: pyte
         with pytest.raises(Exception, match="(?i)reject|authentication|association"):
             associate(LLS_PASSWORD)  # the right one, while locked out
         meter = fleet.engine.fleet.live_meters[0]
-        failures = fleet.call(lambda: meter.state.lockouts[(1, 2)].total_failures)
+        failures = fleet.call(lambda: meter.meter.state.lockouts[(1, 2)].total_failures)
     assert failures == 3
     logs = _info(caplog)
     assert logs.count("association refused (rejected-permanent, authentication-failure): wrong LLS password") == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.association.keys import security_material
+from simulator.security.keywrap import KeyId
 from simulator.axdr import Data, DataType, Obis
 from simulator.runtime.fleet import Fleet, LiveMeter
 from simulator.runtime.layout import plan
@@ -23,6 +23,7 @@ groups:
 TITLE = b"HEADEND1"
 SETUP = Obis("0.0.43.0.1.255")
 COUNTER = Obis("0.0.43.1.1.255")
+UNICAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY
 
 
 def fleet(directory: Path) -> Fleet:
@@ -31,34 +32,34 @@ def fleet(directory: Path) -> Fleet:
 
 
 def handle(meter: LiveMeter, obis: Obis) -> ObjectHandle:
-    device = meter.state.model.logical_devices[1]
+    device = meter.meter.model.logical_devices[1]
     spec = device.find(bytes(obis))
     assert spec is not None
-    return ObjectHandle(meter.state, device, spec, 0.0)
+    return ObjectHandle(meter.meter, device, spec, 0.0)
 
 
 def test_counters_round_trip_through_the_store(tmp_path: Path) -> None:
     first = fleet(tmp_path)
     meter = first.live(first.entries[1])
-    material = security_material(handle(meter, SETUP))
-    material.unicast.check_and_update(TITLE, 41)
-    material.unicast.check_and_update(TITLE, 42)
-    material.unicast.next()
-    transmit = material.unicast.transmit
-    publish_counters(meter.state)
+    material = handle(meter, SETUP).security()
+    material.accept(UNICAST, TITLE, 41)
+    material.accept(UNICAST, TITLE, 42)
+    material.next_transmit(UNICAST)
+    transmit = material.transmit(UNICAST)
+    publish_counters(meter.meter)
     assert handle(meter, COUNTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 42)
     first.save_all()
     saved = json.loads((tmp_path / "e" / "1.json").read_text())
     assert saved == {"version": 1, "security": [{
         "server_sap": 1, "obis": "0.0.43.0.1.255",
         "unicast": {"transmit": transmit, "received": {TITLE.hex().upper(): 42}},
-        "broadcast": material.broadcast.to_dict()}]}
+        "broadcast": material.counters(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY).to_dict()}]}
     assert "0001020304" not in json.dumps(saved)  # keys are never written
 
     again = fleet(tmp_path)
     restored = again.live(again.entries[1])
-    counters = security_material(handle(restored, SETUP)).unicast
-    assert counters.last_received(TITLE) == 42 and counters.transmit == transmit
+    counters = handle(restored, SETUP).security()
+    assert counters.last_received(UNICAST, TITLE) == 42 and counters.transmit(UNICAST) == transmit
     assert handle(restored, COUNTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 42)
     assert handle(again.live(again.entries[0]), COUNTER).get(2).value == 0  # another meter: nothing kept
 
@@ -66,7 +67,7 @@ def test_counters_round_trip_through_the_store(tmp_path: Path) -> None:
 def test_a_meter_that_never_ciphered_keeps_nothing(tmp_path: Path) -> None:
     f = fleet(tmp_path)
     meter = f.live(f.entries[0])
-    assert snapshot(meter.state) is None
+    assert snapshot(meter.meter) is None
     f.save_all()
     assert not (tmp_path / "e").exists()
 

@@ -16,7 +16,7 @@ from simulator.decode import decode
 from simulator.link.hdlc import FrameKind, HDLCAddress, HDLCFrame
 from simulator.link.wrapper import HEADER_SIZE, WrapperFrame
 from simulator.runtime.trace import TRACE_LOGGER, HDLCTrace, Tracer
-from simulator.server.objects import MeterState
+from simulator.server.objects import Meter
 
 from ..cosem.meter_fixture import TestMeter
 from .harness import LLS_PASSWORD, RunningFleet
@@ -154,8 +154,8 @@ def test_a_secret_across_hdlc_segments_is_masked_in_each(caplog: pytest.LogCaptu
 class _Traced:
     label = "m#0"
 
-    def __init__(self, state: MeterState) -> None:
-        self.state = state
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
 
 
 def _i_frame(info: bytes, segmented: bool) -> HDLCFrame:

@@ -25,7 +25,8 @@ from simulator.model.spec import (
     AssociationSpec, LogicalDeviceSpec, MeterModel, ObjectRights, ObjectSpec, SecurityPolicy, Template,
 )
 from simulator.server.meter import Channel, MeterServer
-from simulator.server.objects import MeterState, TimeBase
+from simulator.server import objects as server_objects
+from simulator.server.objects import TimeBase
 
 from tests.cosem.meter_fixture import EPOCH_2024
 
@@ -168,7 +169,7 @@ class Meter:
     def __init__(self, objs: list[Obj] | None = None, **kw: object) -> None:
         self.model = build_model(objs if objs is not None else objects(short_names=kw.get("context") == SN),
                                  **kw)  # type: ignore[arg-type]
-        self.state = MeterState(self.model, 0, {"serial": "00000001"}, TimeBase(EPOCH_2024))
+        self.state = server_objects.Meter(self.model, 0, {"serial": "00000001"}, TimeBase(EPOCH_2024))
         self.server = MeterServer(self.state)
         self.channel: Channel = self.server.open_channel()
         self.now = 0.0

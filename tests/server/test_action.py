@@ -107,7 +107,7 @@ def test_faulty_method_leaves_the_meter_working(meter: Meter) -> None:
 def test_clock_shift_time(meter: Meter) -> None:
     answer = ActionResponseNormal.from_bytes(act(meter, 8, CLOCK_LN, 6, Data(DataType.LONG, 120)))
     assert answer.result == ActionResult.SUCCESS
-    assert meter.state.clock_offset_s == 120
+    assert meter.state.state.clock_offset_s == 120
 
 
 def test_with_list_mixed(meter: Meter) -> None:

@@ -14,7 +14,7 @@ from simulator.apdu.initiate import Conformance, InitiateRequest
 from simulator.model.catalogue import shipped_dir
 from simulator.model.loader import load_model
 from simulator.server.meter import MeterServer
-from simulator.server.objects import MeterState, TimeBase
+from simulator.server.objects import Meter, TimeBase
 
 MODELS = sorted(p for p in shipped_dir("object_models").glob("*.yaml"))
 READ_WRITE_DENIED = 3
@@ -23,7 +23,7 @@ READ_WRITE_DENIED = 3
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
 def test_no_association_reads_a_secret_back(path) -> None:
     model = load_model(path)
-    state = MeterState(model, 0, {}, TimeBase(0.0))
+    state = Meter(model, 0, {}, TimeBase(0.0))
     checked = 0
     for device in model.logical_devices.values():
         for sap, spec in device.associations.items():

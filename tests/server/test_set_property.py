@@ -22,7 +22,7 @@ from simulator.model.catalogue import SHIPPED_DIR
 from simulator.model.loader import load_model
 from simulator.model.spec import MeterModel, ObjectRights
 from simulator.server.access import read, write
-from simulator.server.objects import MeterState, TimeBase
+from simulator.server.objects import Meter, TimeBase
 from simulator.server.request import Request
 
 from tests.cosem.meter_fixture import EPOCH_2024
@@ -34,7 +34,7 @@ _log = logging.getLogger("test.set_property")
 
 def request(model: MeterModel) -> Request:
     """A fresh meter and a pre-established association that may read and write everything."""
-    meter = MeterState(model, 1, {"serial": "00000001", "index": 1, "system_title": "53494D0000000001"},
+    meter = Meter(model, 1, {"serial": "00000001", "index": 1, "system_title": "53494D0000000001"},
                        TimeBase(EPOCH_2024))
     device = model.logical_devices[min(model.logical_devices)]
     rights = {o.index: ObjectRights(tuple(AttributeAccess.READ_AND_WRITE for _ in o.cls.attributes),
