@@ -63,7 +63,7 @@ class ActionRequestNormal(XDlmsApdu):
     def write(self, out: bytearray) -> None:
         out.append(self.invoke.to_byte())
         self.method.write(out)
-        write_optional(out, self.parameters, write_value)
+        write_optional(out, self.parameters, write_value)  # type: ignore[arg-type]  # mypy#6751
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,7 @@ class ActionResponseWithOptionalData:
 
     def write(self, out: bytearray) -> None:
         put_enum(out, ActionResult, self.result, "action-result")
-        write_optional(out, self.return_parameters, write_get_data_result)
+        write_optional(out, self.return_parameters, write_get_data_result)  # type: ignore[arg-type]  # mypy#6751
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ FLOAT_FORMATS: dict[DataType, struct.Struct] = {
     DataType.FLOATING_POINT: struct.Struct(">f"),
     DataType.FLOAT64: struct.Struct(">d"),
 }
-FIXED_OCTETS: dict[DataType, type] = {
+FIXED_OCTETS: dict[DataType, type[CosemDateTime] | type[CosemDate] | type[CosemTime]] = {
     DataType.DATE_TIME: CosemDateTime,
     DataType.DATE: CosemDate,
     DataType.TIME: CosemTime,

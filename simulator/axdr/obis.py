@@ -46,10 +46,10 @@ class Obis(bytes):
         return super().__new__(cls, bytes(groups))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Obis":  # type: ignore[override]
+    def from_bytes(cls, data: bytes) -> "Obis":
         return cls(data)
 
-    def to_bytes(self) -> bytes:  # type: ignore[override]
+    def to_bytes(self) -> bytes:
         return bytes(self)
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ import bisect
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..apdu.common import DataAccessResult
 from ..axdr import CosemDateTime, Data, DataType
@@ -229,13 +229,16 @@ class _Bound:
     """One end of a range: compares a cell's value with the bound's (None: not comparable)."""
 
     __slots__ = ("kind", "value")
+    kind: str
+    value: Any  # a _Moment for a date-time, else the bound's number or string
 
     def __init__(self, d: Data, fill: str) -> None:
         raw = _date_time_raw(d)
         if raw is not None:
-            self.kind, self.value = "date-time", _moment(raw, fill)
-            if self.value is None:
+            moment = _moment(raw, fill)
+            if moment is None:
                 raise _refuse("range bound is not a calendar date-time")
+            self.kind, self.value = "date-time", moment
         elif d.type in _NUMBER_TYPES:
             if d.value != d.value:
                 raise _refuse("a NaN cannot bound a range")
@@ -252,7 +255,7 @@ class _Bound:
             m = None if raw is None else _moment(raw)
             if m is None:
                 return None
-            b = self.value
+            b: _Moment = self.value
             if m.deviation is not None and b.deviation is not None:
                 a, z = m.local + m.deviation * 60, b.local + b.deviation * 60
             else:  # a bound without deviation is in the meter's local time

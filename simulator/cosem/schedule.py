@@ -333,7 +333,7 @@ def _check_type(kind: int, value: Data) -> None:
         raise AccessFailure(DataAccessResult.OTHER_REASON, "type 1 allows one execution time")
     if kind in (2, 3) and len({t for t, _ in times}) > 1:
         raise AccessFailure(DataAccessResult.OTHER_REASON, f"type {kind} needs equal time values")
-    if kind in (3, 5) and any(None in (d.year, d.month, d.day) or d.month > 12 or d.day > 31
+    if kind in (3, 5) and any(d.year is None or d.month is None or d.day is None or d.month > 12 or d.day > 31
                               for _, d in times):
         raise AccessFailure(DataAccessResult.OTHER_REASON, f"type {kind} allows no wildcards in dates")
 

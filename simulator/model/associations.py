@@ -28,7 +28,7 @@ association's role, {role, attributes, methods} changes single rights.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping, TypeVar
 
 from ..apdu.acse import ApplicationContextName, MechanismName
 from ..apdu.initiate import Conformance
@@ -131,8 +131,11 @@ def build_associations(b: "Builder", device: LogicalDeviceSpec, ymap: YMap,
     return replace(device, objects=tuple(objects), associations=specs, by_short_name=by_sn)
 
 
-def _choice(b: "Builder", node: YNode | None, names: dict[str, object], what: str, default: object,
-            owner: str, offered: Iterable[str] | None = None) -> object:
+_C = TypeVar("_C")
+
+
+def _choice(b: "Builder", node: YNode | None, names: Mapping[str, _C], what: str, default: _C,
+            owner: str, offered: Iterable[str] | None = None) -> _C:
     """The value `node` names; unknown names are reported with the choices `offered` (all by default)."""
     if node is None:
         return default
@@ -167,16 +170,16 @@ def _parse(b: "Builder", node: YNode, device: LogicalDeviceSpec, earlier: list[_
             return None
         if label and other.label == label:
             b.problem(ymap.key_line("name"), f"association name {label!r} used twice", owner=owner)
-    draft.context = _choice(b, ymap.get("context"), CONTEXTS, "application context", _ACN.LOGICAL_NAME, owner)  # type: ignore[assignment]
+    draft.context = _choice(b, ymap.get("context"), CONTEXTS, "application context", _ACN.LOGICAL_NAME, owner)
     reported = len(b.problems)
-    draft.mechanism = _choice(b, ymap.get("authentication"), MECHANISMS, "authentication mechanism",  # type: ignore[assignment]
-                              _MN.LOWEST, owner, _OFFERED_MECHANISMS)
-    if draft.mechanism not in IMPLEMENTED_MECHANISMS:
-        b.problem(ymap.key_line("authentication"), f"authentication {ymap.get('authentication').text!r} "  # type: ignore[union-attr]
+    auth = ymap.get("authentication")
+    draft.mechanism = _choice(b, auth, MECHANISMS, "authentication mechanism", _MN.LOWEST, owner, _OFFERED_MECHANISMS)
+    if isinstance(auth, YScalar) and draft.mechanism not in IMPLEMENTED_MECHANISMS:  # the default is implemented
+        b.problem(ymap.key_line("authentication"), f"authentication {auth.text!r} "
                   f"(mechanism {int(draft.mechanism)}) is not implemented: its clients would be refused; "
                   f"use one of {', '.join(_OFFERED_MECHANISMS)}", owner=owner)
     mechanism_known = len(b.problems) == reported
-    draft.policy = _choice(b, ymap.get("security_policy"), POLICIES, "security policy",  # type: ignore[assignment]
+    draft.policy = _choice(b, ymap.get("security_policy"), POLICIES, "security policy",
                            SecurityPolicy.NONE, owner)
     ciphered = draft.context in (_ACN.LOGICAL_NAME_WITH_CIPHERING, _ACN.SHORT_NAME_WITH_CIPHERING)
     if draft.policy != SecurityPolicy.NONE and not ciphered:
@@ -299,9 +302,9 @@ def _security_setup(b: "Builder", device: LogicalDeviceSpec, draft: _Draft, asso
     if assoc_obj is not None and bytes(device.objects[assoc_obj].logical_name) != _CURRENT_ASSOCIATION:
         ref = _attribute_value(device.objects[assoc_obj], "security_setup_reference")
         if isinstance(ref, bytes):
-            index = device.by_logical_name.get(ref)
-            if index is not None and device.objects[index].cls.class_id == _SECURITY_SETUP:
-                return index
+            named = device.by_logical_name.get(ref)
+            if named is not None and device.objects[named].cls.class_id == _SECURITY_SETUP:
+                return named
     if not _needs_keys(draft):  # a Security setup also imposes its security_policy: never by default
         return None
     setups = _find_class(device, (_SECURITY_SETUP,))
@@ -375,7 +378,7 @@ def _conformance(b: "Builder", node: YNode | None, owner: str) -> int:
         if 0 <= node.value <= 0xFFFFFF:
             return node.value
     elif isinstance(node, YSeq):
-        names = {m.name.lower().replace("_", "-"): m for m in Conformance}
+        names = {name.lower().replace("_", "-"): m for name, m in Conformance.__members__.items()}
         block = 0
         for item in node.items:
             key = _norm(item.text) if isinstance(item, YScalar) and item.value is not None else ""

@@ -17,7 +17,9 @@ authenticated-access. Rights are interned: a model holds one ObjectRights per di
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..cosem.base import AttributeAccess, AttributeDef, InterfaceClass, MethodAccess, MethodDef
 from .errors import did_you_mean
@@ -28,6 +30,7 @@ from .yamlsource import YMap, YNode, YScalar, describe_node
 __all__ = ["Role", "ROLES", "RightsBook", "attribute_mode", "method_mode", "role_named"]
 
 _A, _M = AttributeAccess, MethodAccess
+_Mode = TypeVar("_Mode", AttributeAccess, MethodAccess)
 ATTRIBUTE_MODES: dict[str, AttributeAccess] = {
     "no-access": _A.NO_ACCESS, "none": _A.NO_ACCESS, "read-only": _A.READ_ONLY, "r": _A.READ_ONLY,
     "write-only": _A.WRITE_ONLY, "w": _A.WRITE_ONLY, "read-write": _A.READ_AND_WRITE,
@@ -89,12 +92,12 @@ def method_mode(node: YNode) -> MethodAccess:
     return _mode(node, METHOD_MODES, MethodAccess, "method access mode")
 
 
-def _mode(node: YNode, names: dict, enum: type, what: str):  # type: ignore[no-untyped-def]
+def _mode(node: YNode, names: dict[str, _Mode], enum: type[_Mode], what: str) -> _Mode:
     if isinstance(node, YScalar):
         if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in set(enum):
             return enum(node.value)
         if isinstance(node.value, bool) and enum is MethodAccess:  # `methods: yes`
-            return MethodAccess.ACCESS if node.value else MethodAccess.NO_ACCESS
+            return enum(_M.ACCESS if node.value else _M.NO_ACCESS)
         if node.value is not None:
             key = _norm(node.text)
             if key in names:
@@ -154,15 +157,16 @@ class RightsBook:
         methods = list(base.methods)
         a_node, m_node = node.get("attributes"), node.get("methods")
         if a_node is not None:
-            for pos, mode in _each(a_node, cls.attributes, attribute_mode, "attribute", skip_first=True):
-                attrs[pos] = mode
+            for pos, a_mode in _each(a_node, cls.attributes, attribute_mode, "attribute", skip_first=True):
+                attrs[pos] = a_mode
         if m_node is not None:
-            for pos, mode in _each(m_node, cls.methods, method_mode, "method"):
-                methods[pos] = mode
+            for pos, m_mode in _each(m_node, cls.methods, method_mode, "method"):
+                methods[pos] = m_mode
         return self.share(ObjectRights(tuple(attrs), tuple(methods)))
 
 
-def _each(node: YNode, defs: tuple, parse, what: str, skip_first: bool = False):  # type: ignore[no-untyped-def]
+def _each(node: YNode, defs: tuple[AttributeDef, ...] | tuple[MethodDef, ...], parse: Callable[[YNode], _Mode],
+          what: str, skip_first: bool = False) -> Iterator[tuple[int, _Mode]]:
     """(index - 1, mode) for a mode-for-all or a mapping by name or index."""
     if isinstance(node, YScalar):
         mode = parse(node)

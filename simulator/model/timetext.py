@@ -108,10 +108,7 @@ def parse_date_time(text: str) -> CosemDateTime:
     if m is None:
         raise TimeTextError("expected a date-time like 2024-01-01T00:00:00+01:00 ('*' for not-specified fields)")
     year, month, day, dow = _date_parts(*m.group(1, 2, 3, 4))
-    if m.group(5) is None:
-        hour, minute, second, hundredths = 0, 0, 0, 0
-    else:
-        hour, minute, second, hundredths = _time_parts(*m.group(5, 6, 7, 8))
+    hour, minute, second, hundredths = (0, 0, 0, 0) if m.group(5) is None else _time_parts(*m.group(5, 6, 7, 8))
     return CosemDateTime(year, month, day, dow, hour, minute, second, hundredths, _deviation(m.group(9)), None)
 
 

@@ -45,7 +45,7 @@ __all__ = ["Invalid", "Interner", "Converter", "TYPE_NAMES", "type_named"]
 _FORMATTER = string.Formatter()
 _FLOATS = {DataType.FLOAT32: struct.Struct(">f"), DataType.FLOATING_POINT: struct.Struct(">f"),
            DataType.FLOAT64: struct.Struct(">d")}
-_TIMES: dict[DataType, tuple[Callable[[str], Any], type]] = {
+_TIMES: dict[DataType, tuple[Callable[[str], Any], type[CosemDateTime] | type[CosemDate] | type[CosemTime]]] = {
     DataType.DATE_TIME: (parse_date_time, CosemDateTime),
     DataType.DATE: (parse_date, CosemDate),
     DataType.TIME: (parse_time, CosemTime),
@@ -417,11 +417,11 @@ class Converter:
             raise Invalid(_expected(_enum_text(spec), node), node.line, path)
         if isinstance(node, YScalar) and node.value is not None:
             text = node.text.strip()
-            v = spec.value_of(text)
-            if v is None and text.isdigit():
+            named = spec.value_of(text)
+            if named is None and text.isdigit():
                 return self._enum(YScalar(int(text), text, node.line, False), spec, path)
-            if v is not None:
-                return self.interner.data(Data(DataType.ENUM, v))
+            if named is not None:
+                return self.interner.data(Data(DataType.ENUM, named))
             names = [n for _, n in spec.names]
             hint = did_you_mean(text, names) or did_you_mean(text.lower(), [n.lower() for n in names])
             raise Invalid(f"unknown name {text!r}{hint}; expected {_enum_text(spec)}", node.line, path)

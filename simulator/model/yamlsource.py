@@ -139,6 +139,7 @@ class _Builder:
             seq.items.extend(self.build(n, depth + 1) for n in node.value)
             return seq
         else:
+            assert isinstance(node, yaml.MappingNode)  # the composer makes only these three kinds
             ymap = YMap(line)
             self.memo[id(node)] = ymap
             self._fill(ymap, node, depth + 1)

@@ -115,8 +115,8 @@ def encrypt_apdu(plain_apdu: bytes, style: CipherStyle | str, sc: SecurityContro
     tag = None if style.general else ciphered_tag(plain_apdu[0], style.dedicated)
     payload = protect(sc, system_title, invocation_counter, ek, ak, plain_apdu)
     if tag is None:
-        general = GeneralDedCiphering if style.dedicated else GeneralGloCiphering
-        return general(bytes(system_title), sc.to_byte(), invocation_counter, payload).to_bytes()
+        wrapper = GeneralDedCiphering if style.dedicated else GeneralGloCiphering
+        return wrapper(bytes(system_title), sc.to_byte(), invocation_counter, payload).to_bytes()
     return CipheredAPDU(tag, sc.to_byte(), invocation_counter, payload).to_bytes()
 
 
