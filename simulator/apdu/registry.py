@@ -64,7 +64,7 @@ def decode_apdu(data: bytes) -> APDU:
 _WORD = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def service_name(apdu: APDU) -> str:
+def service_name(apdu: APDU | GeneralCiphering) -> str:
     """The APDU's name in the Green Book's ASN.1: "get-request-normal", "glo-get-request", "AARQ".
 
     The xDLMS classes are named after their CHOICE alternatives, so their names derive from

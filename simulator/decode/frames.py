@@ -212,7 +212,7 @@ def _information(frame: HDLCFrame, at: int, session: Session,
 # --------------------------------------------------------------------------- wrapper
 
 def _wrapper(data: bytes, session: Session) -> tuple[Node, ...]:
-    nodes = []
+    nodes: list[Node] = []
     n, pos = len(data), 0
     while pos < n:
         if n - pos < HEADER_SIZE:

@@ -272,8 +272,8 @@ class _Reader:
         if node is None:
             return default
         v = node.value if isinstance(node, YScalar) else None
-        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
-        if not ok or isinstance(v, bool) or not lo <= v <= hi:
+        if (not isinstance(v, (int, float)) or isinstance(v, bool) or integer and not isinstance(v, int)
+                or not lo <= v <= hi):
             kind = "an integer" if integer else "a number"
             self.problem(ymap.key_line(key), f"{key}: expected {kind} in {lo}..{hi}, found {describe_node(node)}",
                          owner)

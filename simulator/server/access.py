@@ -123,19 +123,17 @@ def read(req: Request, obj: ObjectSpec, index: int, access: SelectiveAccess | No
     if not _permits(req, _attribute_right(req, obj, index), writing=False):
         return DataAccessResult.READ_WRITE_DENIED
     handle = req.handle(obj)
-    if access is None:
-        if adef.getter is None:
-            raw = handle.encoded(index)
-            if raw is not None:
-                return raw
-    elif adef.selective is None or (adef.selectors and access.selector not in adef.selectors):
-        return DataAccessResult.OTHER_REASON
+    if access is None and adef.getter is None:
+        raw = handle.encoded(index)
+        if raw is not None:
+            return raw
     try:
         if access is None:
             value = handle.get(index)
+        elif (adef.selective is None or (adef.selectors and access.selector not in adef.selectors)
+              or not isinstance(access.parameters, Data)):
+            return DataAccessResult.OTHER_REASON
         else:
-            if not isinstance(access.parameters, Data):
-                return DataAccessResult.OTHER_REASON
             value = adef.selective(handle, access.selector, access.parameters)
         return encode_data(value)
     except AccessFailure as exc:

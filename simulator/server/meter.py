@@ -100,6 +100,8 @@ class Channel:
             return None
         key = (server_sap, client_sap)
         tag = apdu[0]
+        session: AssociationSession | None
+        answer: bytes | None
         if tag == _AARQ:
             session = self._sessions.get(key) or AssociationSession(self.server.meter, device, spec)
             self._transfers.pop(key, None)

@@ -102,7 +102,7 @@ def _read_one(req: Request, spec: VariableAccessSpecification) -> ReadResult:
         if result != ActionResult.SUCCESS:
             return action_to_data_result(result)
         return _NULL if ret is None else EncodedData(ret)
-    access = SelectiveAccess(spec.selector, parameters) if isinstance(spec, ParameterizedAccess) else None
+    access = SelectiveAccess(spec.selector, spec.parameters) if isinstance(spec, ParameterizedAccess) else None
     got = read(req, obj, index, access)
     return got if isinstance(got, DataAccessResult) else EncodedData(got)
 
