@@ -73,10 +73,10 @@ class CosemDate:
         return cls(d.year, d.month, d.day, d.isoweekday())
 
     def to_date(self) -> date:
-        if None in (self.year, self.month, self.day):
+        if self.year is None or self.month is None or self.day is None:
             raise DecodeError(f"date {self} has not-specified fields")
         try:
-            return date(self.year, self.month, self.day)  # type: ignore[arg-type]
+            return date(self.year, self.month, self.day)
         except ValueError as exc:
             raise DecodeError(f"not a calendar date: {exc}") from None
 
@@ -110,10 +110,10 @@ class CosemTime:
         return cls(t.hour, t.minute, t.second, t.microsecond // 10000)
 
     def to_time(self) -> time:
-        if None in (self.hour, self.minute):
+        if self.hour is None or self.minute is None:
             raise DecodeError(f"time {self} has not-specified fields")
         try:
-            return time(self.hour, self.minute, self.second or 0,  # type: ignore[arg-type]
+            return time(self.hour, self.minute, self.second or 0,
                         (self.hundredths or 0) * 10000)
         except ValueError as exc:
             raise DecodeError(f"not a time of day: {exc}") from None
@@ -192,11 +192,12 @@ class CosemDateTime:
 
     def to_datetime(self) -> datetime:
         """To a Python datetime (aware when the deviation is specified)."""
-        if None in (self.year, self.month, self.day, self.hour, self.minute):
+        if (self.year is None or self.month is None or self.day is None or self.hour is None
+                or self.minute is None):
             raise DecodeError(f"date-time {self} has not-specified fields")
         tz = None if self.deviation is None else timezone(timedelta(minutes=-self.deviation))
         try:
-            return datetime(self.year, self.month, self.day, self.hour, self.minute,  # type: ignore[arg-type]
+            return datetime(self.year, self.month, self.day, self.hour, self.minute,
                             self.second or 0, (self.hundredths or 0) * 10000, tzinfo=tz)
         except ValueError as exc:
             raise DecodeError(f"not a calendar date-time: {exc}") from None

@@ -125,7 +125,8 @@ def _guarded(index: int, impl: _Impl) -> _Impl:
 
 
 def _initiate(ctx: ObjectContext, parameter: Data | None) -> None:
-    identifier, size = (d.value for d in parameter.value)  # type: ignore[union-attr]
+    assert parameter is not None  # invoke checked it against the method's parameter type
+    identifier, size = (d.value for d in parameter.value)
     block_size = ctx.get(2)
     if block_size.type != DataType.DOUBLE_LONG_UNSIGNED or block_size.value == 0:
         raise _refuse("image_block_size is not set")
@@ -138,7 +139,8 @@ def _initiate(ctx: ObjectContext, parameter: Data | None) -> None:
 
 
 def _block_transfer(ctx: ObjectContext, parameter: Data | None) -> None:
-    number, value = (d.value for d in parameter.value)  # type: ignore[union-attr]
+    assert parameter is not None  # invoke checked it against the method's parameter type
+    number, value = (d.value for d in parameter.value)
     total = _blocks_total(_transfer(ctx))
     if number >= total:
         raise _refuse(f"block {number} outside the image's {total} blocks")

@@ -166,6 +166,19 @@ def test_associations_rights_and_overrides() -> None:
         "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 
 
+def test_role_modes_as_numbers_and_yes_or_no() -> None:
+    """A role's modes may be the Blue Book's numbers, and `methods: yes` / `no` mean access / no-access."""
+    header = HEADER.replace("      - {client_sap: 16, name: public}\n", """\
+      - {client_sap: 16, name: public, role: {attributes: 1, methods: yes}}
+      - {client_sap: 2, name: reader, role: {attributes: 3, methods: no}}
+""")
+    device = parse_model(header + CLOCK, "m.yaml").logical_devices[1]
+    yes, no = device.associations[16].rights[0], device.associations[2].rights[0]
+    assert (yes.attribute(2), yes.method(1)) == (AttributeAccess.READ_ONLY, MethodAccess.ACCESS)
+    assert (no.attribute(2), no.method(1)) == (AttributeAccess.READ_AND_WRITE, MethodAccess.NO_ACCESS)
+    assert "attribute access mode" in one_problem(header.replace("attributes: 1,", "attributes: yes,") + CLOCK)
+
+
 def test_association_object_by_partners_id_and_security_setup_reference() -> None:
     header = HEADER.replace("      - {client_sap: 16, name: public}\n", """\
       - {client_sap: 16, name: public}
