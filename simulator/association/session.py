@@ -269,6 +269,10 @@ class AssociationSession:
             if title is None:
                 raise _Refused(self._rejection(AcseServiceUser.CALLING_AP_TITLE_NOT_RECOGNIZED,
                                                why="no calling-AP-title of 8 octets (the client system title)"))
+            fault = self.meter.state.persistence_fault
+            if fault is not None:
+                raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
+                                               why=f"ciphered service is refused: {fault}"))
             material, server_title = self._material(now), self._server_title(now)
             if material is None or server_title is None \
                     or material.cipher_keys(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) is None:
@@ -511,6 +515,8 @@ class AssociationSession:
             return apdu, None
         if not is_ciphered(self.spec.context):
             raise PolicyViolation("ciphered APDUs need a ciphered application context")
+        if self.meter.state.persistence_fault is not None:
+            raise SecurityError(f"ciphered service is refused: {self.meter.state.persistence_fault}")
         title = None if self.negotiated is None else self.negotiated.client_system_title
         return self._decipher(apdu, title, now)
 

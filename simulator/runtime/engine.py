@@ -5,7 +5,14 @@ and reads the wall clock once, to anchor the meters' time; from then on the sans
 the loop's monotonic clock as `now`. There are no per-meter tasks or timers: a meter is built
 on first contact and only open links have a deadline in the one `TimerQueue`. `stop()` closes
 the listeners, closes every connection once its queued answers are written, ends the links on
-serial lines and saves the meters' counters. `run()` does all of it until SIGINT or SIGTERM.
+serial lines and commits what is left. `run()` does all of it until SIGINT or SIGTERM.
+
+Group commit: with a state store, an answer whose APDU changed a meter's state must not leave
+before the change is on disk. Transports hand every write to `hold` while `holding` (a meter
+changed since the last commit, or answers already wait), in arrival order; one callback per
+event-loop turn (`_flush`) commits every changed meter in one transaction, then writes the held
+answers in order. When the commit fails (disk full, read-only directory) the held answers are
+withheld and their connections dropped, and the log says why.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 try:
     import resource
@@ -43,6 +50,14 @@ _DRAIN_S = 1.0  # how long stop() waits for answers still being written
 _SPARE_FDS = 64
 
 
+class Held(Protocol):
+    """Where a held answer goes: a connection (bytes) or a UDP socket (its datagrams)."""
+
+    def transmit(self, data: Any) -> None: ...
+
+    def withhold(self, data: Any, why: str) -> None: ...
+
+
 def install_uvloop() -> bool:
     """Use uvloop's event loop policy when it is installed."""
     try:
@@ -67,6 +82,7 @@ class Engine:
         self.state_dir = state_dir if state_dir is not None else profile.state_dir
         self.tracer = Tracer(trace)
         self.fleet: Fleet | None = None
+        self.store: StateStore | None = None
         self.timers: TimerQueue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._servers: list[asyncio.AbstractServer] = []
@@ -74,6 +90,8 @@ class Engine:
         self._serial: list[HDLCStream] = []
         self._connections: set[Connection] = set()
         self.line_connections: Counter[int] = Counter()
+        self._held: list[tuple[Held, Any]] = []
+        self._flush_due = False
 
     # -- Host
     def now(self) -> float:
@@ -93,14 +111,43 @@ class Engine:
     def connections(self) -> int:
         return len(self._connections)
 
+    @property
+    def holding(self) -> bool:
+        """Writes must wait for the next commit (a meter changed, or answers already wait)."""
+        return bool(self._held) or (self.fleet is not None and self.fleet.pending)
+
+    def hold(self, target: Held, data: Any) -> None:
+        """Write `data` to `target` after the next commit, in the order held."""
+        self._held.append((target, data))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_due and self._loop is not None:
+            self._flush_due = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Commit the turn's changes, then release (or, if they are not kept, withhold) its answers."""
+        self._flush_due = False
+        why = self.fleet.commit() if self.fleet is not None else None
+        held, self._held = self._held, []
+        for target, data in held:
+            if why is None:
+                target.transmit(data)
+            else:
+                target.withhold(data, why)
+
     # -- life cycle
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         self.timers = TimerQueue(loop)
         start = self.profile.time.start
         time_base = TimeBase(time.time() if start is None else start, loop.time(), self.profile.time.rate)
-        store = StateStore(self.state_dir) if self.state_dir is not None else None
+        store = None
+        if self.state_dir is not None:
+            store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
         self.fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
+        self.fleet.on_change = self._schedule_flush
         self._check_descriptors()
         try:
             for endpoint in self.endpoints:
@@ -143,7 +190,8 @@ class Engine:
                          len(self.endpoints), self.limits.max_connections, soft)
 
     async def stop(self) -> None:
-        """Stop listening, close connections and lines cleanly, save the meters' counters."""
+        """Stop listening, write held answers, close connections and lines cleanly, close the store."""
+        self._flush()
         for server in self._servers:
             server.close()
         for udp in self._udp:
@@ -166,7 +214,9 @@ class Engine:
         self._udp.clear()
         self._serial.clear()
         if self.fleet is not None:
-            self.fleet.save_all()
+            self.fleet.commit()
+        if self.store is not None:
+            self.store.close()
         if self.timers is not None:
             self.timers.close()
 

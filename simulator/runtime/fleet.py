@@ -4,19 +4,23 @@ A meter nobody reached costs its `MeterEntry` (and its place in the endpoints' r
 first contact `Fleet.live` fills its profile fields, builds its `Meter` and `MeterServer`
 and restores what the state store kept; from then on every APDU to it passes `LiveMeter.exchange`,
 which traces it and keeps a bug in one meter from taking the process down.
+
+With a store, a meter whose APDU changed its state is noted as changed (`on_change` tells the
+engine once per batch); `commit()` writes every noted meter's journal in one transaction. The
+engine holds the answers of a turn until that commit (runtime/engine.py).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, MutableMapping
+from typing import Any, Callable, MutableMapping
 
 from ..axdr import Data, DataType, Obis
 from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
 from .layout import MeterEntry
 from .profile import FleetProfile, meter_fields
-from .store import StateStore, restore, snapshot
+from .store import StateStore, StoreError, restore
 from .trace import Tracer
 
 __all__ = ["MeterFault", "LiveMeter", "Fleet"]
@@ -71,6 +75,8 @@ class LiveMeter:
             raise MeterFault(self.label) from exc
         if answer is not None and traced:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
+        if self.meter.state.journal and self._fleet.store is not None:
+            self._fleet.changed(self)
         return answer
 
     def streamed(self, channel: Channel, server_sap: int, client_sap: int, *, wrapper: bool = True) -> list[bytes]:
@@ -83,10 +89,9 @@ class LiveMeter:
         return blocks
 
     def close_channel(self, channel: Channel) -> None:
-        """A connection or link to the meter ended: its associations end, counters are saved."""
+        """A connection or link to the meter ended: its associations end."""
         channel.close()
         self._fleet.tracer.forget(channel)
-        self._fleet.save(self)
 
 
 class Fleet:
@@ -100,6 +105,8 @@ class Fleet:
         self.tracer = tracer or Tracer(False)
         self.store = store
         self.live_meters: dict[int, LiveMeter] = {}
+        self.on_change: Callable[[], None] | None = None  # called for each change noted: schedule a commit
+        self._changed: dict[int, LiveMeter] = {}
 
     def live(self, entry: MeterEntry) -> LiveMeter:
         meter = entry.live
@@ -116,7 +123,8 @@ class Fleet:
         if self.store is not None:
             saved = self.store.load(group.name, entry.group_index)
             if saved is not None:
-                restore(own, saved)
+                restore(own, saved, entry.label)
+            own.state.persistence_fault = self.store.fault
         own.state.journal.take()  # the profile's names and addresses, and what was saved: nothing new
         server = MeterServer(own, _MeterLog(logging.getLogger("simulator.meter"), {"meter": entry.label}))
         meter = entry.live = LiveMeter(entry, own, server, self)
@@ -124,16 +132,42 @@ class Fleet:
         _log.debug("%s: first contact, meter built", entry.label)
         return meter
 
-    def save(self, meter: LiveMeter) -> None:
-        if self.store is None:
-            return
-        data = snapshot(meter.meter)
-        if data is not None:
-            self.store.save(meter.entry.group.name, meter.entry.group_index, data)
+    @property
+    def pending(self) -> bool:
+        """Some meter changed since the last commit."""
+        return bool(self._changed)
 
-    def save_all(self) -> None:
-        for meter in self.live_meters.values():
-            self.save(meter)
+    def changed(self, meter: LiveMeter) -> None:
+        """Note a meter whose state changed (its journal is not empty)."""
+        self._changed[meter.entry.index] = meter
+        if self.on_change is not None:
+            self.on_change()
+
+    def commit(self) -> str | None:
+        """Write what every changed meter's journal names, in one transaction.
+
+        None when it is kept; else why not: the changes stay noted (retried at the next
+        commit) and the meters refuse ciphered service until a commit succeeds."""
+        changed, self._changed = self._changed, {}
+        if self.store is None or not changed:
+            return None
+        batch = [(m.entry.group.name, m.entry.group_index, m.meter, m.meter.state.journal.take())
+                 for m in changed.values()]
+        try:
+            self.store.save(batch)
+        except StoreError as exc:
+            why = str(exc)
+            _log.error("%s; the answers of these changes are withheld and ciphered service is refused", why)
+            for meter, (_, _, _, changes) in zip(changed.values(), batch):
+                for change in changes:
+                    meter.meter.state.journal.note(change)
+                meter.meter.state.persistence_fault = why
+            self._changed.update(changed)
+            return why
+        fault = self.store.fault
+        for meter in changed.values():
+            meter.meter.state.persistence_fault = fault
+        return None
 
 
 def _address_hdlc_setups(meter: Meter, physical: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Protocol
+from typing import Any, Protocol
 
 from .fleet import Fleet
 from .profile import Limits
@@ -32,3 +32,11 @@ class Host(Protocol):
         """Count a new TCP connection in; False when the process-wide limit is reached."""
 
     def forget(self, connection: Connection) -> None: ...
+
+    @property
+    def holding(self) -> bool:
+        """Writes wait for the state store's next commit (runtime/engine.py, group commit)."""
+
+    def hold(self, target: Any, data: Any) -> None:
+        """Have `target.transmit(data)` called after the next commit (`target.withhold(data, why)`
+        if it fails), in the order held."""

@@ -182,8 +182,23 @@ class StreamConnection(asyncio.Protocol):
             self.abort("the client does not read its answers (limits.max_buffered_bytes)")
 
     def write(self, data: bytes) -> None:
+        """Write now, or after the state store's commit when the engine holds writes."""
+        if self.transport is not None and not self._closed:
+            if self.host.holding:
+                self.host.hold(self, data)
+            else:
+                self.transport.write(data)
+
+    def transmit(self, data: bytes) -> None:
+        """A held write, released after the commit."""
         if self.transport is not None and not self._closed:
             self.transport.write(data)
+            self.check_buffered()
+
+    def withhold(self, data: bytes, why: str) -> None:
+        """A held write whose changes could not be kept: not sent, and the connection dropped."""
+        if not self._closed:
+            self.abort(f"an answer is withheld, its change not kept: {why}")
 
     # -- for subclasses
     def opened(self, local_address: str | None) -> bool:

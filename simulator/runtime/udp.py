@@ -150,13 +150,25 @@ class UDPEndpoint:
         control = []
         if self.pktinfo and local is not None:
             control = [(socket.IPPROTO_IP, IP_PKTINFO, _PKTINFO.pack(0, socket.inet_aton(local), bytes(4)))]
+        if self.host.holding:
+            self.host.hold(self, (outs, control, address, peer.meter.label))
+        else:
+            self.transmit((outs, control, address, peer.meter.label))
+
+    def transmit(self, data: tuple[list[bytes], list[Any], tuple[str, int], str]) -> None:
+        """Send a datagram's answers (at once, or released after the state store's commit)."""
+        outs, control, address, label = data
         try:
             for out in outs:
                 self.sock.sendmsg([out], control, 0, address)
         except (BlockingIOError, InterruptedError):
-            _log.debug("%s: send buffer full, answer to %s:%d dropped", peer.meter.label, *address)
+            _log.debug("%s: send buffer full, answer to %s:%d dropped", label, *address)
         except OSError as exc:
-            _log.info("%s: cannot answer %s:%d: %s", peer.meter.label, *address, exc)
+            _log.info("%s: cannot answer %s:%d: %s", label, *address, exc)
+
+    def withhold(self, data: tuple[list[bytes], list[Any], tuple[str, int], str], why: str) -> None:
+        """Answers whose changes could not be kept are not sent."""
+        _log.warning("%s: answer to %s:%d withheld, its change not kept: %s", data[3], *data[2], why)
 
 
 def open_udp(host: Host, endpoint: Endpoint) -> UDPEndpoint:

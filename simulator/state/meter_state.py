@@ -9,7 +9,9 @@ the logical device); nothing here knows the model, the interface classes or the 
 - secrets: LLS passwords / HLS secrets clients changed, per association object;
 - effects: what methods left behind, one typed record per (object, kind) (`effects.py`);
 - clock_offset_s: how far the meter's clock was moved from the fleet's time base;
-- lockouts: failed authentications per (server SAP, client SAP).
+- lockouts: failed authentications per (server SAP, client SAP);
+- persistence_fault: why the meter's changes cannot be kept (None: they are); the sessions
+  then refuse ciphered service rather than risk reusing an invocation counter.
 
 Every mutation goes through a method here and notes a change key in `journal`, so "where is
 the invocation counter checked, published and saved?" has one answer: `SecurityState.accept`
@@ -32,7 +34,8 @@ __all__ = ["MeterState"]
 class MeterState:
     """One meter's mutable state. Reads never create anything."""
 
-    __slots__ = ("values", "security_states", "secrets", "effects", "clock_offset_s", "lockouts", "journal")
+    __slots__ = ("values", "security_states", "secrets", "effects", "clock_offset_s", "lockouts", "journal",
+                 "persistence_fault")
 
     def __init__(self) -> None:
         self.values: dict[tuple[int, int, int], Data] = {}
@@ -42,6 +45,7 @@ class MeterState:
         self.clock_offset_s = 0.0
         self.lockouts: dict[tuple[int, int], ClientLockout] = {}
         self.journal = Journal()
+        self.persistence_fault: str | None = None
 
     @property
     def touched(self) -> bool:

@@ -140,6 +140,10 @@ class SecurityState:
         """A copy of the counters under `key_id` (reading them never changes them)."""
         return InvocationCounters.from_dict(self._counters[key_id].to_dict())
 
+    def restore_keys(self, keys: Mapping[KeyId, bytes]) -> None:
+        """Put saved keys in force (a restart); not a change to save again."""
+        self._keys.update({KeyId(k): _checked(k, v) for k, v in keys.items()})
+
     def restore_counters(self, key_id: KeyId, counters: InvocationCounters) -> None:
         """Put saved counters back (a restart); not a change to save again."""
         self._counters[KeyId(key_id)] = InvocationCounters.from_dict(counters.to_dict())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def test_run_traces_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> No
     assert "  get-response-normal" in err
     assert "12345678" not in err and "000102030405060708090A0B0C0D0E0F" not in err.upper().replace(" ", "")
     assert "shutting down" in err
-    assert (tmp_path / "state" / "e" / "0.json").exists()  # counters saved at shutdown or close
+    with sqlite3.connect(tmp_path / "state" / "state.sqlite3") as db:  # the counter accepted is kept
+        assert db.execute("SELECT system_title FROM received_counters").fetchall() == [(b"CLITEST1",)]
 
 
 def test_run_refuses_a_bad_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,8 +74,8 @@ def test_invocation_counters_survive_a_restart(tmp_path: Path) -> None:
         (seen,) = read(wrapper_transport(port, 16), 16, MANAGEMENT_COUNTER)
     last = counter(seen)
     assert last > 5000
-    saved = json.loads((state / "e" / "0.json").read_text())
-    assert saved["security"][0]["unicast"]["received"] == {b"RESTART1".hex().upper(): last}
+    with sqlite3.connect(state / "state.sqlite3") as db:
+        assert db.execute("SELECT system_title, counter FROM received_counters").fetchall() == [(b"RESTART1", last)]
     with RunningFleet(ONE, tmp_path, state_dir=state) as fleet:
         port = fleet.port("tcp")
         (again,) = read(wrapper_transport(port, 16), 16, MANAGEMENT_COUNTER)

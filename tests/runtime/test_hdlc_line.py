@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from simulator.link.hdlc import LLC_REQUEST, FrameKind, HDLCAddress, HDLCFrame, HDLCFrameReader, HDLCParameters
-from simulator.runtime.fleet import Fleet
+from simulator.runtime.fleet import Fleet, LiveMeter
 from simulator.runtime.hdlc_stream import HDLCLine, hdlc_settings
 from simulator.runtime.layout import plan
 from simulator.runtime.profile import parse_profile
@@ -152,11 +152,11 @@ def test_a_torn_frame_is_dropped_after_the_inter_octet_timeout() -> None:
     assert ua.kind is FrameKind.UA
 
 
-def test_closing_the_line_ends_every_link() -> None:
+def test_closing_the_line_ends_every_link(monkeypatch: pytest.MonkeyPatch) -> None:
     wire = Wire()
     wire.send(snrm(HDLCAddress(1, 17)))
     wire.send(snrm(HDLCAddress(1, 18)))
-    saved: list[Any] = []
-    wire.host.fleet.save = saved.append  # type: ignore[method-assign]  # called as each channel closes
+    closed: list[str] = []
+    monkeypatch.setattr(LiveMeter, "close_channel", lambda meter, channel: closed.append(meter.label))
     wire.line.close()
-    assert wire.line.links == 0 and sorted(m.label for m in saved) == ["line#0", "line#1"]
+    assert wire.line.links == 0 and sorted(closed) == ["line#0", "line#1"]

@@ -62,6 +62,7 @@ class FakeHost:
         self.timers = TimerQueue(self.loop)  # type: ignore[arg-type]
         self.line_connections: Counter[int] = Counter()
         self.open: set[Any] = set()
+        self.holding = False  # no state store: nothing waits for a commit
 
     def now(self) -> float:
         return self.loop.now

@@ -1,20 +1,27 @@
-"""Invocation counters kept across restarts, and published at 0.0.43.1.1.255 as IDIS meters do."""
+"""The SQLite state store: schema, every kind of record round trip, reserved transmit counters,
+JSON migration, unusable files and failed writes, and a meter never touched writing nothing."""
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from simulator.security.keywrap import KeyId
 from simulator.axdr import Data, DataType, Obis
 from simulator.runtime.fleet import Fleet, LiveMeter
 from simulator.runtime.layout import plan
 from simulator.runtime.profile import parse_profile
-from simulator.runtime.store import StateStore, publish_counters, snapshot
+from simulator.runtime.store import DATABASE_NAME, TABLES, TRANSMIT_RESERVE, StateStore, StoreError
+from simulator.security.keywrap import KeyId
 from simulator.server.objects import ObjectHandle, TimeBase
+from simulator.state import (
+    CalendarActivation, ClockAdjustment, ImageTransfer, ObjectListEdits, ProfileRows, ScheduleRun, ScriptRun,
+    TrafficRequests, ValueChanged,
+)
 
 PROFILE = """
 groups:
@@ -23,12 +30,15 @@ groups:
 TITLE = b"HEADEND1"
 SETUP = Obis("0.0.43.0.1.255")
 COUNTER = Obis("0.0.43.1.1.255")
+ALARM_FILTER = Obis("0.0.97.98.10.255")
 UNICAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY
+NEW_KEY = bytes(range(0x40, 0x50))
 
 
 def fleet(directory: Path) -> Fleet:
     profile = parse_profile(PROFILE, "p.yaml")
-    return Fleet(profile, plan(profile).entries, TimeBase(1_700_000_000.0), store=StateStore(directory))
+    store = StateStore(directory, {g.name: g.model for g in profile.groups})
+    return Fleet(profile, plan(profile).entries, TimeBase(1_700_000_000.0), store=store)
 
 
 def handle(meter: LiveMeter, obis: Obis) -> ObjectHandle:
@@ -38,46 +48,156 @@ def handle(meter: LiveMeter, obis: Obis) -> ObjectHandle:
     return ObjectHandle(meter.meter, device, spec, 0.0)
 
 
-def test_counters_round_trip_through_the_store(tmp_path: Path) -> None:
+def commit(f: Fleet, *meters: LiveMeter) -> str | None:
+    for meter in meters:
+        f.changed(meter)
+    return f.commit()
+
+
+def rows(directory: Path, table: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(directory / DATABASE_NAME) as db:
+        return db.execute(f"SELECT * FROM {table}").fetchall()
+
+
+def test_a_new_database_is_marked_as_ours_in_wal_mode(tmp_path: Path) -> None:
+    fleet(tmp_path).store.close()  # type: ignore[union-attr]
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x434F5345
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"meters", *TABLES}
+
+
+def test_every_kind_of_change_round_trips(tmp_path: Path) -> None:
     first = fleet(tmp_path)
     meter = first.live(first.entries[1])
-    material = handle(meter, SETUP).security()
-    material.accept(UNICAST, TITLE, 41)
-    material.accept(UNICAST, TITLE, 42)
-    material.next_transmit(UNICAST)
-    transmit = material.transmit(UNICAST)
-    publish_counters(meter.meter)
-    assert handle(meter, COUNTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 42)
-    first.save_all()
-    saved = json.loads((tmp_path / "e" / "1.json").read_text())
-    assert saved == {"version": 1, "security": [{
-        "server_sap": 1, "obis": "0.0.43.0.1.255",
-        "unicast": {"transmit": transmit, "received": {TITLE.hex().upper(): 42}},
-        "broadcast": material.counters(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY).to_dict()}]}
-    assert "0001020304" not in json.dumps(saved)  # keys are never written
+    state = meter.meter.state
+    handle(meter, ALARM_FILTER).set(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 0x0BADCAFE))
+    security = handle(meter, SETUP).security()
+    security.stage(UNICAST, NEW_KEY)
+    security.commit()
+    security.accept(UNICAST, TITLE, 41)
+    used = [security.next_transmit(UNICAST) for _ in range(3)]
+    state.set_secret(1, 5, b"new secret")
+    image = ImageTransfer(status=1, identifier=b"fw-2", size=300, block_size=100, blocks={0: b"\x01" * 100},
+                          first_missing=1)
+    state.effects[(1, 7, ImageTransfer)] = image
+    state.change(1, 7, ImageTransfer)
+    state.change(1, 8, ClockAdjustment).preset = (1.0, 2.0, 3.0)
+    state.change(1, 9, CalendarActivation).activated = Data(DataType.OCTET_STRING, b"\x07\xe8")
+    state.change(1, 10, ScheduleRun).last = datetime(2024, 5, 1, 12, 0)
+    state.change(1, 11, TrafficRequests).push = 12.5
+    state.change(1, 12, ProfileRows).rows = [Data(DataType.DOUBLE_LONG_UNSIGNED, 7)]
+    state.change(1, 13, ObjectListEdits).removed = frozenset({(3, bytes(Obis("1.0.1.8.0.255")))})
+    state.change(1, 14, ScriptRun).depth = 2  # not persistent: never written
+    state.shift_clock(-90.5)
+    assert commit(first, meter) is None
+    assert rows(tmp_path, "secrets") and b"new secret" in rows(tmp_path, "secrets")[0]
 
     again = fleet(tmp_path)
-    restored = again.live(again.entries[1])
-    counters = handle(restored, SETUP).security()
-    assert counters.last_received(UNICAST, TITLE) == 42 and counters.transmit(UNICAST) == transmit
-    assert handle(restored, COUNTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 42)
-    assert handle(again.live(again.entries[0]), COUNTER).get(2).value == 0  # another meter: nothing kept
+    restored = again.live(again.entries[1]).meter.state
+    assert restored.value(1, handle(meter, ALARM_FILTER).spec.index, 2) == Data(DataType.DOUBLE_LONG_UNSIGNED,
+                                                                                0x0BADCAFE)
+    material = restored.security(1, handle(meter, SETUP).spec.index)
+    assert material is not None and material.key(UNICAST) == NEW_KEY
+    assert material.last_received(UNICAST, TITLE) == 41
+    assert material.transmit(UNICAST) > max(used)
+    assert restored.secret(1, 5) == b"new secret"
+    for key, record in state.effects.items():
+        if key[2] is ScriptRun:
+            assert key not in restored.effects
+        else:
+            assert restored.effects[key] == record
+    assert restored.clock_offset_s == -90.5
+    assert not restored.journal  # restoring is no change to save again
 
 
-def test_a_meter_that_never_ciphered_keeps_nothing(tmp_path: Path) -> None:
+def test_a_new_key_forgets_the_counters_received_under_the_old_one(tmp_path: Path) -> None:
+    first = fleet(tmp_path)
+    meter = first.live(first.entries[0])
+    security = handle(meter, SETUP).security()
+    security.accept(UNICAST, TITLE, 500)
+    assert commit(first, meter) is None
+    security.stage(UNICAST, NEW_KEY)
+    security.commit()
+    assert commit(first, meter) is None
+    again = fleet(tmp_path)
+    material = handle(again.live(again.entries[0]), SETUP).security()
+    assert material.key(UNICAST) == NEW_KEY and material.last_received(UNICAST, TITLE) is None
+
+
+def test_the_transmit_counter_continues_above_the_saved_ceiling(tmp_path: Path) -> None:
+    """Counters used after the last commit (lost writes) are still below where a restart continues."""
+    first = fleet(tmp_path)
+    meter = first.live(first.entries[0])
+    security = handle(meter, SETUP).security()
+    used = [security.next_transmit(UNICAST)]
+    assert commit(first, meter) is None
+    assert [r[-1] for r in rows(tmp_path, "transmit_ceilings")] == [used[0] + 1 + TRANSMIT_RESERVE]
+    used += [security.next_transmit(UNICAST) for _ in range(TRANSMIT_RESERVE)]  # uncommitted: lost at kill -9
+    again = fleet(tmp_path)
+    continued = handle(again.live(again.entries[0]), SETUP).security().next_transmit(UNICAST)
+    assert continued > max(used)
+
+
+def test_a_meter_never_touched_writes_nothing(tmp_path: Path) -> None:
     f = fleet(tmp_path)
     meter = f.live(f.entries[0])
-    assert snapshot(meter.meter) is None
-    f.save_all()
-    assert not (tmp_path / "e").exists()
+    handle(meter, SETUP).security()  # keys from the model: no change
+    handle(meter, ALARM_FILTER).get(2)
+    assert not meter.meter.state.journal and not f.pending
+    assert f.commit() is None
+    assert rows(tmp_path, "meters") == []
 
 
-@pytest.mark.parametrize("content", ["not json", '{"version": 99}', '{"version": 1, "security": [{"obis": 5}]}'])
-def test_unusable_state_is_ignored_with_a_warning(tmp_path: Path, content: str,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_counters_of_json_state_files_are_imported_once_and_the_files_renamed(tmp_path: Path) -> None:
     (tmp_path / "e").mkdir()
-    (tmp_path / "e" / "0.json").write_text(content)
+    old = tmp_path / "e" / "1.json"
+    old.write_text(json.dumps({"version": 1, "security": [{
+        "server_sap": 1, "obis": "0.0.43.0.1.255",
+        "unicast": {"transmit": 12, "received": {TITLE.hex().upper(): 41}}, "broadcast": {"transmit": 3}}]}))
     f = fleet(tmp_path)
-    with caplog.at_level(logging.WARNING):
-        meter = f.live(f.entries[0])
-    assert caplog.records and handle(meter, COUNTER).get(2).value == 0
+    meter = f.live(f.entries[1])
+    security = handle(meter, SETUP).security()
+    assert security.last_received(UNICAST, TITLE) == 41
+    assert security.transmit(UNICAST) == 12 + TRANSMIT_RESERVE
+    assert handle(meter, COUNTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 41)
+    assert not old.exists() and (tmp_path / "e" / "1.json.migrated").exists()
+
+
+@pytest.mark.parametrize("content", [b"not a database at all" * 100, None])
+def test_an_unusable_file_is_reported_left_alone_and_ciphering_refused(
+        tmp_path: Path, content: bytes | None, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / DATABASE_NAME
+    if content is None:  # another program's SQLite database
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE t (x)")
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    with caplog.at_level(logging.ERROR):
+        f = fleet(tmp_path)
+    assert f.store is not None and f.store.fault is not None and str(path) in f.store.fault
+    assert any(str(path) in r.getMessage() for r in caplog.records)
+    meter = f.live(f.entries[0])
+    assert meter.meter.state.persistence_fault == f.store.fault
+    handle(meter, ALARM_FILTER).set(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 1))
+    assert commit(f, meter) is not None
+    assert path.read_bytes() == before
+
+
+def test_a_failed_write_is_reported_and_retried(tmp_path: Path) -> None:
+    f = fleet(tmp_path)
+    meter = f.live(f.entries[0])
+    alarm = handle(meter, ALARM_FILTER)
+    alarm.set(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 0x0BADCAFE))
+    assert f.store is not None
+    f.store.close()  # every write now fails, as on a full disk
+    with pytest.raises(StoreError):
+        f.store.save([("e", 0, meter.meter, frozenset([ValueChanged(1, alarm.spec.index, 2)]))])
+    why = commit(f, meter)
+    assert why is not None and meter.meter.state.persistence_fault == why and f.pending
+    f.store = fleet(tmp_path).store  # the disk has room again
+    assert f.commit() is None and meter.meter.state.persistence_fault is None
+    assert len(rows(tmp_path, "attribute_values")) == 1
