@@ -152,7 +152,7 @@ def write_sequence(out: bytearray, items: Sequence[T],
     write_count(out, len(items))
     for item in items:
         if write_item is None:
-            item.write(out)  # type: ignore[attr-defined]
+            item.write(out)  # type: ignore[attr-defined]  # called so only for APDU parts with write()
         else:
             write_item(item, out)
 

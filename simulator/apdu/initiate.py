@@ -330,7 +330,7 @@ ServiceErrorValue = (
     | DefinitionError | AccessError | InitiateError | LoadDataSetError | TaskError | OtherError
 )
 
-_ERROR_ENUMS: MappingProxyType[ServiceErrorKind, type[IntEnum]] = MappingProxyType({
+_ERROR_ENUMS: MappingProxyType[ServiceErrorKind, type[ServiceErrorValue]] = MappingProxyType({
     ServiceErrorKind.APPLICATION_REFERENCE: ApplicationReferenceError,
     ServiceErrorKind.HARDWARE_RESOURCE: HardwareResourceError,
     ServiceErrorKind.VDE_STATE_ERROR: VdeStateError,
@@ -342,7 +342,7 @@ _ERROR_ENUMS: MappingProxyType[ServiceErrorKind, type[IntEnum]] = MappingProxyTy
     ServiceErrorKind.TASK: TaskError,
     ServiceErrorKind.OTHER: OtherError,
 })
-_KIND_OF: MappingProxyType[type[IntEnum], ServiceErrorKind] = MappingProxyType(
+_KIND_OF: MappingProxyType[type[ServiceErrorValue], ServiceErrorKind] = MappingProxyType(
     {names: kind for kind, names in _ERROR_ENUMS.items()})
 
 
@@ -387,4 +387,4 @@ class ConfirmedServiceError:
         except ValueError:
             raise DecodeError(f"unknown {names.__name__} value {r.data[start + 2]}", start + 2) from None
         r.expect_end("ConfirmedServiceError")
-        return cls(service, error)  # type: ignore[arg-type]
+        return cls(service, error)
