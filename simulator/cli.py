@@ -24,6 +24,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _state(args: argparse.Namespace) -> int:
+    from .runtime.state_command import state_command
+
+    return state_command(args)
+
+
 def _validate(args: argparse.Namespace) -> int:
     """Models and profiles alike: one line per problem, then a verdict per file."""
     from .model.loader import load_model, validate_paths
@@ -108,6 +114,7 @@ def _probe(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .runtime.command import add_run_arguments
     from .runtime.probe import add_probe_arguments
+    from .runtime.state_command import add_state_arguments
 
     # --log-level goes before or after the subcommand: each subcommand takes it too, without a
     # default of its own so that it does not undo one given before.
@@ -139,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
                                             "is accepted (a container health check).")
     add_probe_arguments(probe)
     probe.set_defaults(handler=_probe)
+    state = commands.add_parser("state", help="list what a fleet's meters keep; reset or export it",
+                                description="List the meters of a fleet profile that keep state (values clients "
+                                            "set, keys and secrets changed, invocation counters, clock offset, "
+                                            "method effects) and how it differs from their model; --reset or "
+                                            "--export it. Keys and secrets are never shown but with "
+                                            "--export --show-secrets.")
+    add_state_arguments(state)
+    state.set_defaults(handler=_state)
     decode = commands.add_parser("decode", help=DECODE_DESCRIPTION[0].lower() + DECODE_DESCRIPTION[1:-1],
                                  description=DECODE_DESCRIPTION)
     add_decode_arguments(decode)

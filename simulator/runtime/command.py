@@ -42,7 +42,8 @@ _KEY_LABELS = {"global_unicast_encryption_key": "EK", "authentication_key": "AK"
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profile", nargs="?", type=Path, help="a fleet profile (default: the shipped demo)")
     parser.add_argument("--trace", action="store_true", help="log every frame as its hex, then the APDU decoded (ciphered ones opened; secrets never shown)")
-    parser.add_argument("--state-dir", type=Path, help="where meters keep invocation counters (overrides the profile)")
+    parser.add_argument("--state-dir", type=Path, help="where meters keep what clients changed, keys and invocation counters "
+                             "(DIR/state.sqlite3; overrides the profile)")
     parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts")
     parser.add_argument("--show-secrets", action="store_true",
                         help="print the first meters' passwords and keys (always on for the demo)")
@@ -122,8 +123,11 @@ def banner(engine: Engine, secrets: bool) -> str:
     """Where each group listens and how to associate, from its first meter's point of view."""
     profile: FleetProfile = engine.profile
     lines = [f"cosem-sim: profile {profile.name}: {profile.size} meters ({profile.file}); Ctrl-C stops"]
-    if engine.state_dir is not None:
-        lines.append(f"  invocation counters kept in {engine.state_dir}")
+    store = engine.store
+    if store is not None and store.fault is not None:
+        lines.append(f"  NOTHING IS KEPT: {store.fault}; ciphered service is refused, plain service goes on")
+    elif store is not None:
+        lines.append(f"  meter state (values set, keys, invocation counters) kept in {store.path}")
     for group in profile.groups:
         fields = meter_fields(group, 0)
         lines.append(f"group {group.name}: {group.count} x {group.model.name} - first meter serial "
