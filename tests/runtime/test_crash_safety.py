@@ -99,7 +99,9 @@ class Simulator:
                                      text=True)
         assert self.proc.stdout is not None
         self.port = 0
+        self.banner = ""
         for line in self.proc.stdout:
+            self.banner += line
             found = re.search(r"TCP wrapper 127\.0\.0\.1:(\d+)", line)
             if found:
                 self.port = int(found.group(1))
@@ -225,3 +227,47 @@ def test_nothing_acknowledged_is_lost_and_no_counter_is_reused_across_kill_9(tmp
     assert rounds > KILLS // 2, f"seed {seed}: only {rounds} rounds associated"
     repeated = sorted(c for c in set(seen) if seen.count(c) > 1)
     assert not repeated, f"seed {seed}: the meter sent invocation counters {repeated[:10]} more than once"
+
+
+def alarm_filter(value: int | None = None) -> GXDLMSData:
+    alarm = GXDLMSData("0.0.97.98.10.255")
+    alarm.setDataType(2, GuruxType.UINT32)
+    alarm.value = value
+    return alarm
+
+
+def test_an_acknowledged_set_reads_back_after_kill_9(tmp_path: Path) -> None:
+    profile = tmp_path / "crash.yaml"
+    profile.write_text(PROFILE)
+    sim = Simulator(profile, tmp_path / "state")
+    try:
+        peer = GuruxPeer(SocketPipe("127.0.0.1", sim.port), gurux_client(1, invocation_counter=5, system_title=TITLE))
+        peer.connect()
+        peer.request(peer.client.write(alarm_filter(0x0BADCAFE), 2))  # acknowledged: then killed at once
+    finally:
+        sim.kill()
+    sim = Simulator(profile, tmp_path / "state")
+    try:
+        peer = GuruxPeer(SocketPipe("127.0.0.1", sim.port), gurux_client(1, invocation_counter=100, system_title=TITLE))
+        (value,) = peer.session_read((alarm_filter(), 2))
+        assert value == 0x0BADCAFE
+    finally:
+        sim.kill()
+
+
+def test_an_unusable_database_is_reported_and_ciphered_service_refused(tmp_path: Path) -> None:
+    profile = tmp_path / "crash.yaml"
+    profile.write_text(PROFILE)
+    (tmp_path / "state").mkdir()
+    database = tmp_path / "state" / "state.sqlite3"
+    database.write_bytes(b"this is no database" * 200)
+    sim = Simulator(profile, tmp_path / "state")
+    try:
+        assert sim.proc.stdout is not None
+        banner = sim.banner + sim.proc.stdout.readline() + sim.proc.stdout.readline()
+        assert f"NOTHING IS KEPT: meter state database {database} is unusable" in banner
+        assert refused(sim.port, 1)  # client 1 (ciphered) is refused...
+        assert published_counter(sim.port) == 0  # ...the public client is served
+    finally:
+        sim.kill()
+    assert database.read_bytes() == b"this is no database" * 200
