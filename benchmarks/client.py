@@ -29,6 +29,7 @@ from simulator.apdu.common import (
 from simulator.apdu.get import GetRequestNext, GetRequestNormal, GetResponseNormal, GetResponseWithDatablock
 from simulator.apdu.initiate import Conformance, InitiateRequest, InitiateResponse
 from simulator.apdu.notification import ExceptionResponse
+from simulator.apdu.set import SetRequestNormal, SetResponseNormal
 from simulator.apdu.xdlms import decode_xdlms
 from simulator.axdr import Data, DataType, Obis, Reader, decode_data
 from simulator.errors import DLMSError
@@ -39,7 +40,7 @@ from simulator.security.hls import hls_gmac_response, verify_hls_gmac
 
 __all__ = [
     "ClientError", "Credentials", "Link", "WrapperLink", "HDLCLink", "Association", "open_link",
-    "PROPOSED_CONFORMANCE", "get_request",
+    "PROPOSED_CONFORMANCE", "get_request", "set_request",
 ]
 
 PROPOSED_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION | Conformance.SELECTIVE_ACCESS
@@ -72,6 +73,12 @@ def get_request(invoke_id: int, class_id: int, obis: str, attribute: int,
     """An encoded GET-Request-Normal (confirmed, high priority)."""
     return GetRequestNormal(InvokeIdAndPriority(invoke_id, True, True),
                             CosemAttributeDescriptor(class_id, Obis(obis), attribute), access).to_bytes()
+
+
+def set_request(invoke_id: int, class_id: int, obis: str, attribute: int, value: Data) -> bytes:
+    """An encoded SET-Request-Normal (confirmed, high priority)."""
+    return SetRequestNormal(InvokeIdAndPriority(invoke_id, True, True),
+                            CosemAttributeDescriptor(class_id, Obis(obis), attribute), None, value).to_bytes()
 
 
 # --------------------------------------------------------------------------- links
@@ -386,6 +393,14 @@ class Association:
             self._known.clear()
         self._known[answer] = decoded.result
         return decoded.result
+
+    def set_result(self, answer: bytes, request: bytes) -> None:
+        """Check a plaintext SET-Response-Normal to `request` says success (ClientError if not)."""
+        decoded = _decode_xdlms(answer)
+        if not isinstance(decoded, SetResponseNormal) or decoded.result != DataAccessResult.SUCCESS:
+            raise ClientError(_describe(decoded))
+        if decoded.invoke.invoke_id != request[2] & 0x0F:
+            raise ClientError("answer to another invoke id")
 
     async def get(self, request: bytes) -> Data:
         """A GET-Request-Normal and the Data it returns."""

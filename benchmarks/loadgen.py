@@ -9,7 +9,8 @@ benchmarks.client, that is through the simulator's own sans-IO codecs. Jobs:
   HDLC flags) over and over, as fast as the simulator takes it, for the whole job: the latency
   of the others under a flood. Requests whose answer came
   within the measuring window (after `warmup_s`, for `duration_s`) count; rate, latency
-  percentiles and every error, by reason.
+  percentiles and every error, by reason. A target of `SET_TARGETS` writes instead of reading
+  (a new value each time, each answer checked for success).
 - `associate`: `connections` clients each looping AARQ -> AARE (-> HLS pass 3/4) -> RLRQ -> RLRE
   on their connection; full cycles per second.
 - `profile`: one client reads a profile generic buffer by range with GET block transfer, `repeat`
@@ -48,7 +49,7 @@ from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.link.wrapper import WrapperFrame, WrapperReader
 from simulator.runtime.profile import load_profile, meter_fields
 
-from .client import PROPOSED_CONFORMANCE, Association, ClientError, Credentials, Link, get_request, open_link
+from .client import PROPOSED_CONFORMANCE, Association, ClientError, Credentials, Link, get_request, open_link, set_request
 
 __all__ = ["run_job", "main", "TARGETS", "CLIENT_SAPS"]
 
@@ -57,6 +58,8 @@ TARGETS: dict[str, tuple[int, str, int]] = {
     "clock": (8, "0.0.1.0.0.255", 2),
     "energy": (3, "1.0.1.8.0.255", 2),
 }
+# What a `get` job with "operation": "set" writes: the alarm filter, a new value each time.
+SET_TARGETS: dict[str, tuple[int, str, int]] = {"alarm-filter": (1, "0.0.97.98.10.255", 2)}
 CLIENT_SAPS = {"none": 16, "lls": 2, "hls-gmac": 1}
 _CLOCK = TARGETS["clock"]
 _SERIAL = (1, "0.0.96.1.0.255", 2)
@@ -317,7 +320,10 @@ class GetPump:
         self.waiting = False
         assoc = self.association
         try:
-            _check(self._target, assoc.get_value(assoc.open(apdu), self._request))
+            if self._target in SET_TARGETS:
+                assoc.set_result(assoc.open(apdu), self._request)
+            else:
+                _check(self._target, assoc.get_value(assoc.open(apdu), self._request))
         except ClientError as exc:
             self._tally.error("get", exc)
         else:
@@ -370,8 +376,13 @@ async def job_get(job: dict[str, Any]) -> dict[str, Any]:
 async def _get(job: dict[str, Any]) -> dict[str, Any]:
     fleet = Fleet(job)
     target, mechanism = job["target"], job["mechanism"]
-    class_id, obis, attribute = TARGETS[target]
-    requests = [get_request(i, class_id, obis, attribute) for i in range(1, 16)]
+    if target in SET_TARGETS:
+        class_id, obis, attribute = SET_TARGETS[target]
+        requests = [set_request(i, class_id, obis, attribute, Data(DataType.DOUBLE_LONG_UNSIGNED, 0x0BADCAFE + i))
+                    for i in range(1, 16)]
+    else:
+        class_id, obis, attribute = TARGETS[target]
+        requests = [get_request(i, class_id, obis, attribute) for i in range(1, 16)]
     setup, tally = Tally(), Tally()
     with Watchdog() as watchdog:
         started = time.perf_counter()

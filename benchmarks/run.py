@@ -14,6 +14,9 @@ Benchmarks (`--only` takes any of these names, comma separated):
   fleet of 1,000 IDIS-style meters; over the TCP wrapper (LLS reader, client 2), HDLC over TCP
   (the same), and the TCP wrapper with HLS-GMAC and suite 0 authenticated encryption of every
   APDU (management, client 1). Requests/s, p50 and p99 latency, the simulator's CPU.
+- persistence: ciphered GET of the clock and SET of the alarm filter (a new value each time) by
+  1 and 100 HLS-GMAC associations, first with the state store off (`--no-state`: the reference
+  rows), then on (a fresh SQLite database, every change committed before its answer leaves).
 - ceiling: the same closed loop against a server that answers with canned bytes and does no
   DLMS: what the event loop and the load generator allow on this machine.
 - associations: AARQ -> AARE -> RLRQ -> RLRE per second with no authentication, LLS and
@@ -247,11 +250,13 @@ class Context:
         self.log: Callable[[str], None] = lambda text: (sys.stderr.write(text + "\n"), sys.stderr.flush())
         self._jobs = 0
 
-    def simulator(self, profile_text: str, name: str) -> Server:
+    def simulator(self, profile_text: str, name: str, state_dir: Path | None = None) -> Server:
+        """The simulator on a profile; it keeps state in `state_dir` when given, else nothing."""
         path = self.workdir / f"{name}.yaml"
         path.write_text(profile_text, encoding="utf-8")
+        state = ["--state-dir", str(state_dir)] if state_dir is not None else ["--no-state"]
         return Server(self.machine, self.workdir, ["-m", "simulator.cli", "--log-level", "warning", "run",
-                                                   str(path), "--no-state"], _BANNER, name, path)
+                                                   str(path), *state], _BANNER, name, path)
 
     def loadgen(self, job: dict[str, Any]) -> dict[str, Any]:
         self._jobs += 1
@@ -347,6 +352,43 @@ def bench_get_hdlc(ctx: Context) -> list[Row]:
 
 def bench_get_ciphered(ctx: Context) -> list[Row]:
     return _get_rows(ctx, "get-ciphered", "tcp", "hls-gmac")
+
+
+_PERSISTENT_GET_SHARE = 0.8
+_PERSISTENT_SET_TARGET = 2_000.0
+
+
+def bench_persistence(ctx: Context) -> list[Row]:
+    """Ciphered GET and SET with the state store off (the reference rows) and on, in one run."""
+    s = ctx.settings
+    rows, rates = [], {}
+    for persistent in (False, True):
+        wport = free_port("0.0.0.0")
+        state = ctx.workdir / "persistence-state" if persistent else None
+        name = "persistence-on" if persistent else "persistence-off"
+        with ctx.simulator(idis_fleet(_FLEET, wport, None), name, state) as sim:
+            for target, operation in (("clock", "GET"), ("alarm-filter", "SET")):
+                for n in (1, 100):
+                    r = ctx.loadgen({"kind": "get", "profile": str(sim.profile), "transport": "tcp",
+                                     "host": FIRST_ADDRESS, "port": wport, "target": target,
+                                     "mechanism": "hls-gmac", "associations": n, "meters": _FLEET,
+                                     "warmup_s": s.warmup_s, "duration_s": s.get_s, "server_pid": sim.pid})
+                    rates[(persistent, operation, n)] = r["rate"]
+                    row = Row("persistence", f"{operation} {target}, TCP wrapper, {_MECHANISM_TEXT['hls-gmac']}, "
+                                             f"state {'kept (SQLite)' if persistent else 'not kept'}",
+                              f"{r['associations']:,} assoc. / {_FLEET:,} meters",
+                              f"{_n(r['rate'])} {operation}/s", r["p50_ms"], r["p99_ms"], r["errors"],
+                              _server_text(r, operation), figures=r)
+                    if persistent and operation == "GET":
+                        reference = rates[(False, "GET", n)]
+                        row.target = f">= {_PERSISTENT_GET_SHARE:.0%} of {_n(reference)} GET/s not kept"
+                        row.verdict = _verdict(r["rate"], _PERSISTENT_GET_SHARE * reference)
+                    elif persistent:
+                        row.target = f">= {_n(_PERSISTENT_SET_TARGET)} acknowledged SET/s"
+                        row.verdict = _verdict(r["rate"], _PERSISTENT_SET_TARGET)
+                    rows.append(row)
+            rows.extend(_server_log_rows(name, sim))
+    return rows
 
 
 def bench_ceiling(ctx: Context) -> list[Row]:
@@ -524,6 +566,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "get-tcp": bench_get_tcp,
     "get-hdlc": bench_get_hdlc,
     "get-ciphered": bench_get_ciphered,
+    "persistence": bench_persistence,
     "associations": bench_associations,
     "profile-read": bench_profile_read,
     "flood": bench_flood,
