@@ -12,7 +12,7 @@ before the change is on disk. Transports hand every write to `hold` while `holdi
 changed since the last commit, or answers already wait), in arrival order; one callback per
 event-loop turn (`_flush`) commits every changed meter in one transaction, then writes the held
 answers in order. When the commit fails (disk full, read-only directory) the held answers are
-withheld and their connections dropped, and the log says why.
+withheld and their connections dropped, the log says why, and the commit is retried.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ __all__ = ["Engine", "install_uvloop"]
 _log = logging.getLogger(__name__)
 _DRAIN_S = 1.0  # how long stop() waits for answers still being written
 _SPARE_FDS = 64
+_RETRY_S = 5.0  # a failed commit is tried again after this, traffic or not
 
 
 class Held(Protocol):
@@ -81,9 +82,9 @@ class Engine:
         self.endpoints: list[Endpoint] = layout.endpoints
         self.state_dir = state_dir if state_dir is not None else profile.state_dir
         self.tracer = Tracer(trace)
-        self.fleet: Fleet | None = None
+        self._fleet: Fleet | None = None  # both made by start(), on the running loop
         self.store: StateStore | None = None
-        self.timers: TimerQueue | None = None
+        self._timers: TimerQueue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self._udp: list[UDPEndpoint] = []
@@ -94,6 +95,18 @@ class Engine:
         self._flush_due = False
 
     # -- Host
+    @property
+    def fleet(self) -> Fleet:
+        if self._fleet is None:
+            raise RuntimeError("the engine has not started")
+        return self._fleet
+
+    @property
+    def timers(self) -> TimerQueue:
+        if self._timers is None:
+            raise RuntimeError("the engine has not started")
+        return self._timers
+
     def now(self) -> float:
         assert self._loop is not None
         return self._loop.time()
@@ -114,7 +127,7 @@ class Engine:
     @property
     def holding(self) -> bool:
         """Writes must wait for the next commit (a meter changed, or answers already wait)."""
-        return bool(self._held) or (self.fleet is not None and self.fleet.pending)
+        return bool(self._held) or (self._fleet is not None and self._fleet.pending)
 
     def hold(self, target: Held, data: Any) -> None:
         """Write `data` to `target` after the next commit, in the order held."""
@@ -129,25 +142,27 @@ class Engine:
     def _flush(self) -> None:
         """Commit the turn's changes, then release (or, if they are not kept, withhold) its answers."""
         self._flush_due = False
-        why = self.fleet.commit() if self.fleet is not None else None
+        why = self._fleet.commit() if self._fleet is not None else None
         held, self._held = self._held, []
         for target, data in held:
             if why is None:
                 target.transmit(data)
             else:
                 target.withhold(data, why)
+        if why is not None and self._loop is not None and self.store is not None and self.store.fault is None:
+            self._loop.call_later(_RETRY_S, self._schedule_flush)  # the disk may have room again
 
     # -- life cycle
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
-        self.timers = TimerQueue(loop)
+        self._timers = TimerQueue(loop)
         start = self.profile.time.start
         time_base = TimeBase(time.time() if start is None else start, loop.time(), self.profile.time.rate)
         store = None
         if self.state_dir is not None:
             store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
-        self.fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
-        self.fleet.on_change = self._schedule_flush
+        self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
+        self._fleet.on_change = self._schedule_flush
         self._check_descriptors()
         try:
             for endpoint in self.endpoints:
@@ -213,12 +228,12 @@ class Engine:
         self._servers.clear()
         self._udp.clear()
         self._serial.clear()
-        if self.fleet is not None:
-            self.fleet.commit()
+        if self._fleet is not None:
+            self._fleet.commit()
         if self.store is not None:
             self.store.close()
-        if self.timers is not None:
-            self.timers.close()
+        if self._timers is not None:
+            self._timers.close()
 
     async def run(self, started: Any = None) -> None:
         """Start, call `started(engine)` if given, serve until SIGINT/SIGTERM, then stop."""

@@ -34,7 +34,7 @@ class MeterFault(Exception):
     """The meter's server failed on an APDU (a bug, logged): the transport drops the connection."""
 
 
-class _MeterLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _MeterLog(logging.LoggerAdapter):
     """Prefixes a meter's log lines with its label."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:

@@ -170,11 +170,11 @@ class HDLCLine:
             entries = (list(self.meters.items()) if phys in (None, every)
                        else [(phys, self.meters[phys])] if phys in self.meters else [])
             out = []
-            for physical, entry in entries:
-                saps = entry.group.model.logical_devices if destination.logical == every else [destination.logical]
+            for physical, each in entries:
+                saps = each.group.model.logical_devices if destination.logical == every else [destination.logical]
                 for sap in saps:
                     address = HDLCAddress(sap, None if phys is None else physical, destination.length)
-                    link = self._link(entry, address, source, now)
+                    link = self._link(each, address, source, now)
                     if link is not None:
                         out.append(link)
             return out

@@ -20,10 +20,14 @@ class Connection(Protocol):
 
 
 class Host(Protocol):
-    fleet: Fleet
     limits: Limits
-    timers: TimerQueue
     line_connections: Counter[int]  # TCP connections open per HDLC line (key: id of the endpoint's route)
+
+    @property
+    def fleet(self) -> Fleet: ...
+
+    @property
+    def timers(self) -> TimerQueue: ...
 
     def now(self) -> float:
         """Monotonic seconds (the loop's clock): the `now` of the sans-IO core."""
