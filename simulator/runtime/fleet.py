@@ -20,6 +20,7 @@ from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
 from .layout import MeterEntry
 from .profile import FleetProfile, meter_fields
+from ..state import Change
 from .store import StateStore, StoreError, restore
 from .trace import Tracer
 
@@ -106,7 +107,9 @@ class Fleet:
         self.store = store
         self.live_meters: dict[int, LiveMeter] = {}
         self.on_change: Callable[[], None] | None = None  # called for each change noted: schedule a commit
-        self._changed: dict[int, LiveMeter] = {}
+        self._changed: dict[int, LiveMeter] = {}  # since the last commit
+        # changes whose commit failed, by meter: tried again with the next commit
+        self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}
 
     def live(self, entry: MeterEntry) -> LiveMeter:
         meter = entry.live
@@ -146,26 +149,29 @@ class Fleet:
     def commit(self) -> str | None:
         """Write what every changed meter's journal names, in one transaction.
 
-        None when it is kept; else why not: the changes stay noted (retried at the next
-        commit) and the meters refuse ciphered service until a commit succeeds."""
+        None when it is kept; else why not: the changes are kept aside (tried again with the
+        next commit) and the meters refuse ciphered service until a commit succeeds. Only meters that
+        changed since the last commit make `pending`: what could not be kept does not hold back
+        the answers of later turns that change nothing."""
         changed, self._changed = self._changed, {}
-        if self.store is None or not changed:
+        unkept, self._unkept = self._unkept, {}
+        if self.store is None or not (changed or unkept):
             return None
-        batch = [(m.entry.group.name, m.entry.group_index, m.meter, m.meter.state.journal.take())
-                 for m in changed.values()]
+        meters = {**{i: m for i, (m, _) in unkept.items()}, **changed}
+        batch = [(m.entry.group.name, m.entry.group_index, m.meter,
+                  (m.meter.state.journal.take() if i in changed else frozenset()) | unkept.get(i, (m, frozenset()))[1])
+                 for i, m in meters.items()]
         try:
             self.store.save(batch)
         except StoreError as exc:
             why = str(exc)
             _log.error("%s; the answers of these changes are withheld and ciphered service is refused", why)
-            for meter, (_, _, _, changes) in zip(changed.values(), batch):
-                for change in changes:
-                    meter.meter.state.journal.note(change)
+            for (i, meter), (_, _, _, changes) in zip(meters.items(), batch):
                 meter.meter.state.persistence_fault = why
-            self._changed.update(changed)
+                self._unkept[i] = (meter, changes)
             return why
         fault = self.store.fault
-        for meter in changed.values():
+        for meter in meters.values():
             meter.meter.state.persistence_fault = fault
         return None
 

@@ -20,6 +20,11 @@ counter in use is saved whenever the counter reaches the saved ceiling, and a re
 continues at the ceiling, above every counter it can have used: a GCM IV is never repeated,
 even when writes were lost, at the cost of a gap of up to `TRANSMIT_RESERVE` per restart.
 
+The database is opened in exclusive locking mode (no shared memory: faster commits): while a
+fleet runs, no other process opens it, and a second fleet on the same state directory finds it
+locked and refuses ciphered service rather than share counters. `cosem-sim state` needs the
+fleet stopped.
+
 Rows name objects by (server SAP, index in the logical device) and carry the logical name: a
 row whose object is no longer at that index (the model changed) is skipped with a warning.
 
@@ -69,6 +74,8 @@ TRANSMIT_RESERVE = 1000
 _APPLICATION_ID = 0x434F5345  # "COSE": PRAGMA application_id marks the file as ours
 _SCHEMA_VERSION = 1
 _SECURITY_SETUP = 64
+_DATA = 1
+_PUBLISHED_COUNTER = bytes((0, 0, 43, 1))  # Data 0.0.43.1.e.255: association/keys.py publishes it
 _SCHEMA = """
 CREATE TABLE meters (id INTEGER PRIMARY KEY, grp TEXT NOT NULL, group_index INTEGER NOT NULL, serial TEXT,
                      clock_offset_s REAL NOT NULL DEFAULT 0, UNIQUE (grp, group_index));
@@ -123,7 +130,9 @@ class StateStore:
         try:
             self._open(models or {})
         except (sqlite3.Error, OSError) as exc:
-            self._fail(f"{_reason(exc)}")
+            locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+            self._fail("in use by another process (a fleet running on this state directory?)" if locked
+                       else _reason(exc))
 
     def _fail(self, why: str) -> None:
         self.fault = f"meter state database {self.path} is unusable: {why}"
@@ -135,7 +144,8 @@ class StateStore:
     def _open(self, models: Mapping[str, MeterModel]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
-        db = self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
         if new:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA application_id={_APPLICATION_ID}")
@@ -152,6 +162,8 @@ class StateStore:
                 return self._fail(f"corrupted ({check})")
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("BEGIN IMMEDIATE")  # take the lock now: a second process on this file is told at its start
+        db.execute("COMMIT")
         if new and models:
             self._migrate(models)
 
@@ -254,6 +266,9 @@ class StateStore:
 
     def _value(self, db: sqlite3.Connection, meter_id: int, meter: Meter, change: ValueChanged, _: Any) -> None:
         sap, index, attribute = change
+        spec = meter.model.logical_devices[sap].objects[index]
+        if spec.cls.class_id == _DATA and spec.logical_name[:4] == _PUBLISHED_COUNTER:
+            return  # a copy of the counters, published again at restore
         value = meter.state.value(sap, index, attribute)
         if value is None:
             db.execute("DELETE FROM attribute_values WHERE meter=? AND sap=? AND object_index=? AND attribute=?",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -68,7 +69,7 @@ def test_run_traces_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> No
     assert "  get-response-normal" in err
     assert "12345678" not in err and "000102030405060708090A0B0C0D0E0F" not in err.upper().replace(" ", "")
     assert "shutting down" in err
-    with sqlite3.connect(tmp_path / "state" / "state.sqlite3") as db:  # the counter accepted is kept
+    with contextlib.closing(sqlite3.connect(tmp_path / "state" / "state.sqlite3")) as db:  # the counter accepted is kept
         assert db.execute("SELECT system_title FROM received_counters").fetchall() == [(b"CLITEST1",)]
 
 

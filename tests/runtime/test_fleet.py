@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import sqlite3
@@ -74,7 +75,7 @@ def test_invocation_counters_survive_a_restart(tmp_path: Path) -> None:
         (seen,) = read(wrapper_transport(port, 16), 16, MANAGEMENT_COUNTER)
     last = counter(seen)
     assert last > 5000
-    with sqlite3.connect(state / "state.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(state / "state.sqlite3")) as db:
         assert db.execute("SELECT system_title, counter FROM received_counters").fetchall() == [(b"RESTART1", last)]
     with RunningFleet(ONE, tmp_path, state_dir=state) as fleet:
         port = fleet.port("tcp")

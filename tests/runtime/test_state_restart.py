@@ -78,3 +78,27 @@ def test_a_set_and_the_counters_survive_a_restart(tmp_path: Path, transport: str
         finally:
             management.pipe.close()
         assert value == 0x0BADCAFE
+
+
+def test_a_change_that_cannot_be_kept_is_never_acknowledged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The store fails (closed under the engine, as a broken disk would): a ciphered AARQ, whose
+    counter cannot be kept, gets no AARE and its connection is dropped with the reason logged;
+    the public client, which changes nothing, is still served."""
+    with RunningFleet(PROFILE, tmp_path, state_dir=tmp_path / "state") as fleet:
+        store = fleet.engine.store
+        assert store is not None
+        fleet.call(store.close)
+        management = peer(fleet, "tcp", 1, counter=10)
+        try:
+            with pytest.raises((GXDLMSException, OSError, ValueError)):
+                management.connect()
+        finally:
+            management.pipe.close()
+        public = peer(fleet, "tcp", 16)
+        try:
+            (published,) = public.session_read((counter_object(), 2))
+        finally:
+            public.pipe.close()
+        assert isinstance(published, int)
+    assert any("state.sqlite3 is closed; the answers of these changes are withheld" in r.getMessage()
+               for r in caplog.records if r.levelname == "ERROR")

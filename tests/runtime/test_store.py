@@ -3,6 +3,7 @@ JSON migration, unusable files and failed writes, and a meter never touched writ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -54,14 +55,24 @@ def commit(f: Fleet, *meters: LiveMeter) -> str | None:
     return f.commit()
 
 
-def rows(directory: Path, table: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(directory / DATABASE_NAME) as db:
+def rows(f: Fleet, table: str) -> list[tuple[object, ...]]:
+    """A table's rows, read as another process would: the fleet's store is closed first (it
+    holds the database locked while open)."""
+    assert f.store is not None
+    f.store.close()
+    with contextlib.closing(sqlite3.connect(f.store.path)) as db:
         return db.execute(f"SELECT * FROM {table}").fetchall()
+
+
+def restart(f: Fleet, directory: Path) -> Fleet:
+    assert f.store is not None
+    f.store.close()
+    return fleet(directory)
 
 
 def test_a_new_database_is_marked_as_ours_in_wal_mode(tmp_path: Path) -> None:
     fleet(tmp_path).store.close()  # type: ignore[union-attr]
-    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / DATABASE_NAME)) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x434F5345
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -93,7 +104,7 @@ def test_every_kind_of_change_round_trips(tmp_path: Path) -> None:
     state.change(1, 14, ScriptRun).depth = 2  # not persistent: never written
     state.shift_clock(-90.5)
     assert commit(first, meter) is None
-    assert rows(tmp_path, "secrets") and b"new secret" in rows(tmp_path, "secrets")[0]
+    assert b"new secret" in rows(first, "secrets")[0]
 
     again = fleet(tmp_path)
     restored = again.live(again.entries[1]).meter.state
@@ -122,7 +133,7 @@ def test_a_new_key_forgets_the_counters_received_under_the_old_one(tmp_path: Pat
     security.stage(UNICAST, NEW_KEY)
     security.commit()
     assert commit(first, meter) is None
-    again = fleet(tmp_path)
+    again = restart(first, tmp_path)
     material = handle(again.live(again.entries[0]), SETUP).security()
     assert material.key(UNICAST) == NEW_KEY and material.last_received(UNICAST, TITLE) is None
 
@@ -134,7 +145,7 @@ def test_the_transmit_counter_continues_above_the_saved_ceiling(tmp_path: Path) 
     security = handle(meter, SETUP).security()
     used = [security.next_transmit(UNICAST)]
     assert commit(first, meter) is None
-    assert [r[-1] for r in rows(tmp_path, "transmit_ceilings")] == [used[0] + 1 + TRANSMIT_RESERVE]
+    assert [r[-1] for r in rows(first, "transmit_ceilings")] == [used[0] + 1 + TRANSMIT_RESERVE]
     used += [security.next_transmit(UNICAST) for _ in range(TRANSMIT_RESERVE)]  # uncommitted: lost at kill -9
     again = fleet(tmp_path)
     continued = handle(again.live(again.entries[0]), SETUP).security().next_transmit(UNICAST)
@@ -148,7 +159,7 @@ def test_a_meter_never_touched_writes_nothing(tmp_path: Path) -> None:
     handle(meter, ALARM_FILTER).get(2)
     assert not meter.meter.state.journal and not f.pending
     assert f.commit() is None
-    assert rows(tmp_path, "meters") == []
+    assert rows(f, "meters") == []
 
 
 def test_counters_of_json_state_files_are_imported_once_and_the_files_renamed(tmp_path: Path) -> None:
@@ -171,7 +182,7 @@ def test_an_unusable_file_is_reported_left_alone_and_ciphering_refused(
         tmp_path: Path, content: bytes | None, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / DATABASE_NAME
     if content is None:  # another program's SQLite database
-        with sqlite3.connect(path) as db:
+        with contextlib.closing(sqlite3.connect(path)) as db:
             db.execute("CREATE TABLE t (x)")
     else:
         path.write_bytes(content)
@@ -197,7 +208,16 @@ def test_a_failed_write_is_reported_and_retried(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         f.store.save([("e", 0, meter.meter, frozenset([ValueChanged(1, alarm.spec.index, 2)]))])
     why = commit(f, meter)
-    assert why is not None and meter.meter.state.persistence_fault == why and f.pending
+    assert why is not None and meter.meter.state.persistence_fault == why and not f.pending
     f.store = fleet(tmp_path).store  # the disk has room again
     assert f.commit() is None and meter.meter.state.persistence_fault is None
-    assert len(rows(tmp_path, "attribute_values")) == 1
+    assert len(rows(f, "attribute_values")) == 1
+
+
+def test_a_second_fleet_on_the_same_state_is_refused_its_counters(tmp_path: Path) -> None:
+    first = fleet(tmp_path)
+    second = fleet(tmp_path)
+    assert first.store is not None and first.store.fault is None
+    assert second.store is not None and second.store.fault is not None and "in use by another process" in \
+        second.store.fault
+    assert second.live(second.entries[0]).meter.state.persistence_fault == second.store.fault
