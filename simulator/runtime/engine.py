@@ -93,6 +93,7 @@ class Engine:
         self.line_connections: Counter[int] = Counter()
         self._held: list[tuple[Held, Any]] = []
         self._flush_due = False
+        self._stopped = False  # no commit is scheduled any more (stop() commits last)
 
     # -- Host
     @property
@@ -135,7 +136,7 @@ class Engine:
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if not self._flush_due and self._loop is not None:
+        if not self._flush_due and self._loop is not None and not self._stopped:
             self._flush_due = True
             self._loop.call_soon(self._flush)
 
@@ -228,6 +229,7 @@ class Engine:
         self._servers.clear()
         self._udp.clear()
         self._serial.clear()
+        self._stopped = True
         if self._fleet is not None:
             self._fleet.commit()
         if self.store is not None:

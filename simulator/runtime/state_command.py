@@ -3,8 +3,8 @@
 Lists every meter with stored state: attribute values that differ from the model's (with the
 model's value), keys and secrets changed (only "changed": never their bytes), invocation
 counters, the clock offset and the method effects kept. `--reset SERIAL` forgets one meter's
-state (stop the fleet first: a running meter would write it again), `--export` prints it all as
-JSON for a rig that wants a known starting point, secrets masked unless `--show-secrets`.
+state, `--export` prints it all as JSON for a rig that wants a known starting point, secrets
+masked unless `--show-secrets`. A running fleet holds its database locked: stop it first.
 Reading never creates a database.
 """
 
@@ -36,7 +36,7 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profile", nargs="?", type=Path, help="a fleet profile (default: the shipped demo)")
     parser.add_argument("--state-dir", type=Path, help="where the fleet keeps its state (overrides the profile)")
     parser.add_argument("--reset", metavar="SERIAL", action="append", default=[],
-                        help="forget what meter SERIAL kept: it starts as its model says (stop the fleet first)")
+                        help="forget what meter SERIAL kept: it starts as its model says")
     parser.add_argument("--export", action="store_true", help="print the kept state as JSON")
     parser.add_argument("--show-secrets", action="store_true", help="--export shows keys and secrets")
 
