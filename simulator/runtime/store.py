@@ -234,7 +234,7 @@ class StateStore:
         """Write the changes of several meters in one transaction; StoreError if it failed
         (nothing of it is then written). Changes that are not kept cost nothing."""
         todo = [(group, index, meter, kept) for group, index, meter, changes in batch
-                if (kept := [c for c in changes if type(c) in _WRITERS])]
+                if (kept := [c for c in changes if c.__class__ in _WRITERS])]
         if not todo:
             return
         db = self._require()
@@ -285,14 +285,14 @@ class StateStore:
             return
         if title is None:  # ours: used counters are below `transmit`; keep them below the saved ceiling
             key = (meter_id, sap, index, key_id)
-            transmit = security.transmit(KeyId(key_id))
+            transmit = security.transmit(key_id)
             saved = ceilings.get(key, self._ceilings.get(key))
             if saved is None or transmit > saved:
                 ceilings[key] = transmit + TRANSMIT_RESERVE
                 db.execute("INSERT OR REPLACE INTO transmit_ceilings VALUES (?, ?, ?, ?, ?, ?)",
                            (meter_id, sap, index, _ln(meter, sap, index), key_id, transmit + TRANSMIT_RESERVE))
             return
-        last = security.last_received(KeyId(key_id), title)
+        last = security.last_received(key_id, title)
         if last is not None:
             db.execute("INSERT OR REPLACE INTO received_counters VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (meter_id, sap, index, _ln(meter, sap, index), key_id, title, last))
