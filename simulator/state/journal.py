@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
+from ..security.keywrap import KeyId
+
 __all__ = ["ValueChanged", "KeysChanged", "CounterChanged", "SecretChanged", "EffectChanged",
            "ClockChanged", "LockoutChanged", "Change", "Journal"]
 
@@ -34,7 +36,7 @@ class CounterChanged(NamedTuple):
 
     server_sap: int
     object_index: int
-    key_id: int  # KeyId of the block cipher key the counter belongs to
+    key_id: KeyId  # the block cipher key the counter belongs to
     system_title: bytes | None
 
 
