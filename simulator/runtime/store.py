@@ -36,25 +36,28 @@ A file that is not this store's database (corrupted, or another program's) is ne
 The JSON files of earlier versions (`<state_dir>/<group>/<index>.json`, counters only) are
 imported when the database is created, and renamed `<index>.json.migrated`; their transmit
 counters were saved only when a connection closed, so they are imported `TRANSMIT_RESERVE`
-higher.
+higher. A new database is built aside and linked into place, so an empty `state.sqlite3` is
+damage, reported as such, and a JSON file that cannot be imported leaves no database: the store
+is unusable, naming the file, and the next start imports again.
 
 As IDIS meters do, the Data object 0.0.43.1.e.255 shows the last invocation counter the
-Security setup 0.0.43.0.e.255 accepted from a client: the association layer keeps it current
-(`association.keys.publish_received_counter`), and `publish_counters` puts it back after a
-restore.
+Security setup 0.0.43.0.e.255 accepted from a client; it reads the restored counters
+themselves (simulator/state/security.py says where counters are checked, shown and saved).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..association.keys import publish_received_counter
 from ..axdr import Data, Obis
 from ..errors import DLMSError
 from ..model.spec import MeterModel
@@ -129,43 +132,72 @@ class StateStore:
         self._ceilings: dict[tuple[int, int, int, int], int] = {}  # (meter, sap, index, key id) -> saved
         try:
             self._open(models or {})
+        except _ImportFailed as exc:
+            self._fail(str(exc), "that file is fixed or removed")
         except (sqlite3.Error, OSError) as exc:
-            locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-            self._fail("in use by another process (a fleet running on this state directory?)" if locked
-                       else _reason(exc))
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                self._fail("in use by another process (a fleet running on this state directory?)",
+                           "that process stops and this fleet starts again")
+            else:
+                self._fail(_reason(exc))
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: str, until: str = "it is repaired or removed") -> None:
         self.fault = f"meter state database {self.path} is unusable: {why}"
-        _log.error("%s; ciphered service is refused until it is repaired or removed", self.fault)
+        _log.error("%s; ciphered service is refused until %s", self.fault, until)
         if self._db is not None:
             self._db.close()
             self._db = None
 
     def _open(self, models: Mapping[str, MeterModel]) -> None:
+        """Open the database, creating it first if there is none. Creation is atomic (built aside,
+        then linked into place), so a file that is there but empty can only be damage."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
+        migrated: list[Path] = []
+        if not self.path.exists():
+            migrated = self._create(models)
+        if self.path.stat().st_size == 0:
+            return self._fail("an empty file (damaged: this cosem-sim never leaves one)")
         db = self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        if new:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA application_id={_APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
-        else:
-            app, version = db.execute("PRAGMA application_id").fetchone()[0], db.execute("PRAGMA user_version").fetchone()[0]
-            if app != _APPLICATION_ID:
-                return self._fail("not a cosem-sim state database (another program's file?)")
-            if version != _SCHEMA_VERSION:
-                return self._fail(f"schema version {version}, this cosem-sim reads version {_SCHEMA_VERSION}")
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                return self._fail(f"corrupted ({check})")
-            db.execute("PRAGMA journal_mode=WAL")
+        app, version = db.execute("PRAGMA application_id").fetchone()[0], db.execute("PRAGMA user_version").fetchone()[0]
+        if app != _APPLICATION_ID:
+            return self._fail("not a cosem-sim state database (another program's file?)")
+        if version != _SCHEMA_VERSION:
+            return self._fail(f"schema version {version}, this cosem-sim reads version {_SCHEMA_VERSION}")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            return self._fail(f"corrupted ({check})")
+        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("BEGIN IMMEDIATE")  # take the lock now: a second process on this file is told at its start
         db.execute("COMMIT")
-        if new and models:
-            self._migrate(models)
+        for path in migrated:  # only now: until the database is in place, the next start imports them again
+            try:
+                path.rename(path.with_name(path.name + ".migrated"))
+            except OSError as exc:
+                _log.warning("imported %s but cannot rename it: %s", path, _reason(exc))
+
+    def _create(self, models: Mapping[str, MeterModel]) -> list[Path]:
+        """Build a new database (schema and the JSON files' counters) in a temporary file beside
+        it, then link it into place; a crash or a failed import leaves no database behind.
+        Returns the JSON files imported."""
+        handle, name = tempfile.mkstemp(prefix=DATABASE_NAME + ".", suffix=".new", dir=self.directory)
+        os.close(handle)
+        building = Path(name)
+        try:
+            with contextlib.closing(sqlite3.connect(building, isolation_level=None)) as db:
+                db.execute(f"PRAGMA application_id={_APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+                db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+                migrated = self._migrate(db, models) if models else []
+            try:
+                os.link(building, self.path)  # never replaces a database another process just created
+            except FileExistsError:
+                _log.info("meter state database %s was created meanwhile by another process", self.path)
+                return []
+        finally:
+            building.unlink(missing_ok=True)
+        return migrated
 
     def close(self) -> None:
         if self._db is not None:
@@ -212,15 +244,20 @@ class StateStore:
         return self._db.execute("SELECT grp, group_index, serial FROM meters ORDER BY grp, group_index").fetchall()
 
     def reset(self, group: str, group_index: int) -> bool:
-        """Forget everything kept for a meter (it starts as its model says); False: nothing was kept."""
+        """Forget what was kept for a meter (it starts as its model says) except the ceilings of
+        its own transmit counters: it continues above them, or it would send its counters again
+        under the same key and system title (a repeated GCM IV). False: nothing was kept."""
         db = self._require()
         row = db.execute("SELECT id FROM meters WHERE grp=? AND group_index=?", (group, group_index)).fetchone()
         if row is None:
             return False
         with _transaction(db):
             for table in TABLES:
-                db.execute(f"DELETE FROM {table} WHERE meter=?", row)
-            db.execute("DELETE FROM meters WHERE id=?", row)
+                if table != "transmit_ceilings":
+                    db.execute(f"DELETE FROM {table} WHERE meter=?", row)
+            db.execute("UPDATE meters SET clock_offset_s=0 WHERE id=?", row)
+            db.execute("DELETE FROM meters WHERE id=? AND NOT EXISTS "
+                       "(SELECT 1 FROM transmit_ceilings WHERE meter=meters.id)", row)
         return True
 
     def _require(self) -> sqlite3.Connection:
@@ -334,8 +371,10 @@ class StateStore:
 
     # ------------------------------------------------------------------ migration
 
-    def _migrate(self, models: Mapping[str, MeterModel]) -> None:
-        """Import the counters of the JSON files of earlier versions; rename each imported file."""
+    def _migrate(self, db: sqlite3.Connection, models: Mapping[str, MeterModel]) -> list[Path]:
+        """Import the counters of the JSON files of earlier versions into a database being built.
+        A file that cannot be imported fails it all (_ImportFailed): skipping it would start that
+        meter from nothing, reusing its invocation counters."""
         done: list[Path] = []
         for directory in sorted(p for p in self.directory.iterdir() if p.is_dir()):
             model = next((m for g, m in models.items() if _file_name(g) == directory.name), None)
@@ -347,23 +386,19 @@ class StateStore:
                     continue
                 try:
                     data = json.loads(path.read_text(encoding="utf-8"))
-                    self._import(group, int(path.stem), model, data)
+                    self._import(db, group, int(path.stem), model, data)
                 except (OSError, ValueError, KeyError, TypeError, AttributeError, DLMSError, sqlite3.Error) as exc:
-                    _log.warning("meter state %s not imported: %s", path, _reason(exc))
-                    continue
+                    raise _ImportFailed(f"the earlier version's state file {path} cannot be imported "
+                                        f"({_reason(exc)}): fix it, or remove it to start that meter from nothing "
+                                        "(its invocation counters may then be used again)") from None
                 done.append(path)
-        for path in done:
-            try:
-                path.rename(path.with_name(path.name + ".migrated"))
-            except OSError as exc:
-                _log.warning("imported %s but cannot rename it: %s", path, _reason(exc))
         if done:
             _log.info("imported the invocation counters of %d meters from JSON files into %s", len(done), self.path)
+        return done
 
-    def _import(self, group: str, group_index: int, model: MeterModel, data: Any) -> None:
+    def _import(self, db: sqlite3.Connection, group: str, group_index: int, model: MeterModel, data: Any) -> None:
         if not isinstance(data, dict) or data.get("version") != 1:
             raise ValueError("not a version 1 state file")
-        db = self._require()
         with _transaction(db):
             meter_id = db.execute("INSERT INTO meters (grp, group_index) VALUES (?, ?) RETURNING id",
                                   (group, group_index)).fetchone()[0]
@@ -382,6 +417,10 @@ class StateStore:
                     db.executemany("INSERT INTO received_counters VALUES (?, ?, ?, ?, ?, ?, ?)",
                                    [(meter_id, sap, spec.index, ln, int(key_id), t, c)
                                     for t, c in counters.received().items()])
+
+
+class _ImportFailed(Exception):
+    """A JSON state file of an earlier version could not be imported (the message names it)."""
 
 
 _WRITERS: dict[type, Any] = {

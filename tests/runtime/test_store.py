@@ -177,7 +177,52 @@ def test_counters_of_json_state_files_are_imported_once_and_the_files_renamed(tm
     assert not old.exists() and (tmp_path / "e" / "1.json.migrated").exists()
 
 
-@pytest.mark.parametrize("content", [b"not a database at all" * 100, None])
+def test_a_json_file_that_cannot_be_imported_fails_the_migration_until_fixed(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Skipping it would start that meter from nothing: its counters would be used again."""
+    (tmp_path / "e").mkdir()
+    good, bad = tmp_path / "e" / "0.json", tmp_path / "e" / "1.json"
+    good.write_text(json.dumps({"version": 1, "security": [{
+        "server_sap": 1, "obis": "0.0.43.0.1.255", "unicast": {"transmit": 12}}]}))
+    bad.write_text('{"version": 1, "security": [')  # cut short
+    with caplog.at_level(logging.ERROR):
+        f = fleet(tmp_path)
+    assert f.store is not None and f.store.fault is not None and str(bad) in f.store.fault
+    assert "fix it, or remove it" in f.store.fault and "fixed or removed" in caplog.text
+    assert f.live(f.entries[1]).meter.state.persistence_fault == f.store.fault
+    assert not (tmp_path / DATABASE_NAME).exists() and good.exists() and bad.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e"]  # nothing half-built left behind
+    bad.write_text(json.dumps({"version": 1, "security": [{
+        "server_sap": 1, "obis": "0.0.43.0.1.255", "unicast": {"transmit": 30}}]}))  # fixed
+    again = fleet(tmp_path)
+    assert again.store is not None and again.store.fault is None
+    for index, transmit in ((0, 12), (1, 30)):
+        security = handle(again.live(again.entries[index]), SETUP).security()
+        assert security.transmit(UNICAST) == transmit + TRANSMIT_RESERVE
+    assert not good.exists() and not bad.exists()
+
+
+def test_a_reset_meter_keeps_its_transmit_ceilings(tmp_path: Path) -> None:
+    """Everything else is forgotten; its own counters continue above all it used (no repeated GCM IV)."""
+    first = fleet(tmp_path)
+    meter = first.live(first.entries[0])
+    security = handle(meter, SETUP).security()
+    security.accept(UNICAST, TITLE, 41)
+    handle(meter, ALARM_FILTER).set(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 0x0BADCAFE))
+    meter.meter.state.shift_clock(3600.0)
+    used = [security.next_transmit(UNICAST) for _ in range(3)]
+    assert commit(first, meter) is None
+    assert first.store is not None and first.store.reset("e", 0) and not first.store.reset("e", 1)
+    again = restart(first, tmp_path)
+    restored = again.live(again.entries[0])
+    material = handle(restored, SETUP).security()
+    assert material.transmit(UNICAST) > max(used) and material.last_received(UNICAST, TITLE) is None
+    assert handle(restored, ALARM_FILTER).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0xFFFFFFFF)
+    assert restored.meter.state.clock_offset_s == 0.0
+    assert rows(again, "attribute_values") == [] and rows(again, "received_counters") == []
+
+
+@pytest.mark.parametrize("content", [b"not a database at all" * 100, None, b""])
 def test_an_unusable_file_is_reported_left_alone_and_ciphering_refused(
         tmp_path: Path, content: bytes | None, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / DATABASE_NAME
@@ -214,10 +259,13 @@ def test_a_failed_write_is_reported_and_retried(tmp_path: Path) -> None:
     assert len(rows(f, "attribute_values")) == 1
 
 
-def test_a_second_fleet_on_the_same_state_is_refused_its_counters(tmp_path: Path) -> None:
+def test_a_second_fleet_on_the_same_state_is_refused_its_counters(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     first = fleet(tmp_path)
-    second = fleet(tmp_path)
+    with caplog.at_level(logging.ERROR):
+        second = fleet(tmp_path)
     assert first.store is not None and first.store.fault is None
-    assert second.store is not None and second.store.fault is not None and "in use by another process" in \
-        second.store.fault
+    assert second.store is not None and second.store.fault is not None
+    assert "in use by another process (a fleet running on this state directory?)" in second.store.fault
+    assert "removed" not in caplog.text  # nobody is told to delete a live database
     assert second.live(second.entries[0]).meter.state.persistence_fault == second.store.fault
