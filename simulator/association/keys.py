@@ -1,5 +1,4 @@
-"""The association layer's view of a meter's security: the policy a request must meet, and the
-IDIS publication of the last invocation counter accepted.
+"""The association layer's view of a meter's security: the policy a request must meet.
 
 The keys and counters themselves are the meter's state (simulator/state/security.py); the
 reading of security_policy values is simulator/security/policy.py.
@@ -9,35 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..axdr import Data, DataType, Obis
-from ..cosem.context import ObjectContext
 from ..model.spec import SecurityPolicy
-from ..security.keywrap import KeyId
 from ..security.policy import Requirement, policy_flags
-from ..state import SecurityState
 
-__all__ = ["publish_received_counter", "policy_requirement"]
-
-_SETUP_PREFIX = bytes((0, 0, 43, 0))  # Security setup 0.0.43.0.e.255
-_COUNTER_PREFIX = bytes((0, 0, 43, 1))  # its Data 0.0.43.1.e.255 (IDIS)
-_DATA = 1
-
-
-def publish_received_counter(setup: ObjectContext, security: SecurityState) -> None:
-    """Copy the last counter received under Security setup 0.0.43.0.e.255 to Data 0.0.43.1.e.255.
-
-    IDIS meters publish it there so a head-end can read it as the public client and resume
-    ciphering after a restart. With several client system titles it shows the highest.
-    """
-    name = bytes(setup.logical_name)
-    if name[:4] != _SETUP_PREFIX:
-        return
-    highest = security.highest_received(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY)
-    target = setup.find(Obis(_COUNTER_PREFIX + name[4:]), _DATA) if highest is not None else None
-    if target is not None:
-        value = Data(DataType.DOUBLE_LONG_UNSIGNED, highest)
-        if target.stored(2) != value:
-            target.set(2, value)
+__all__ = ["policy_requirement"]
 
 
 @lru_cache(maxsize=64)

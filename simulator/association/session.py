@@ -78,7 +78,7 @@ from .authentication import (
     secret_bytes,
     valid_challenge,
 )
-from .keys import policy_requirement, publish_received_counter
+from .keys import policy_requirement
 from .negotiation import DLMS_VERSION, is_ciphered, negotiate, server_conformance, vaa_name
 
 __all__ = [
@@ -573,10 +573,6 @@ class AssociationSession:
         except InvocationCounterError as error:  # the log names the sender: a head-end has several titles
             error.args = (f"{error} from system title {opened.system_title.hex().upper()}",)
             raise
-        if key_id == _UNICAST:
-            setup = self._object(self.spec.security_setup_object, now)
-            if setup is not None:
-                publish_received_counter(setup, material)
         return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title, general)
 
     def _protect(self, plain: bytes, protection: Protection, now: float) -> bytes:

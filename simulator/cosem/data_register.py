@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import BitString, CompactArray, Data, DataType, Obis, Reader, TypeDescription
-from ..errors import EncodeError
+from ..errors import DLMSError, EncodeError
+from ..security.keywrap import KeyId
 from ..state.effects import CompactCapture, ThresholdCrossings
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .clock import timestamp
@@ -98,21 +99,44 @@ def _reset_extended(ctx: ObjectContext, parameter: Data | None) -> None:
     return None
 
 
-# Data 0.0.43.1.e.255 (IDIS): the last invocation counter Security setup 0.0.43.0.e.255 accepted,
-# published by the association layer (association/keys.py) for head-ends that resume after a
-# restart. The meter keeps it; a client writing it would only mislead the next head-end.
+# Data 0.0.43.1.e.255 (IDIS): the highest invocation counter its Security setup 0.0.43.0.e.255
+# accepted under the global unicast key, for head-ends that resume ciphering after a restart.
+# Read from the meter's SecurityState each time, so there is no copy to keep current or to
+# restore; a client writing it would only mislead the next head-end.
 _PUBLISHED_COUNTER = bytes((0, 0, 43, 1))
+_SETUP_PREFIX = bytes((0, 0, 43, 0))
+_SECURITY_SETUP = 64
+
+
+def _is_published_counter(name: bytes) -> bool:
+    return name[:4] == _PUBLISHED_COUNTER and name[5] == 0xFF
+
+
+def _get_data_value(ctx: ObjectContext) -> Data:
+    """The value the model or a client stored; the published counter shows the live one."""
+    name = bytes(ctx.logical_name)
+    if _is_published_counter(name):
+        setup = ctx.find(Obis(_SETUP_PREFIX + name[4:]), _SECURITY_SETUP)
+        try:
+            highest = None if setup is None else setup.security().highest_received(
+                KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY)
+        except DLMSError:  # keys that do not render: nothing was ever accepted under them
+            highest = None
+        if highest is not None:
+            return Data(DataType.DOUBLE_LONG_UNSIGNED, highest)
+    value = ctx.stored(2)
+    return value if value is not None else Data(DataType.NULL_DATA)
 
 
 def _check_data_value(ctx: ObjectContext, value: Data) -> None:
-    name = bytes(ctx.logical_name)
-    if name[:4] == _PUBLISHED_COUNTER and name[5] == 0xFF:
+    if _is_published_counter(bytes(ctx.logical_name)):
         raise AccessFailure(DataAccessResult.READ_WRITE_DENIED,
                             "the published invocation counter is kept by the meter")
 
 
 DATA = interface_class(1, 0, "Data", [
-    attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY, check=_check_data_value),
+    attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY, getter=_get_data_value,
+              check=_check_data_value),
 ])
 
 REGISTER = interface_class(3, 0, "Register", [

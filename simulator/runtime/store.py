@@ -69,7 +69,7 @@ from ..state import (
     SecretChanged, SecurityState, ValueChanged,
 )
 
-__all__ = ["StateStore", "StoreError", "Saved", "restore", "publish_counters", "DATABASE_NAME", "TRANSMIT_RESERVE"]
+__all__ = ["StateStore", "StoreError", "Saved", "restore", "DATABASE_NAME", "TRANSMIT_RESERVE"]
 
 _log = logging.getLogger(__name__)
 DATABASE_NAME = "state.sqlite3"
@@ -550,16 +550,6 @@ def restore(meter: Meter, saved: Saved, label: str = "") -> None:
             material.restore_counters(KeyId(key_id), InvocationCounters(transmit, received))
         except (DLMSError, ValueError) as exc:
             _log.warning("%s: saved counters of logical device %d object %d skipped: %s", who, sap, index, exc)
-    publish_counters(meter)
-
-
-def publish_counters(meter: Meter) -> None:
-    """After a restore: publish each Security setup's restored counter, as a live one would be."""
-    for (sap, index), material in meter.state.security_states.items():
-        device = meter.model.logical_devices.get(sap)
-        setup = None if device is None else meter.object(device, index, 0.0)
-        if setup is not None and setup.cls.class_id == _SECURITY_SETUP:
-            publish_received_counter(setup, material)
 
 
 def _obis(ln: bytes) -> str:

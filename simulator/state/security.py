@@ -9,6 +9,16 @@ Counters are kept per key: what clients sent, per client system title, and what 
 Every accepted and every taken counter is noted in the meter's journal, so the persistence
 layer saves it before the answer leaves. Nothing here puts key material in a repr or an
 exception message.
+
+Where a client's invocation counter is checked, published and saved, in one place:
+- checked: `SecurityState.accept` (above the last one from that system title, else
+  InvocationCounterError; security/counter.py `InvocationCounters.check_and_update`), called
+  by association/session.py once the APDU authenticated;
+- published: Data 0.0.43.1.e.255 (IDIS) reads `highest_received(GLOBAL_UNICAST_ENCRYPTION_KEY)`
+  of its Security setup 0.0.43.0.e.255 when a client reads it (cosem/data_register.py
+  `_get_data_value`): there is no copy to keep current or to put back after a restore;
+- saved: `accept` notes `CounterChanged`, and the store writes it before the answer leaves
+  (runtime/store.py `StateStore._counter`); `restore` gives it back through `restore_counters`.
 """
 
 from __future__ import annotations
