@@ -44,7 +44,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace", action="store_true", help="log every frame as its hex, then the APDU decoded (ciphered ones opened; secrets never shown)")
     parser.add_argument("--state-dir", type=Path, help="where meters keep what clients changed, keys and invocation counters "
                              "(DIR/state.sqlite3; overrides the profile)")
-    parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts")
+    parser.add_argument("--no-state", action="store_true", help="keep nothing across restarts (counters start again from the model)")
     parser.add_argument("--show-secrets", action="store_true",
                         help="print the first meters' passwords and keys (always on for the demo)")
     parser.add_argument("--host", metavar="ADDRESS",
@@ -128,6 +128,9 @@ def banner(engine: Engine, secrets: bool) -> str:
         lines.append(f"  NOTHING IS KEPT: {store.fault}; ciphered service is refused, plain service goes on")
     elif store is not None:
         lines.append(f"  meter state (values set, keys, invocation counters) kept in {store.path}")
+    else:
+        lines.append("  nothing is kept (no state directory): after a restart, values set, keys and invocation "
+                     "counters start again from the model (the meters' own counters are used again)")
     for group in profile.groups:
         fields = meter_fields(group, 0)
         lines.append(f"group {group.name}: {group.count} x {group.model.name} - first meter serial "

@@ -3,7 +3,9 @@
 Lists every meter with stored state: attribute values that differ from the model's (with the
 model's value), keys and secrets changed (only "changed": never their bytes), invocation
 counters, the clock offset and the method effects kept. `--reset SERIAL` forgets one meter's
-state, `--export` prints it all as JSON for a rig that wants a known starting point, secrets
+state but the ceilings of its own transmit counters (it continues above them: a counter sent
+twice under the same key would repeat a GCM IV); a serial the profile does not have is an error.
+`--export` prints it all as JSON for a rig that wants a known starting point, secrets
 masked unless `--show-secrets`. A running fleet holds its database locked: stop it first.
 Reading never creates a database.
 """
@@ -36,7 +38,8 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profile", nargs="?", type=Path, help="a fleet profile (default: the shipped demo)")
     parser.add_argument("--state-dir", type=Path, help="where the fleet keeps its state (overrides the profile)")
     parser.add_argument("--reset", metavar="SERIAL", action="append", default=[],
-                        help="forget what meter SERIAL kept: it starts as its model says")
+                        help="forget what meter SERIAL kept: it starts as its model says, but its own "
+                             "invocation counters continue above those it used")
     parser.add_argument("--export", action="store_true", help="print the kept state as JSON")
     parser.add_argument("--show-secrets", action="store_true", help="--export shows keys and secrets")
 
@@ -49,9 +52,12 @@ def state_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
         return 1
     directory = args.state_dir if args.state_dir is not None else profile.state_dir
+    unknown = [serial for serial in args.reset if serial not in _profile_serials(profile)]
     if directory is None or not (directory / DATABASE_NAME).exists():
         out.write(f"profile {profile.name}: no meter state kept{'' if directory is None else ' in ' + str(directory)}\n")
-        return 0 if not args.reset else 1
+        for serial in unknown:
+            sys.stderr.write(f"cosem-sim state: meter {serial}: profile {profile.name} has no such meter\n")
+        return 1 if unknown else 0
     store = StateStore(directory)
     try:
         if store.fault is not None:
@@ -97,17 +103,24 @@ class _View:
     def reset(self, serials: list[str], out: TextIO) -> int:
         kept = {self.serial(g, i, s): (g, i) for g, i, s in self.store.meters()}
         failed = 0
+        serials_here = _profile_serials(self.profile)
         for serial in serials:
             where = kept.get(serial)
             try:
                 if where is not None and self.store.reset(*where):
-                    out.write(f"meter {serial}: state forgotten, it starts as its model says\n")
+                    out.write(f"meter {serial}: state forgotten, it starts as its model says "
+                              "(its own invocation counters continue above those it used)\n")
                     continue
             except StoreError as exc:
                 sys.stderr.write(f"cosem-sim state: meter {serial}: {exc}\n")
                 failed = 1
                 continue
-            out.write(f"meter {serial}: nothing kept\n")
+            if serial in serials_here:
+                out.write(f"meter {serial}: nothing kept\n")
+            else:
+                sys.stderr.write(f"cosem-sim state: meter {serial}: profile {self.profile.name} has no such meter "
+                                 "and nothing is kept under that serial\n")
+                failed = 1
         return failed
 
     def describe(self, group: str, index: int, stored_serial: str | None, secrets: bool) -> dict[str, Any]:
@@ -159,6 +172,22 @@ class _View:
             effects=[{**where(sap, i, ln), "kind": kind, "record": _record(text)}
                      for sap, i, ln, kind, text in saved.effects])
         return result
+
+
+def _profile_serials(profile: FleetProfile) -> set[str]:
+    return {str(meter_fields(group, i).get("serial")) for group in profile.groups for i in range(group.count)}
+
+
+def _duration(seconds: float) -> str:
+    """A clock offset as an engineer reads it: +400 d 2 h 5 min 7.5 s (zero units left out)."""
+    rest = round(abs(seconds), 3)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    parts = [f"{int(n)} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    if rest or not parts:
+        parts.append(f"{rest:.3f}".rstrip("0").rstrip(".") + " s")
+    return ("-" if seconds < 0 else "+") + " ".join(parts)
 
 
 def _spec(meter: Any, sap: int, index: int, ln: bytes) -> Any:
@@ -229,7 +258,7 @@ def _lines(meter: dict[str, Any]) -> list[str]:
         below = f"; own counters below {c['transmitted_below']}" if "transmitted_below" in c else ""
         lines.append(f"  {place(c)} {c['key']} invocation counters: received {received}{below}")
     if meter["clock_offset_s"]:
-        lines.append(f"  clock moved by {meter['clock_offset_s']:+g} s")
+        lines.append(f"  clock moved by {_duration(meter['clock_offset_s'])}")
     for e in meter["effects"]:
         lines.append(f"  {place(e)}: {e['kind']} kept")
     return lines

@@ -9,10 +9,12 @@ import pytest
 
 from simulator.axdr import Data, DataType, Obis
 from simulator.cli import main
+from simulator.runtime.command import banner
+from simulator.runtime.engine import Engine
 from simulator.runtime.fleet import Fleet
 from simulator.runtime.layout import plan
 from simulator.runtime.profile import load_profile
-from simulator.runtime.store import StateStore
+from simulator.runtime.store import TRANSMIT_RESERVE, StateStore
 from simulator.security.keywrap import KeyId
 from simulator.server.objects import ObjectHandle, TimeBase
 
@@ -27,7 +29,8 @@ NEW_KEY = bytes(range(0xA0, 0xB0))
 
 @pytest.fixture()
 def profile(tmp_path: Path) -> Path:
-    """Meter 00000002 with the alarm filter set, a new unicast key and a counter accepted."""
+    """Meter 00000002 with the alarm filter set, a new unicast key, a counter accepted, three
+    counters of its own used and its clock moved."""
     path = tmp_path / "kept.yaml"
     path.write_text(PROFILE)
     loaded = load_profile(path)
@@ -47,6 +50,9 @@ def profile(tmp_path: Path) -> Path:
     security.stage(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, NEW_KEY)
     security.commit()
     security.accept(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, b"HEADEND1", 41)
+    for _ in range(3):
+        security.next_transmit(KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY)
+    meter.meter.state.shift_clock(400 * 86400 + 2 * 3600 + 125.5)
     fleet.live(fleet.entries[2])  # contacted, never changed: not listed
     fleet.changed(meter)
     assert fleet.commit() is None
@@ -67,6 +73,7 @@ def test_the_listing_shows_differences_and_never_key_bytes(profile: Path, capsys
            "(model: double-long-unsigned 4294967295)" in out
     assert "global_unicast_encryption_key changed" in out and "received 48454144454E4431: 41" in out
     assert NEW_KEY.hex().upper() not in out.upper() and "00000003" not in out
+    assert "clock moved by +400 d 2 h 2 min 5.5 s" in out
 
 
 def test_export_masks_secrets_unless_asked(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,12 +85,41 @@ def test_export_masks_secrets_unless_asked(profile: Path, capsys: pytest.Capture
     assert json.loads(shown)["meters"][0]["keys"][0]["value"] == NEW_KEY.hex().upper()
 
 
-def test_reset_forgets_one_meter(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reset_forgets_one_meter_but_its_transmit_ceilings(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its own counters continue above those it used: the same counter twice would repeat a GCM IV."""
     status, out = run(capsys, str(profile), "--reset", "00000002", "--reset", "00000003")
     assert status == 0
     assert "meter 00000002: state forgotten" in out and "meter 00000003: nothing kept" in out
     _, listing = run(capsys, str(profile))
-    assert "0 meters with state kept" in listing
+    (line,) = [line for line in listing.splitlines() if line.startswith("  ")]
+    assert "1 meters with state kept" in listing
+    assert line.endswith(f"invocation counters: received none; own counters below {4 + TRANSMIT_RESERVE}")
+
+
+def test_reset_of_a_meter_the_profile_does_not_have_is_an_error(
+        profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["state", str(profile), "--reset", "99999999", "--reset", "00000003"])
+    out, err = capsys.readouterr()
+    assert status == 1 and "meter 00000003: nothing kept" in out
+    assert "meter 99999999: profile kept has no such meter" in err
+    _, listing = run(capsys, str(profile))
+    assert "meter 00000002" in listing  # nothing else was touched
+
+
+def test_reset_without_a_database_checks_the_serials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "kept.yaml"
+    path.write_text(PROFILE)
+    assert main(["state", str(path), "--reset", "00000001"]) == 0
+    assert main(["state", str(path), "--reset", "99999999"]) == 1
+    assert "meter 99999999: profile kept has no such meter" in capsys.readouterr().err
+
+
+def test_the_banner_says_when_nothing_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "kept.yaml"
+    path.write_text(PROFILE)
+    engine = Engine(load_profile(path))
+    engine.state_dir = None  # as run --no-state does
+    assert "nothing is kept" in banner(engine, secrets=False)
 
 
 def test_no_database_is_created_by_looking(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
