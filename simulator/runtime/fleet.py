@@ -157,10 +157,15 @@ class Fleet:
         unkept, self._unkept = self._unkept, {}
         if self.store is None or not (changed or unkept):
             return None
-        meters = {**{i: m for i, (m, _) in unkept.items()}, **changed}
-        batch = [(m.entry.group.name, m.entry.group_index, m.meter,
-                  (m.meter.state.journal.take() if i in changed else frozenset()) | unkept.get(i, (m, frozenset()))[1])
-                 for i, m in meters.items()]
+        if unkept:
+            meters = {**{i: m for i, (m, _) in unkept.items()}, **changed}
+            batch = [(m.entry.group.name, m.entry.group_index, m.meter,
+                      (m.meter.state.journal.take() if i in changed else frozenset())
+                      | unkept.get(i, (m, frozenset()))[1]) for i, m in meters.items()]
+        else:  # the usual turn: only what changed since the last commit
+            meters = changed
+            batch = [(m.entry.group.name, m.entry.group_index, m.meter, m.meter.state.journal.take())
+                     for m in changed.values()]
         try:
             self.store.save(batch)
         except StoreError as exc:
