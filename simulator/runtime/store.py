@@ -77,8 +77,6 @@ TRANSMIT_RESERVE = 1000
 _APPLICATION_ID = 0x434F5345  # "COSE": PRAGMA application_id marks the file as ours
 _SCHEMA_VERSION = 1
 _SECURITY_SETUP = 64
-_DATA = 1
-_PUBLISHED_COUNTER = bytes((0, 0, 43, 1))  # Data 0.0.43.1.e.255: association/keys.py publishes it
 _SCHEMA = """
 CREATE TABLE meters (id INTEGER PRIMARY KEY, grp TEXT NOT NULL, group_index INTEGER NOT NULL, serial TEXT,
                      clock_offset_s REAL NOT NULL DEFAULT 0, UNIQUE (grp, group_index));
@@ -325,9 +323,6 @@ class StateStore:
 
     def _value(self, ops: _Ops, meter_id: int, meter: Meter, change: ValueChanged, _: Any) -> None:
         sap, index, attribute = change
-        spec = meter.model.logical_devices[sap].objects[index]
-        if spec.cls.class_id == _DATA and spec.logical_name[:4] == _PUBLISHED_COUNTER:
-            return  # a copy of the counters, published again at restore
         value = meter.state.value(sap, index, attribute)
         if value is None:
             ops.append(("DELETE FROM attribute_values WHERE meter=? AND sap=? AND object_index=? AND attribute=?",
