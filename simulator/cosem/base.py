@@ -93,7 +93,9 @@ class AttributeDef:
 
     `dynamic` marks a value that changes by itself (a register's value, the clock's time); a
     static one (scaler_unit, capture_period) is usually fixed by the model. `access` is the
-    default access right when an association's model does not give one.
+    default access right when an association's model does not give one. `getter_for`, when
+    set, limits the getter to the objects whose logical name it accepts: the others answer
+    their stored value, pre-encoded like an attribute without a getter (GET's fast path).
     """
 
     index: int
@@ -107,6 +109,11 @@ class AttributeDef:
     selective: SelectiveReader | None = None
     selectors: tuple[int, ...] = ()
     check: WriteCheck | None = None
+    getter_for: Callable[[bytes], bool] | None = None
+
+    def computed(self, logical_name: bytes) -> bool:
+        """Whether this object's value comes from the getter (else: stored, pre-encodable)."""
+        return self.getter is not None and (self.getter_for is None or self.getter_for(logical_name))
 
 
 @dataclass(frozen=True, slots=True)

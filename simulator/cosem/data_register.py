@@ -136,7 +136,7 @@ def _check_data_value(ctx: ObjectContext, value: Data) -> None:
 
 DATA = interface_class(1, 0, "Data", [
     attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY, getter=_get_data_value,
-              check=_check_data_value),
+              getter_for=_is_published_counter, check=_check_data_value),
 ])
 
 REGISTER = interface_class(3, 0, "Register", [

@@ -283,7 +283,8 @@ class Builder:
         templates: list[tuple[int, Template]] = []
         given = self._attributes(ymap.get("attributes"), cls, values, templates, where)
         self._check_missing(cls, values, given, ymap.line, where)
-        encoded = tuple(self._encode(cls.attribute(i + 1), v, ymap.line, where) for i, v in enumerate(values))
+        encoded = tuple(self._encode(cls.attribute(i + 1), v, bytes(obis), ymap.line, where)
+                        for i, v in enumerate(values))
         short_name = None
         if ymap.get("short_name") is not None:
             short_name = self.integer(ymap.get("short_name"), "a short name (base_name)", 0, 0xFFF8, 0, **where)
@@ -365,11 +366,12 @@ class Builder:
                 self.problem(line, f"no value given and the class has no default; expected {adef.type.describe()}",
                              attribute=f"{adef.index} {adef.name}", **where)
 
-    def _encode(self, adef: AttributeDef | None, value: Data | None, line: int, where: dict[str, Any]) -> bytes | None:
-        """The model's value pre-encoded, when it is what a GET answers: the attribute has no
-        getter (dynamic ones included: a register's value is the model's until this meter
-        changes it, and a changed value is read from the meter's own state instead)."""
-        if value is None or adef is None or adef.getter is not None:
+    def _encode(self, adef: AttributeDef | None, value: Data | None, logical_name: bytes, line: int,
+                where: dict[str, Any]) -> bytes | None:
+        """The model's value pre-encoded, when it is what a GET answers: no getter computes it
+        for this object (dynamic ones included: a register's value is the model's until this
+        meter changes it, and a changed value is read from the meter's own state instead)."""
+        if value is None or adef is None or adef.computed(logical_name):
             return None
         try:
             return self.interner.encoded(value.to_bytes())

@@ -123,8 +123,8 @@ def read(req: Request, obj: ObjectSpec, index: int, access: SelectiveAccess | No
     if not _permits(req, _attribute_right(req, obj, index), writing=False):
         return DataAccessResult.READ_WRITE_DENIED
     handle = req.handle(obj)
-    if access is None and adef.getter is None:
-        raw = handle.encoded(index)
+    if access is None and (adef.getter is None or adef.getter_for is not None):
+        raw = handle.encoded(index)  # None where the getter computes this object's value
         if raw is not None:
             return raw
     try:

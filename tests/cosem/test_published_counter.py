@@ -54,3 +54,14 @@ def test_reading_the_counter_of_an_untouched_meter_changes_nothing() -> None:
     meter, _, counter = _meter()
     assert counter.get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
     assert meter.state.journal.take() == frozenset() and meter.state.values == {}
+
+
+def test_only_the_published_counter_is_computed_other_data_objects_keep_the_fast_path() -> None:
+    """The getter serves 0.0.43.1.e.255 alone: every other Data object's value stays pre-encoded
+    for GET, as it was before the counter became a computed value."""
+    meter, _, counter = _meter()
+    device = meter.model.logical_devices[1]
+    data_objects = [o for o in device.objects if o.cls.class_id == 1 and o.values and o.values[1] is not None]
+    others = [o for o in data_objects if o.logical_name != counter.logical_name]
+    assert others and all(o.encoded[1] == o.values[1].to_bytes() for o in others)
+    assert counter.spec.encoded[1] is None
