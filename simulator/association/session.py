@@ -15,11 +15,11 @@ and with the invocation-counter rule. A pre-established association (the model s
 starts ASSOCIATED and cannot be released.
 
 Keys and counters are the meter's state, one `SecurityState` per Security setup object
-(simulator/state/security.py): `_decipher` checks a client's counter there (`accept`), the
-published copy is simulator/association/keys.py, and the journal tells the persistence layer
-to save it. The session itself keeps only what one association negotiated. It reaches the
-meter through the `MeterAccess` protocol, which the server layer's `Meter` implements. No secret reaches a repr, a log
-or an exception message.
+(simulator/state/security.py, whose docstring says where a counter is checked, shown and
+saved): `_decipher` checks a client's counter there (`accept`). The session itself keeps only
+what one association negotiated. It reaches the meter through the `MeterAccess` protocol,
+which the server layer's `Meter` implements. No secret reaches a repr, a log or an exception
+message.
 """
 
 from __future__ import annotations

@@ -204,19 +204,19 @@ def _split(data: bytes) -> list[HDLCFrame]:
 
 # --------------------------------------------------------------------------- the meter's keys
 
-def _decode_session(state: Meter, server_sap: int, client_sap: int) -> Session:
-    device = state.model.logical_devices.get(server_sap)
+def _decode_session(meter: Meter, server_sap: int, client_sap: int) -> Session:
+    device = meter.model.logical_devices.get(server_sap)
     spec = None if device is None else device.associations.get(client_sap)
     if device is None or spec is None:
         return Session(DecodeOptions())
-    session = Session(DecodeOptions(keys=_meter_keys(state, device, spec), short_names=_short_names(device)))
-    title = _server_title(state, device, spec)
+    session = Session(DecodeOptions(keys=_meter_keys(meter, device, spec), short_names=_short_names(device)))
+    title = _server_title(meter, device, spec)
     if title is not None:
         session.titles[False] = (title, "meter's Security setup")
     return session
 
 
-def _meter_keys(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> KeyLookup | None:
+def _meter_keys(meter: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> KeyLookup | None:
     """The global keys in force on this meter, looked up as it does; nothing is created or
     changed (a meter that never ciphered has its keys from the model's templates)."""
     index = spec.security_setup_object
@@ -225,10 +225,10 @@ def _meter_keys(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) 
     setup = device.objects[index]
 
     def lookup(request: KeyRequest) -> CipherKeys | None:
-        material = state.state.security(device.server_sap, index)
+        material = meter.state.security(device.server_sap, index)
         if material is None:
             try:
-                material = security_from_templates(setup, state.fields)
+                material = security_from_templates(setup, meter.fields)
             except SecurityParameterError:
                 return None
         return material.cipher_keys(KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY if request.broadcast
@@ -236,12 +236,12 @@ def _meter_keys(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) 
     return lookup
 
 
-def _server_title(state: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> bytes | None:
+def _server_title(meter: Meter, device: LogicalDeviceSpec, spec: AssociationSpec) -> bytes | None:
     index = spec.security_setup_object
     if index is None:
         return None
     try:
-        value = ObjectHandle(state, device, device.objects[index], 0.0).get(_SERVER_SYSTEM_TITLE)
+        value = ObjectHandle(meter, device, device.objects[index], 0.0).get(_SERVER_SYSTEM_TITLE)
     except Exception:  # a getter that cannot answer: the AARE will name it
         return None
     return bytes(value.value) if isinstance(value.value, bytes) and len(value.value) == 8 else None
