@@ -1,0 +1,35 @@
+"""`LivingMeter`: what one meter's living behaviours need to compute a value from time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .events import EventModel
+    from .load import LoadModel
+
+__all__ = ["LivingModel", "LivingMeter"]
+
+
+@dataclass(frozen=True, slots=True)
+class LivingModel:
+    """A meter type's living declarations (the model YAML's `living:` section), shared."""
+
+    load: "LoadModel | None" = None
+    events: "EventModel | None" = None
+
+
+@dataclass(slots=True)
+class LivingMeter:
+    """One meter as its living behaviours see it.
+
+    `installed` is the fleet epoch the meter's history starts at (nothing was measured before).
+    `cache` holds values derived from the rest (a day's tariff split, the outages counted so
+    far): never persisted, and dropping it changes no value a client can read.
+    """
+
+    model: LivingModel
+    seed: int
+    installed: float
+    cache: dict[str, Any] = field(default_factory=dict)
