@@ -1,6 +1,6 @@
 """The architecture as a test: the sans-IO core never touches I/O or the wall clock, and
-dependencies point downward only (runtime -> server -> association -> model -> cosem -> state
--> security -> apdu -> axdr; link and decode aside)."""
+dependencies point downward only (runtime -> server -> association -> model -> cosem -> living
+-> state -> security -> apdu -> axdr; link and decode aside)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ IO_MODULES = {"asyncio", "socket", "serial", "serial_asyncio", "uvloop", "select
 WALL_CLOCK = {("time", "time"), ("time", "monotonic"), ("datetime", "now"), ("datetime", "utcnow"),
               ("date", "today"), ("random", "random"), ("random", "randint"), ("os", "urandom")}
 # What each layer may import from the package (besides itself and `errors`): the layers below it,
-# axdr < apdu < security < state < cosem < model < association < server (link and decode aside).
+# axdr < apdu < security < state < living < cosem < model < association < server (link and decode aside).
 # No exceptions: where a lower layer needs what an upper one defines, it declares a Protocol.
 ALLOWED = {
     "axdr": set(),
@@ -22,10 +22,11 @@ ALLOWED = {
     "link": {"axdr"},
     "security": {"axdr", "apdu"},
     "state": {"axdr", "apdu", "security"},
-    "cosem": {"axdr", "apdu", "security", "state"},
-    "model": {"axdr", "apdu", "security", "state", "cosem"},
-    "association": {"axdr", "apdu", "security", "state", "cosem", "model"},
-    "server": {"axdr", "apdu", "security", "state", "cosem", "model", "association", "link"},
+    "living": {"axdr", "apdu", "security", "state"},
+    "cosem": {"axdr", "apdu", "security", "state", "living"},
+    "model": {"axdr", "apdu", "security", "state", "living", "cosem"},
+    "association": {"axdr", "apdu", "security", "state", "living", "cosem", "model"},
+    "server": {"axdr", "apdu", "security", "state", "living", "cosem", "model", "association", "link"},
     "decode": {"axdr", "apdu", "security", "link", "cosem"},
 }
 

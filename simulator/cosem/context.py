@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from ..axdr import Data, Obis
+from ..living.meter import LivingMeter
 from ..state import SecurityState
 from ..state.effects import E, Effect
 
@@ -28,6 +29,10 @@ class MeterClock(Protocol):
 
     def epoch(self) -> float:
         """The meter's time as UTC epoch seconds."""
+
+    def fleet_epoch(self) -> float:
+        """The fleet's time, before this meter's clock offset: what living values run on
+        (a client setting the meter's clock does not change what the house consumed)."""
 
     def local_time(self) -> datetime:
         """The meter's local time (aware, with the meter's UTC offset)."""
@@ -58,6 +63,13 @@ class ObjectContext(Protocol):
     @property
     def rng(self) -> random.Random:
         """This meter's seeded random source (reproducible runs)."""
+
+    @property
+    def living(self) -> LivingMeter | None:
+        """This meter's seed, installation instant and living models (None: a static meter)."""
+
+    def at(self, meter_epoch: float) -> "ObjectContext":
+        """This object at another instant of the meter's clock (profile rows, past events)."""
 
     def effect(self, kind: type[E]) -> E | None:
         """This object's effect record of `kind` on this meter, if it has one (creates nothing)."""

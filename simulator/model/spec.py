@@ -17,6 +17,7 @@ from enum import IntEnum
 from ..apdu.acse import ApplicationContextName, MechanismName
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AttributeAccess, InterfaceClass, MethodAccess
+from ..living.meter import LivingModel
 from ..security.lockout import LockoutPolicy
 from .errors import UNFILLABLE
 

@@ -21,6 +21,8 @@ from ..axdr import Data, DataType, Obis
 from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
 from ..cosem.monitoring import value_written, watchers_of
 from ..cosem.write_check import check_write
+from ..living.meter import LivingMeter
+from ..living.noise import meter_seed
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 from ..security.errors import SecurityParameterError
 from ..state import KEY_NAMES, MeterState, SecurityState
@@ -37,8 +39,14 @@ class TimeBase:
     start_now: float = 0.0
     rate: float = 1.0  # time acceleration for tests and demos
 
+    installed: float | None = None  # fleet epoch the meters' history starts at (None: start_epoch)
+
     def epoch(self, now: float) -> float:
         return self.start_epoch + (now - self.start_now) * self.rate
+
+    def now_of(self, epoch: float) -> float:
+        """The monotonic `now` at which the fleet's time reads `epoch` (inverse of `epoch`)."""
+        return self.start_now + (epoch - self.start_epoch) / self.rate
 
 
 @dataclass(slots=True)
@@ -54,6 +62,16 @@ class Meter:
     seed: int = 0
     state: MeterState = field(default_factory=MeterState)
     _rng: random.Random | None = None
+    _living: LivingMeter | None = None
+
+    @property
+    def living(self) -> LivingMeter | None:
+        """The meter's living view, built on first use (a static model has none)."""
+        if self._living is None and self.model.living is not None:
+            installed = self.time_base.installed
+            self._living = LivingMeter(self.model.living, meter_seed(self.seed, str(self.fields.get("serial", self.index))),
+                                       self.time_base.start_epoch if installed is None else installed)
+        return self._living
 
     @property
     def rng(self) -> random.Random:
@@ -103,6 +121,9 @@ class Clock:
     def epoch(self) -> float:
         return self._meter.time_base.epoch(self._now) + self._meter.state.clock_offset_s
 
+    def fleet_epoch(self) -> float:
+        return self._meter.time_base.epoch(self._now)
+
     def utc_time(self) -> datetime:
         return datetime.fromtimestamp(self.epoch(), timezone.utc)
 
@@ -145,6 +166,15 @@ class ObjectHandle:
     @property
     def rng(self) -> random.Random:
         return self.meter.rng
+
+    @property
+    def living(self) -> LivingMeter | None:
+        return self.meter.living
+
+    def at(self, meter_epoch: float) -> "ObjectHandle":
+        fleet_epoch = meter_epoch - self._state.clock_offset_s
+        return ObjectHandle(self.meter, self.device, self.spec, self.meter.time_base.now_of(fleet_epoch),
+                            self.association)
 
     # -- what methods left behind, keys
     def effect(self, kind: type[E]) -> E | None:

@@ -9,8 +9,10 @@ A-XDR encoded `Data`. `PERSISTENT = False` marks bookkeeping that means nothing 
 Times noted as `now` are the runtime's monotonic seconds; they are markers for tests and the
 control plane, not instants that survive a restart.
 
-Where living meters will add: event log entries caused by clients belong in a record here
-(one kind per event log object), written by the behaviour that raises the event.
+Living meters compute most values from time (simulator/living); what a meter itself did that
+no formula knows is kept here: the events it logged (`LoggedEvents`), when its supply was
+switched (`SupplyChanges`), and the values clients set registers to (`RegisterBase`). Their
+instants are epochs, which do survive a restart.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..axdr import Data
 __all__ = [
     "Effect", "E", "EFFECT_KINDS", "ImageTransfer", "ClockAdjustment", "LimiterState", "ThresholdCrossings",
     "CompactCapture", "ScriptRun", "CalendarActivation", "ScheduleRun", "TrafficRequests", "MBusTraffic",
-    "ProfileRows", "ObjectListEdits", "SapAssignment",
+    "ProfileRows", "ObjectListEdits", "SapAssignment", "LoggedEvents", "SupplyChanges", "RegisterBase",
 ]
 
 
@@ -227,6 +229,47 @@ class SapAssignment(Effect):
         return cls(_data(record.get("entries")))
 
 
+@dataclass(slots=True)
+class LoggedEvents(Effect):
+    """An event log (Profile generic): the events this meter itself raised, oldest first, as
+    (meter epoch, event code). Generated events (simulator/living/events.py) are not stored:
+    they are computed for any range when read."""
+
+    KIND = "logged_events"
+    entries: list[tuple[float, int]] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> LoggedEvents:
+        return cls([(float(t), int(c)) for t, c in record.get("entries", ())])
+
+
+@dataclass(slots=True)
+class SupplyChanges(Effect):
+    """Disconnect control (70): when the load was switched, as (fleet epoch, connected), oldest
+    first. Metrology reads it: no energy flows while disconnected."""
+
+    KIND = "supply_changes"
+    changes: list[tuple[float, bool]] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> SupplyChanges:
+        return cls([(float(t), bool(c)) for t, c in record.get("changes", ())])
+
+
+@dataclass(slots=True)
+class RegisterBase(Effect):
+    """A living register a client SET (or reset): from fleet epoch `at` it reads `value` plus
+    what was measured since. Older bases stay for reading the past (profile rows)."""
+
+    KIND = "register_base"
+    bases: list[tuple[float, float]] = field(default_factory=list)  # (fleet epoch, value in the register's unit)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RegisterBase:
+        return cls([(float(t), float(v)) for t, v in record.get("bases", ())])
+
+
 EFFECT_KINDS: dict[str, type[Effect]] = {k.KIND: k for k in (
     ImageTransfer, ClockAdjustment, LimiterState, ThresholdCrossings, CompactCapture, ScriptRun,
-    CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ObjectListEdits, SapAssignment)}
+    CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ObjectListEdits, SapAssignment,
+    LoggedEvents, SupplyChanges, RegisterBase)}
