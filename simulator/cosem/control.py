@@ -22,9 +22,16 @@ holds changes nothing and succeeds; a remote trigger the mode does not enable at
 refused with read-write-denied, one the mode enables only from another state with
 temporary-failure. Manual and local triggers come from the meter itself (`trigger`).
 
+The disconnector drives the load: every switch of the output appends (fleet epoch, connected)
+to the object's `SupplyChanges`, which metrology reads (no energy, no current while the load is
+off), and every transition is logged in the disconnector control log with its IDIS code.
+
 Limiter compares a monitored value with the active threshold and runs its over/under
-threshold scripts once the value has stayed on one side for the minimum duration; the server
-calls `evaluate_limiter` on its timer (durations use `now`, the monotonic time).
+threshold scripts once the value has stayed on one side for the minimum duration, logging
+"limiter threshold exceeded" / "ok". Nothing runs by itself: `evaluate_limiter` runs when the
+meter is reached (a write of the monitored value, the catch-up when a request enters the
+meter), and durations are seconds of the fleet's time, so they follow time acceleration and
+survive a restart. An excursion shorter than the gaps between evaluations goes unseen.
 """
 
 from __future__ import annotations
@@ -33,17 +40,18 @@ from enum import IntEnum
 
 from ..apdu.common import ActionResult
 from ..axdr import Data, DataType
-from ..state.effects import LimiterState
+from ..state.effects import LimiterState, SupplyChanges
 from .base import ActionFailure, InterfaceClass, attribute, interface_class, method
 from .clock import date_time_of, to_utc
 from .context import ObjectContext
 from .data_register import VALUE_DEFINITION, number_of, read_value
+from .events import log_event
 from .schedule import ACTION_ITEM, run_action_item
 from .types import ANY, BOOLEAN, DATE_TIME, DOUBLE_LONG_UNSIGNED, INTEGER, LONG_UNSIGNED, Array, Enum, Struct
 
 __all__ = [
     "CLASSES", "DISCONNECT_CONTROL", "DISCONNECT_CONTROL_V1", "LIMITER", "ControlState", "Trigger",
-    "MODES", "trigger", "evaluate_limiter",
+    "MODES", "trigger", "evaluate_limiter", "supplied",
 ]
 
 
@@ -87,6 +95,16 @@ MODES: dict[int, str] = {
 }
 _DISCONNECTING = {Trigger.REMOTE_DISCONNECT, Trigger.MANUAL_DISCONNECT, Trigger.LOCAL_DISCONNECT}
 
+# IDIS disconnector control log event codes, as IDIS head-ends read them (public source: the
+# Connexo IDIS protocol, chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/
+# com/energyict/protocolimpl/dlms/idis/events/DisconnectorControlLog.java).
+READY_FOR_MANUAL_RECONNECTION = 59
+_EVENT_OF: dict[Trigger, int] = {
+    Trigger.MANUAL_DISCONNECT: 60, Trigger.MANUAL_RECONNECT: 61, Trigger.REMOTE_DISCONNECT: 62,
+    Trigger.REMOTE_RECONNECT: 63, Trigger.LOCAL_DISCONNECT: 64, Trigger.LOCAL_RECONNECT: 69,
+}
+LIMITER_THRESHOLD_EXCEEDED, LIMITER_THRESHOLD_OK = 65, 66
+
 
 def _state(ctx: ObjectContext) -> ControlState:
     v = ctx.get(3)
@@ -104,13 +122,35 @@ def _apply(ctx: ObjectContext, what: Trigger) -> bool:
     for name in allowed:
         trig, source, target = TRANSITIONS[name]
         if trig == what and source == state:
-            ctx.set(3, Data(DataType.ENUM, int(target)))
+            _switch(ctx, state, target)
+            ready = target == _R and what == Trigger.REMOTE_RECONNECT
+            log_event(ctx, "disconnector", READY_FOR_MANUAL_RECONNECTION if ready else _EVENT_OF[what])
             return True
     if (state != _C) == (what in _DISCONNECTING):
         return False  # the output is already where this trigger would put it
     if not any(TRANSITIONS[n][0] == what for n in allowed):
         raise ActionFailure(ActionResult.READ_WRITE_DENIED, f"control_mode {_mode(ctx)} does not allow {what.name}")
     raise ActionFailure(ActionResult.TEMPORARY_FAILURE, f"{what.name} not possible from {state.name}")
+
+
+def _switch(ctx: ObjectContext, before: ControlState, after: ControlState) -> None:
+    """Move to `after`; when the output switches, note it where metrology reads it."""
+    ctx.set(3, Data(DataType.ENUM, int(after)))
+    if (before == _C) != (after == _C):
+        ctx.change(SupplyChanges).changes.append((ctx.clock.fleet_epoch(), after == _C))
+
+
+def supplied(ctx: ObjectContext, fleet_epoch: float) -> bool:
+    """Whether this disconnect control object let the load through at `fleet_epoch`."""
+    changes = ctx.effect(SupplyChanges)
+    if changes is None:
+        return True
+    connected = True
+    for at, state in changes.changes:
+        if at > fleet_epoch:
+            break
+        connected = state
+    return connected
 
 
 def trigger(ctx: ObjectContext, what: Trigger) -> bool:
@@ -135,8 +175,8 @@ def _output_state(ctx: ObjectContext) -> Data:
 
 def _set_control_mode(ctx: ObjectContext, value: Data) -> None:
     ctx.set(4, value)
-    if value.value == 0:  # mode 0: the object is always connected
-        ctx.set(3, Data(DataType.ENUM, int(_C)))
+    if value.value == 0 and _state(ctx) != _C:  # mode 0: the object is always connected
+        _switch(ctx, _state(ctx), _C)
 
 
 CONTROL_STATE = Enum(((0, "disconnected"), (1, "connected"), (2, "ready_for_reconnection")), open=False)
@@ -197,15 +237,17 @@ def evaluate_limiter(ctx: ObjectContext) -> str | None:
     if value is None or threshold is None:
         return None
     side = "over" if value > threshold else "under"
+    now = ctx.clock.fleet_epoch()
     if st.side != side:
         st = ctx.change(LimiterState)
-        st.side, st.since = side, ctx.now
+        st.side, st.since = side, now
     if st.condition == side:
         return None
     minimum = number_of(ctx.get(6 if side == "over" else 7)) or 0
-    if ctx.now - st.since < minimum:
+    if now - st.since < minimum:
         return None
     ctx.change(LimiterState).condition = side
+    log_event(ctx, "disconnector", LIMITER_THRESHOLD_EXCEEDED if side == "over" else LIMITER_THRESHOLD_OK)
     actions = ctx.get(11)
     if actions.type == DataType.STRUCTURE and len(actions.value) == 2:
         run_action_item(ctx, actions.value[0 if side == "over" else 1])

@@ -109,7 +109,7 @@ class LimiterState(Effect):
     KIND = "limiter"
     emergency: bool = False
     side: str | None = None  # "over" / "under"
-    since: float = 0.0
+    since: float = 0.0  # fleet epoch the value went to that side
     condition: str = "under"
 
 
