@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from ..apdu.common import ActionResult, DataAccessResult
-from ..axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
+from ..axdr import NULL, ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
@@ -103,10 +103,9 @@ def _find_clock(ctx: ObjectContext) -> ObjectContext | None:
     return next((o for o in ctx.objects() if o.cls.class_id == CLOCK_CLASS_ID), None)
 
 
-def _time_zone(clock: ObjectContext) -> int:
+def _time_zone(clock: ObjectContext, tz: Data | None) -> int:
     """Minutes of UTC minus local standard time; the meter's configured offset if the model has none."""
-    tz = clock.get(3)
-    if tz.type == DataType.LONG and tz.value != NOT_SPECIFIED:
+    if tz is not None and tz.type == DataType.LONG and tz.value != NOT_SPECIFIED:
         return tz.value
     offset = clock.clock.local_time().utcoffset()
     return -int(offset.total_seconds() // 60) if offset is not None else 0
@@ -134,30 +133,76 @@ def _dst_period(begin: Data, end: Data, shift: int, year: int) -> tuple[float, f
     return (start - _EPOCH).total_seconds(), (stop - _EPOCH).total_seconds() - 60 * shift
 
 
-def _dst_active(clock: ObjectContext, epoch: float, tz_min: int) -> bool:
-    """Is daylight saving in force at `epoch` (UTC seconds)? Begin is read in standard time,
-    end in summer time."""
-    enabled = clock.get(8)
-    if enabled.type != DataType.BOOLEAN or not enabled.value:
-        return False
-    dev = clock.get(7)
-    shift = dev.value if dev.type == DataType.INTEGER else 0
-    std_local = epoch - 60 * tz_min
-    period = _dst_period(clock.get(5), clock.get(6), shift, (_EPOCH + timedelta(seconds=std_local)).year)
-    if period is None:
-        return False
-    begin, end = period
-    if begin <= end:
-        return begin <= std_local < end
-    return std_local >= begin or std_local < end  # southern hemisphere: summer spans new year
+class _Rules:
+    """One set of a Clock's time-zone and daylight-saving attributes, and the daylight-saving
+    period of the year last asked (a clock asks about the same year read after read).
+
+    Shared by every meter whose Clock holds these very values (the model's, usually): it keeps
+    them, so the `id`s that key `_RULES` stay theirs while it lives.
+    """
+
+    __slots__ = ("values", "tz_min", "shift", "_begin", "_end", "_from", "_to", "_period")
+
+    def __init__(self, values: tuple[Data | None, ...], tz_min: int) -> None:
+        self.values = values
+        self.tz_min = tz_min
+        begin, end, dev, enabled = values
+        self.shift = dev.value if dev is not None and dev.type == DataType.INTEGER else 0
+        on = enabled is not None and enabled.type == DataType.BOOLEAN and bool(enabled.value)
+        self._begin, self._end = (NULL if begin is None else begin, NULL if end is None else end) if on else (None, None)
+        self._from = self._to = 0.0
+        self._period: tuple[float, float] | None = None
+
+    def deviation(self, epoch: float) -> tuple[int, bool]:
+        """(deviation, daylight saving active) at `epoch` (UTC seconds). Begin is read in
+        standard time, end in summer time."""
+        if self._begin is None:
+            return self.tz_min, False
+        std_local = epoch - 60 * self.tz_min
+        if not self._from <= std_local < self._to:
+            year = (_EPOCH + timedelta(seconds=std_local)).year
+            self._from = (datetime(year, 1, 1) - _EPOCH).total_seconds()
+            self._to = (datetime(year + 1, 1, 1) - _EPOCH).total_seconds() if year < 9999 else math.inf
+            self._period = _dst_period(self._begin, self._end, self.shift, year)
+        period = self._period
+        if period is None:
+            return self.tz_min, False
+        begin, end = period
+        if begin <= end:
+            active = begin <= std_local < end
+        else:
+            active = std_local >= begin or std_local < end  # southern hemisphere: summer spans new year
+        return (self.tz_min - self.shift, True) if active else (self.tz_min, False)
 
 
-def _deviation(clock: ObjectContext, epoch: float) -> tuple[int, bool]:
-    tz_min = _time_zone(clock)
-    if _dst_active(clock, epoch, tz_min):
-        dev = clock.get(7)
-        return tz_min - (dev.value if dev.type == DataType.INTEGER else 0), True
-    return tz_min, False
+_RULES: dict[tuple[int, ...], _Rules] = {}
+_RULES_KEPT = 256  # distinct rule sets: the models' own, and the few clients changed
+
+
+def _rules(clock: ObjectContext) -> _Rules:
+    """The Clock's rules as they stand on this meter. Attributes 3 and 5 to 8 have neither a
+    getter nor a default, so `stored` reads what `get` would."""
+    tz = clock.stored(3)
+    values = (clock.stored(5), clock.stored(6), clock.stored(7), clock.stored(8))
+    tz_min = _time_zone(clock, tz)
+    key = (tz_min, id(values[0]), id(values[1]), id(values[2]), id(values[3]))
+    rules = _RULES.get(key)
+    if rules is None:
+        if len(_RULES) >= _RULES_KEPT:
+            _RULES.clear()
+        rules = _RULES[key] = _Rules(values, tz_min)
+    return rules
+
+
+def _shown(clock: ObjectContext, epoch: float) -> tuple[int, int]:
+    """(deviation, clock status) the Clock shows at `epoch`: its own status bits, with the
+    daylight-saving bit as its rules say."""
+    deviation, dst = _rules(clock).deviation(epoch)
+    own = clock.effect(ClockAdjustment)
+    status = (0 if own is None else own.status) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    if dst:
+        status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    return deviation, status
 
 
 @lru_cache(maxsize=64)
@@ -174,11 +219,7 @@ def local_now(ctx: ObjectContext) -> tuple[datetime, int, int]:
         offset = local.utcoffset()
         return local, -int(offset.total_seconds() // 60) if offset is not None else 0, 0
     epoch = ctx.clock.epoch()
-    deviation, dst = _deviation(clock, epoch)
-    own = clock.effect(ClockAdjustment)
-    status = (0 if own is None else own.status) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
-    if dst:
-        status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    deviation, status = _shown(clock, epoch)
     return datetime.fromtimestamp(epoch, _zone(deviation)), deviation, status
 
 
@@ -189,9 +230,15 @@ def meter_datetime(ctx: ObjectContext) -> CosemDateTime:
 
 
 def timestamp(ctx: ObjectContext) -> Data:
-    """The meter's current time as the octet-string(12) every capture_time holds."""
-    local, _, status = local_now(ctx)
-    return Data(DataType.OCTET_STRING, CosemDateTime.bytes_from_datetime(local, status))
+    """The meter's current time as the octet-string(12) every capture_time holds (and the
+    clock's `time`): no datetime on this path, it is the object every head-end reads first."""
+    clock = _find_clock(ctx)
+    if clock is None:
+        local, _, status = local_now(ctx)
+        return Data(DataType.OCTET_STRING, CosemDateTime.bytes_from_datetime(local, status))
+    epoch = ctx.clock.epoch()
+    deviation, status = _shown(clock, epoch)
+    return Data(DataType.OCTET_STRING, CosemDateTime.bytes_from_epoch(epoch, deviation, status))
 
 
 def to_utc(ctx: ObjectContext, cdt: CosemDateTime) -> datetime | None:
