@@ -68,6 +68,11 @@ class ObjectContext(Protocol):
     def living(self) -> LivingMeter | None:
         """This meter's seed, installation instant and living models (None: a static meter)."""
 
+    @property
+    def revision(self) -> int:
+        """Changes whenever this meter's values, effects or clock offset change: what is derived
+        from them may be cached against it."""
+
     def at(self, meter_epoch: float) -> "ObjectContext":
         """This object at another instant of the meter's clock (profile rows, past events)."""
 

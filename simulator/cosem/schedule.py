@@ -7,8 +7,9 @@ and `execute_script` runs it: each action writes an attribute or invokes a metho
 object of the same logical device, as the server itself (setters run, access rights do not apply).
 
 The tables' methods edit the stored arrays (the meter keeps only its changed copy). Execution
-at a point in time is driven from outside: the server's timer calls `run_single_action_schedule`
-and `activate_calendar_if_due` with the object's context; nothing here reads the wall clock.
+at a point in time is driven from outside, without timers: when a request reaches a living
+meter, simulator/cosem/catch_up.py runs what fell due since (`due_executions`, `run_due`,
+`activate_calendar_if_due`), each script as of its own time; nothing here reads the wall clock.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from .types import (
 __all__ = [
     "CLASSES", "SCRIPT_TABLE", "SCHEDULE", "SPECIAL_DAYS_TABLE", "ACTIVITY_CALENDAR",
     "SINGLE_ACTION_SCHEDULE", "ACTION_ITEM", "execute_script", "run_action_item",
-    "run_single_action_schedule", "activate_calendar_if_due",
+    "run_single_action_schedule", "activate_calendar_if_due", "date_matches", "next_execution",
+    "calendar_activation_time", "due_executions", "run_due", "local_to_epoch", "forget_due", "DUE_KEY",
 ]
 
 SCRIPT_TABLE_CLASS_ID = 9
 _MAX_SCRIPT_DEPTH = 8  # scripts may execute scripts; a cycle must not recurse forever
 _MAX_CATCH_UP_DAYS = 400  # a meter switched off longer than this does not replay every day
+_PROFILE_GENERIC, _CAPTURE = 7, 2
+DUE_KEY = "schedules_due"  # in ctx.living.cache: the meter epoch the next schedule falls due at
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _items(value: Data) -> tuple[Data, ...]:
@@ -255,29 +260,48 @@ SPECIAL_DAYS_TABLE = interface_class(11, 0, "Special days table", [
 
 # --------------------------------------------------------------------------- Activity calendar (20)
 
-def _activate_passive(ctx: ObjectContext, parameter: Data | None) -> None:
-    """Copy the passive calendar (attributes 6..9) over the active one (2..5)."""
+def _activate(ctx: ObjectContext, at: float) -> CalendarActivation:
+    """Copy the passive calendar (attributes 6..9) over the active one (2..5), keeping the
+    replaced tables and the meter epoch `at` for the tariffs of the time before."""
+    done = ctx.change(CalendarActivation)
+    done.at, done.previous = at, (ctx.get(3), ctx.get(4), ctx.get(5))
     for active in range(2, 6):
         ctx.set(active, ctx.get(active + 4))
+    return done
+
+
+def _activate_passive(ctx: ObjectContext, parameter: Data | None) -> None:
+    _activate(ctx, ctx.clock.epoch())
     return None
 
 
-def activate_calendar_if_due(ctx: ObjectContext) -> bool:
-    """Activate the passive calendar once the meter's time reaches activate_passive_calendar_time.
-
-    A time with unspecified fields disables the automatism. Returns True when it activated.
-    """
+def calendar_activation_time(ctx: ObjectContext) -> float | None:
+    """The meter epoch at which the passive calendar is still to be activated (None: not due
+    ever: unspecified fields disable the automatism, or that time was already acted on)."""
     raw = ctx.get(10)
     cdt = date_time_of(raw)
     when = None if cdt is None else to_utc(ctx, cdt)
     done = ctx.effect(CalendarActivation)
     if when is None or (done is not None and done.activated == raw):
+        return None
+    return when.timestamp()
+
+
+def activate_calendar_if_due(ctx: ObjectContext) -> bool:
+    """Activate the passive calendar once the meter's time reaches activate_passive_calendar_time.
+
+    Returns True when it activated.
+    """
+    when = calendar_activation_time(ctx)
+    if when is None or ctx.clock.epoch() < when:
         return False
-    if ctx.clock.utc_time() < when:
-        return False
-    _activate_passive(ctx, None)
-    ctx.change(CalendarActivation).activated = raw
+    _activate(ctx, when).activated = ctx.get(10)
     return True
+
+
+def _set_activation_time(ctx: ObjectContext, value: Data) -> None:
+    ctx.set(10, value)
+    forget_due(ctx)
 
 
 SEASON = Struct((("season_profile_name", OCTET_STRING), ("season_start", DATE_TIME), ("week_name", OCTET_STRING)))
@@ -297,7 +321,7 @@ ACTIVITY_CALENDAR = interface_class(20, 0, "Activity calendar", [
     attribute(7, "season_profile_passive", Array(SEASON)),
     attribute(8, "week_profile_table_passive", Array(WEEK_PROFILE)),
     attribute(9, "day_profile_table_passive", Array(DAY_PROFILE)),
-    attribute(10, "activate_passive_calendar_time", DATE_TIME),
+    attribute(10, "activate_passive_calendar_time", DATE_TIME, setter=_set_activation_time),
 ], [
     method(1, "activate_passive_calendar", INTEGER, impl=_activate_passive),
 ], sn_method_offset=0x50)
@@ -341,6 +365,7 @@ def _check_type(kind: int, value: Data) -> None:
 def _set_sas_type(ctx: ObjectContext, value: Data) -> None:
     _check_type(value.value, ctx.get(4))
     ctx.set(3, value)
+    forget_due(ctx)
 
 
 def _set_execution_time(ctx: ObjectContext, value: Data) -> None:
@@ -350,9 +375,10 @@ def _set_execution_time(ctx: ObjectContext, value: Data) -> None:
     elif _execution_times(value) is None:
         raise AccessFailure(DataAccessResult.TYPE_UNMATCHED, "execution_time needs octet-string time and date")
     ctx.set(4, value)
+    forget_due(ctx)
 
 
-def _date_matches(pattern: CosemDate, day: date) -> bool:
+def date_matches(pattern: CosemDate, day: date) -> bool:
     """Every specified field matches; day 0xFE/0xFD is the last/second-last day of the month."""
     if pattern.year is not None and pattern.year != day.year:
         return False
@@ -376,7 +402,7 @@ def _instants(times: list[tuple[CosemTime, CosemDate]], start: datetime, end: da
         for t, d in times:
             if t.hour is None or t.minute is None or t.hour > 23 or t.minute > 59:
                 continue
-            if (t.second or 0) > 59 or not _date_matches(d, day):
+            if (t.second or 0) > 59 or not date_matches(d, day):
                 continue
             at = datetime(day.year, day.month, day.day, t.hour, t.minute, t.second or 0)
             if start < at <= end:
@@ -385,25 +411,112 @@ def _instants(times: list[tuple[CosemTime, CosemDate]], start: datetime, end: da
     return sorted(found)
 
 
-def run_single_action_schedule(ctx: ObjectContext) -> int:
-    """Run executed_script for each execution time passed since the previous call.
+def local_to_epoch(ctx: ObjectContext, local: datetime) -> float:
+    """The meter epoch at which the meter's clock shows naive `local` (the first of the two in
+    the hour daylight saving ends; in the hour it skips, the instant shown an hour later)."""
+    seconds = (local - _EPOCH).total_seconds()
+    guess = local_now(ctx)[1]
+    first = seconds + 60 * guess
+    deviation = local_now(ctx.at(first))[1]
+    if deviation == guess:
+        return first
+    second = seconds + 60 * deviation
+    return second if local_now(ctx.at(second))[1] == deviation else max(first, second)
 
-    The first call only records where the meter's time stands (times before a meter started
-    are not replayed). Returns how many executions were due; a refused script still counts.
+
+def _local(ctx: ObjectContext) -> datetime:
+    return local_now(ctx)[0].replace(tzinfo=None)
+
+
+def due_executions(ctx: ObjectContext) -> list[datetime]:
+    """The execution times (naive local) passed since the previous call, noting where the
+    meter's time stands; the caller runs them (`run_due`).
+
+    A living meter catches up from its installation the first time; a static one only notes
+    where its time stands (it has no history).
     """
-    local = local_now(ctx)[0].replace(tzinfo=None)
+    local = _local(ctx)
     run = ctx.effect(ScheduleRun)
     last = None if run is None else run.last
-    if last != local:
+    living = ctx.living
+    if last is None and living is not None:
+        last = _local(ctx.at(living.installed + ctx.clock.epoch() - ctx.clock.fleet_epoch()))
+    if last is None or local > last:
         ctx.change(ScheduleRun).last = local
     if last is None or local <= last:
-        return 0
-    times = _execution_times(ctx.get(4))
+        return []
+    return _instants(_execution_times(ctx.get(4)) or [], last, local)
+
+
+def next_execution(ctx: ObjectContext) -> datetime | None:
+    """The first execution time (naive local) after the meter's time now; None within 400 days."""
+    times = _execution_times(ctx.get(4)) or []
+    local = _local(ctx)
+    for days in (2, 32, _MAX_CATCH_UP_DAYS):
+        found = _instants(times, local, local + timedelta(days=days))
+        if found:
+            return found[0]
+    return None
+
+
+def _computed_lazily(ctx: ObjectContext, spec: Data) -> bool:
+    """A capture of a Profile generic without a capture period: a living meter computes those
+    rows from the schedules' execution times (simulator/cosem/profile.py), so running the
+    action again would capture twice."""
+    service, class_id, ln, index, _ = (f.value for f in spec.value)
+    if (service, class_id, index) != (2, _PROFILE_GENERIC, _CAPTURE) or not isinstance(ln, bytes) or len(ln) != 6:
+        return False
+    profile = ctx.find(Obis(ln), _PROFILE_GENERIC)
+    return profile is not None and profile.get(4) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
+
+
+def run_due(ctx: ObjectContext, item: Data) -> bool:
+    """Run a schedule's action_item as the meter does when its time comes; False if refused.
+
+    On a living meter the actions whose effect is computed from time are left out
+    (`_computed_lazily`); what remains runs in order, the first refused action ending it.
+    """
+    table = None
+    if ctx.living is not None and item.type == DataType.STRUCTURE and len(item.value) == 2:
+        ln = item.value[0].value
+        table = ctx.find(Obis(ln), SCRIPT_TABLE_CLASS_ID) if isinstance(ln, bytes) and len(ln) == 6 else None
+    script = None if table is None else next(
+        (s for s in _items(table.get(2)) if s.value[0].value == item.value[1].value), None)
+    if table is None or script is None:
+        return run_action_item(ctx, item)
+    specs = script.value[1].value
+    lazy = [_computed_lazily(ctx, spec) for spec in specs]
+    if not any(lazy):
+        return run_action_item(ctx, item)
+    for spec, skip in zip(specs, lazy):
+        if skip:
+            continue
+        _, class_id, ln, index, _ = (f.value for f in spec.value)
+        target = ctx.find(Obis(ln), class_id) if isinstance(ln, bytes) and len(ln) == 6 else None
+        try:
+            if target is None:
+                return False
+            _run_action(target, spec.value[0].value, index, spec.value[4])
+        except (ActionFailure, AccessFailure):
+            return False
+    return True
+
+
+def run_single_action_schedule(ctx: ObjectContext) -> int:
+    """Run executed_script at each execution time passed since the previous call, as of that
+    time (its effects carry that time). Returns how many were due; a refused script counts."""
+    due = due_executions(ctx)
     script = ctx.get(2)
-    due = _instants(times or [], last, local)
-    for _ in due:
-        run_action_item(ctx, script)
+    for at in due:
+        run_due(ctx.at(local_to_epoch(ctx, at)), script)
     return len(due)
+
+
+def forget_due(ctx: ObjectContext) -> None:
+    """A schedule's time changed: the meter works out again when its next one falls due."""
+    living = ctx.living
+    if living is not None:
+        living.cache.pop(DUE_KEY, None)
 
 
 SINGLE_ACTION_SCHEDULE = interface_class(22, 0, "Single action schedule", [

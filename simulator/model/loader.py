@@ -43,6 +43,7 @@ from ..cosem.types import OctetString
 from ..errors import DLMSError
 from .associations import build_associations
 from .errors import ModelError, Problem, closest, did_you_mean
+from .references import check_references
 from .spec import LogicalDeviceSpec, MeterModel, ObjectSpec, SourceLocation, Template
 from .values import Converter, Interner, Invalid
 from .yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
@@ -198,6 +199,7 @@ class Builder:
         self.check_keys(ymap, _DEVICE_KEYS, "a logical device", ("objects",), owner=owner)
         name = self._device_name(ymap.get("name"), owner)
         objects: list[ObjectSpec] = []
+        nodes: list[YNode] = []  # the YAML of each object, for the reference check
         pending_access: list[tuple[int, YMap]] = []
         by_ln: dict[bytes, int] = {}
         for onode in self.sequence(ymap.get("objects"), "objects", owner=owner):
@@ -212,8 +214,10 @@ class Builder:
                 continue
             by_ln[bytes(spec.logical_name)] = spec.index
             objects.append(spec)
+            nodes.append(onode)
             if access is not None:
                 pending_access.append((spec.index, access))
+        check_references(objects, nodes, sap, self.problem)
         objects = self._fill_ldn(objects, name)
         device = LogicalDeviceSpec(sap, name, tuple(objects), {}, by_ln,
                                    location=SourceLocation(self.file, ymap.line))

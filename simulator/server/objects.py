@@ -171,6 +171,10 @@ class ObjectHandle:
     def living(self) -> LivingMeter | None:
         return self.meter.living
 
+    @property
+    def revision(self) -> int:
+        return self._state.revision
+
     def at(self, meter_epoch: float) -> "ObjectHandle":
         fleet_epoch = meter_epoch - self._state.clock_offset_s
         return ObjectHandle(self.meter, self.device, self.spec, self.meter.time_base.now_of(fleet_epoch),

@@ -141,14 +141,19 @@ class ScriptRun(Effect):
 
 @dataclass(slots=True)
 class CalendarActivation(Effect):
-    """Activity calendar (20): the activate_passive_calendar_time already acted on."""
+    """Activity calendar (20): the activate_passive_calendar_time already acted on, and the last
+    activation: its meter epoch and the season, week and day tables it replaced (the tariffs of
+    the time before it are computed from those)."""
 
     KIND = "calendar_activation"
     activated: Data | None = None
+    at: float | None = None
+    previous: tuple[Data, ...] = ()
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> CalendarActivation:
-        return cls(_data(record.get("activated")))
+        return cls(_data(record.get("activated")), record.get("at"),
+                   tuple(Data.from_bytes(raw) for raw in record.get("previous", ())))
 
 
 @dataclass(slots=True)

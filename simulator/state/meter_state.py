@@ -11,7 +11,9 @@ the logical device); nothing here knows the model, the interface classes or the 
 - clock_offset_s: how far the meter's clock was moved from the fleet's time base;
 - lockouts: failed authentications per (server SAP, client SAP);
 - persistence_fault: why the meter's changes cannot be kept (None: they are); the sessions
-  then refuse ciphered service rather than risk reusing an invocation counter.
+  then refuse ciphered service rather than risk reusing an invocation counter;
+- revision: counts the changes to values, effects and the clock offset, so a value derived
+  from them (a living meter's tariff calendar) can be cached while it stands still.
 
 Every mutation goes through a method here and notes a change key in `journal`, so "where is
 the invocation counter checked, published and saved?" has one answer: `SecurityState.accept`
@@ -35,7 +37,7 @@ class MeterState:
     """One meter's mutable state. Reads never create anything."""
 
     __slots__ = ("values", "security_states", "secrets", "effects", "clock_offset_s", "lockouts", "journal",
-                 "persistence_fault")
+                 "persistence_fault", "revision")
 
     def __init__(self) -> None:
         self.values: dict[tuple[int, int, int], Data] = {}
@@ -46,6 +48,7 @@ class MeterState:
         self.lockouts: dict[tuple[int, int], ClientLockout] = {}
         self.journal = Journal()
         self.persistence_fault: str | None = None
+        self.revision = 0
 
     @property
     def touched(self) -> bool:
@@ -61,6 +64,7 @@ class MeterState:
 
     def set_value(self, server_sap: int, index: int, attribute: int, value: Data) -> None:
         self.values[(server_sap, index, attribute)] = value
+        self.revision += 1
         self.journal.note(ValueChanged(server_sap, index, attribute))
 
     # ------------------------------------------------------------------ security
@@ -98,12 +102,14 @@ class MeterState:
         record = self.effects.get((server_sap, index, kind))
         if record is None:
             record = self.effects[(server_sap, index, kind)] = kind()
+        self.revision += 1
         if kind.PERSISTENT:
             self.journal.note(EffectChanged(server_sap, index, kind.KIND))
         return record  # type: ignore[return-value]
 
     def forget(self, server_sap: int, index: int, kind: type[Effect]) -> None:
         """Drop an object's effect record (back to the model's behaviour)."""
+        self.revision += 1
         if self.effects.pop((server_sap, index, kind), None) is not None and kind.PERSISTENT:
             self.journal.note(EffectChanged(server_sap, index, kind.KIND))
 
@@ -111,6 +117,7 @@ class MeterState:
 
     def shift_clock(self, seconds: float) -> None:
         self.clock_offset_s += seconds
+        self.revision += 1
         self.journal.note(ClockChanged())
 
     def lockout(self, server_sap: int, client_sap: int) -> ClientLockout | None:
