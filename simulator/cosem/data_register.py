@@ -20,6 +20,7 @@ from ..axdr import BitString, CompactArray, Data, DataType, Obis, Reader, TypeDe
 from ..errors import DLMSError, EncodeError
 from ..security.keywrap import KeyId
 from ..state.effects import CompactCapture, ThresholdCrossings
+from . import events
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .clock import timestamp
 from .context import ObjectContext
@@ -112,10 +113,21 @@ def _is_published_counter(name: bytes) -> bool:
     return name[:4] == _PUBLISHED_COUNTER and name[5] == 0xFF
 
 
+def _computed_data(name: bytes) -> bool:
+    """The Data objects whose value is computed when read: the published counter, and the event
+    code objects, alarm registers and event counters of living meters (cosem/events.py)."""
+    return _is_published_counter(name) or events.computes_data_value(name)
+
+
 def _get_data_value(ctx: ObjectContext) -> Data:
-    """The value the model or a client stored; the published counter shows the live one."""
+    """The value the model or a client stored; the published counter shows the live one, a
+    living meter's event objects what its events make them."""
     name = bytes(ctx.logical_name)
-    if _is_published_counter(name):
+    if events.computes_data_value(name):
+        computed = events.data_value(ctx)
+        if computed is not None:
+            return computed
+    elif _is_published_counter(name):
         setup = ctx.find(Obis(_SETUP_PREFIX + name[4:]), _SECURITY_SETUP)
         try:
             highest = None if setup is None else setup.security().highest_received(
@@ -134,9 +146,14 @@ def _check_data_value(ctx: ObjectContext, value: Data) -> None:
                             "the published invocation counter is kept by the meter")
 
 
+def _set_data_value(ctx: ObjectContext, value: Data) -> None:
+    ctx.set(2, value)
+    events.data_written(ctx, value)
+
+
 DATA = interface_class(1, 0, "Data", [
     attribute(2, "value", ANY, dynamic=True, access=AttributeAccess.READ_ONLY, getter=_get_data_value,
-              getter_for=_is_published_counter, check=_check_data_value),
+              getter_for=_computed_data, setter=_set_data_value, check=_check_data_value),
 ])
 
 REGISTER = interface_class(3, 0, "Register", [
