@@ -25,6 +25,7 @@ from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, inte
 from .clock import timestamp
 from .context import ObjectContext
 from .schedule import ACTION_ITEM, run_action_item
+from .tariff import ACTIVE_TARIFF_LN, tariff_at
 from .types import (
     ANY, BIT_STRING, DATE_TIME, DOUBLE_LONG_UNSIGNED, ENUM, INTEGER, LONG64_UNSIGNED, LONG_UNSIGNED,
     OBIS, OCTET_STRING, SCALER_UNIT, UNSIGNED, UTF8_STRING, VISIBLE_STRING, Array, Enum, OneOf, Struct,
@@ -113,10 +114,14 @@ def _is_published_counter(name: bytes) -> bool:
     return name[:4] == _PUBLISHED_COUNTER and name[5] == 0xFF
 
 
+_ACTIVE_TARIFF = bytes(ACTIVE_TARIFF_LN)
+
+
 def _computed_data(name: bytes) -> bool:
     """The Data objects whose value is computed when read: the published counter, and the event
-    code objects, alarm registers and event counters of living meters (cosem/events.py)."""
-    return _is_published_counter(name) or events.computes_data_value(name)
+    code objects, alarm registers and event counters of living meters (cosem/events.py), and a
+    living meter's currently active tariff (cosem/tariff.py)."""
+    return _is_published_counter(name) or events.computes_data_value(name) or name == _ACTIVE_TARIFF
 
 
 def _get_data_value(ctx: ObjectContext) -> Data:
@@ -127,6 +132,10 @@ def _get_data_value(ctx: ObjectContext) -> Data:
         computed = events.data_value(ctx)
         if computed is not None:
             return computed
+    elif name == _ACTIVE_TARIFF and ctx.living is not None:  # the tariff the calendar selects now
+        stored = ctx.stored(2)
+        kind = stored.type if stored is not None and isinstance(stored.value, int) else DataType.UNSIGNED
+        return Data(kind, tariff_at(ctx, ctx.clock.fleet_epoch()))
     elif _is_published_counter(name):
         setup = ctx.find(Obis(_SETUP_PREFIX + name[4:]), _SECURITY_SETUP)
         try:

@@ -16,6 +16,9 @@ client SAP) to that client's association on this channel:
   association for, gets no answer at all: a real meter does not answer unknown addresses (gurux
   servers drop them the same way), and on HDLC the link would not even have been connected.
 
+Before a request to a living meter is served, the meter catches up with what it does by itself
+(schedules, calendar activation, monitors: simulator/cosem/catch_up.py); there are no timers.
+
 Nothing here blocks or reads a clock; per-association state is only the block transfers in
 progress, so an idle meter costs a `MeterServer` and no channel. An unexpected exception while
 serving (a bug, never a client's fault: those all have answers) is logged with its traceback,
@@ -29,6 +32,7 @@ import logging
 
 from ..apdu.common import ServiceError, StateError
 from ..association.session import AssociationSession, AssociationState
+from ..cosem.catch_up import catch_up
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
 from .objects import Meter
 from .request import Logger, Transfers
@@ -128,7 +132,11 @@ class Channel:
         if transfers is None:
             transfers = self._transfers[key] = Transfers()
         try:
-            answer = serve(transfers, session, self.server.meter, device, apdu, now, log)
+            meter = self.server.meter
+            anchor = meter.object(device, 0, now) if meter.living is not None else None
+            if anchor is not None:  # what the meter did by itself since it was last reached
+                catch_up(anchor, server_sap)
+            answer = serve(transfers, session, meter, device, apdu, now, log)
             _report(log, server_sap, client_sap, session)
             if transfers.gbt is not None and transfers.gbt.outbox:
                 self._streamed = transfers.gbt.take()
