@@ -26,7 +26,7 @@ from ..axdr import Data
 __all__ = [
     "Effect", "E", "EFFECT_KINDS", "ImageTransfer", "ClockAdjustment", "LimiterState", "ThresholdCrossings",
     "CompactCapture", "ScriptRun", "CalendarActivation", "ScheduleRun", "TrafficRequests", "MBusTraffic",
-    "ProfileRows", "ObjectListEdits", "SapAssignment", "LoggedEvents", "SupplyChanges", "RegisterBase",
+    "ProfileRows", "ProfileReset", "ObjectListEdits", "SapAssignment", "LoggedEvents", "SupplyChanges", "RegisterBase",
 ]
 
 
@@ -206,6 +206,15 @@ class ProfileRows(Effect):
 
 
 @dataclass(slots=True)
+class ProfileReset(Effect):
+    """Profile generic (7) of a living meter: its rows are computed from time, and exist only
+    after the meter epoch `after` (the last reset, or a change of the profile's structure)."""
+
+    KIND = "profile_reset"
+    after: float = 0.0
+
+
+@dataclass(slots=True)
 class ObjectListEdits(Effect):
     """Association LN (15): add_object / remove_object edits of the object_list clients read."""
 
@@ -276,5 +285,5 @@ class RegisterBase(Effect):
 
 EFFECT_KINDS: dict[str, type[Effect]] = {k.KIND: k for k in (
     ImageTransfer, ClockAdjustment, LimiterState, ThresholdCrossings, CompactCapture, ScriptRun,
-    CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ObjectListEdits, SapAssignment,
-    LoggedEvents, SupplyChanges, RegisterBase)}
+    CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ProfileReset, ObjectListEdits,
+    SapAssignment, LoggedEvents, SupplyChanges, RegisterBase)}
