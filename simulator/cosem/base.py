@@ -96,6 +96,8 @@ class AttributeDef:
     default access right when an association's model does not give one. `getter_for`, when
     set, limits the getter to the objects whose logical name it accepts: the others answer
     their stored value, pre-encoded like an attribute without a getter (GET's fast path).
+    `living_only` says the getter computes only on living meters (simulator/living): in a model
+    without a `living:` section the value stays pre-encoded.
     """
 
     index: int
@@ -110,6 +112,7 @@ class AttributeDef:
     selectors: tuple[int, ...] = ()
     check: WriteCheck | None = None
     getter_for: Callable[[bytes], bool] | None = None
+    living_only: bool = False
 
     def computed(self, logical_name: bytes) -> bool:
         """Whether this object's value comes from the getter (else: stored, pre-encodable)."""

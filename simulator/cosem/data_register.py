@@ -15,12 +15,14 @@ Parameter monitors through `record_change`.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import BitString, CompactArray, Data, DataType, Obis, Reader, TypeDescription
 from ..errors import DLMSError, EncodeError
 from ..security.keywrap import KeyId
 from ..state.effects import CompactCapture, ThresholdCrossings
-from . import events
+from . import events, metrology
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .clock import timestamp
 from .context import ObjectContext
@@ -91,14 +93,40 @@ def read_value(ctx: ObjectContext, definition: Data) -> Data | None:
 # --------------------------------------------------------------------------- Data, Register, Extended register
 
 def _reset_register(ctx: ObjectContext, parameter: Data | None) -> None:
-    ctx.set(2, zero_like(ctx.get(2)))
+    if not metrology.reset_value(ctx):
+        ctx.set(2, zero_like(ctx.get(2)))
     return None
 
 
 def _reset_extended(ctx: ObjectContext, parameter: Data | None) -> None:
-    ctx.set(2, zero_like(ctx.get(2)))
+    if not metrology.reset_value(ctx):
+        ctx.set(2, zero_like(ctx.get(2)))
     ctx.set(5, timestamp(ctx))
     return None
+
+
+def _capture_time(ctx: ObjectContext) -> Data:
+    """Extended register capture_time: a living maximum demand's is when it occurred."""
+    q = metrology.quantity_of(bytes(ctx.logical_name))
+    if q is not None and q.kind == "max_demand" and metrology.metrology_of(ctx) is not None:
+        return metrology.max_demand_attribute(ctx, 5)
+    stored = ctx.stored(5)
+    return stored if stored is not None else Data(DataType.NULL_DATA)
+
+
+def _demand(index: int) -> Callable[[ObjectContext], Data]:
+    def getter(ctx: ObjectContext) -> Data:
+        living = metrology.demand_attribute(ctx, index)
+        if living is not None:
+            return living
+        stored = ctx.stored(index)
+        return stored if stored is not None else Data(DataType.NULL_DATA)
+    return getter
+
+
+def _is_max_demand(name: bytes) -> bool:
+    q = metrology.quantity_of(name)
+    return q is not None and q.kind == "max_demand"
 
 
 # Data 0.0.43.1.e.255 (IDIS): the highest invocation counter its Security setup 0.0.43.0.e.255
@@ -166,17 +194,20 @@ DATA = interface_class(1, 0, "Data", [
 ])
 
 REGISTER = interface_class(3, 0, "Register", [
-    attribute(2, "value", ANY, dynamic=True),
+    attribute(2, "value", ANY, dynamic=True, getter=metrology.value, getter_for=metrology.is_living,
+              setter=metrology.set_value, living_only=True),
     attribute(3, "scaler_unit", SCALER_UNIT),
 ], [
     method(1, "reset", INTEGER, impl=_reset_register),
 ], sn_method_offset=0x28)
 
 EXTENDED_REGISTER = interface_class(4, 0, "Extended register", [
-    attribute(2, "value", ANY, dynamic=True),
+    attribute(2, "value", ANY, dynamic=True, getter=metrology.value, getter_for=metrology.is_living,
+              setter=metrology.set_value, living_only=True),
     attribute(3, "scaler_unit", SCALER_UNIT),
     attribute(4, "status", ANY, dynamic=True),
-    attribute(5, "capture_time", OneOf((DATE_TIME, OCTET_STRING)), dynamic=True),
+    attribute(5, "capture_time", OneOf((DATE_TIME, OCTET_STRING)), dynamic=True, getter=_capture_time,
+              getter_for=_is_max_demand, living_only=True),
 ], [
     method(1, "reset", INTEGER, impl=_reset_extended),
 ], sn_method_offset=0x38)
@@ -206,12 +237,16 @@ def _next_period(ctx: ObjectContext, parameter: Data | None) -> None:
 
 
 DEMAND_REGISTER = interface_class(5, 0, "Demand register", [
-    attribute(2, "current_average_value", ANY, dynamic=True),
-    attribute(3, "last_average_value", ANY, dynamic=True),
+    attribute(2, "current_average_value", ANY, dynamic=True, getter=_demand(2), getter_for=metrology.is_living,
+              living_only=True),
+    attribute(3, "last_average_value", ANY, dynamic=True, getter=_demand(3), getter_for=metrology.is_living,
+              living_only=True),
     attribute(4, "scaler_unit", SCALER_UNIT),
     attribute(5, "status", ANY, dynamic=True),
-    attribute(6, "capture_time", DATE_TIME, dynamic=True),
-    attribute(7, "start_time_current", DATE_TIME, dynamic=True),
+    attribute(6, "capture_time", DATE_TIME, dynamic=True, getter=_demand(6), getter_for=metrology.is_living,
+              living_only=True),
+    attribute(7, "start_time_current", DATE_TIME, dynamic=True, getter=_demand(7), getter_for=metrology.is_living,
+              living_only=True),
     attribute(8, "period", DOUBLE_LONG_UNSIGNED),
     attribute(9, "number_of_periods", LONG_UNSIGNED),
 ], [

@@ -226,7 +226,7 @@ class MeterCurve:
     inside one quarter-hour pays for no hash).
     """
 
-    __slots__ = ("curve", "seed", "scale", "noise", "_knot_slot", "_knots")
+    __slots__ = ("curve", "seed", "scale", "noise", "_knot_slot", "_knots", "_last_t", "_last")
 
     def __init__(self, curve: Curve, seed: int) -> None:
         self.curve = curve
@@ -235,6 +235,8 @@ class MeterCurve:
         self.noise = min(max(curve.model.noise, 0.0), 0.9)
         self._knot_slot: int | None = None
         self._knots = (0.0, 0.0)
+        self._last_t: float | None = None
+        self._last = (0.0, 0.0)
 
     def _knot(self, k: int) -> float:
         if not self.noise:
@@ -248,14 +250,31 @@ class MeterCurve:
             self._knot_slot = k
         return self._knots
 
-    def imports(self, t: float) -> float:
+    def cumulative(self, t: float) -> tuple[float, float]:
+        """Import and export from the curve's anchor to `t` (the last instant asked is memoised:
+        a profile row reads several registers at one instant)."""
+        if t == self._last_t:
+            return self._last
         day, slot, frac = self.curve.locate(t)
-        smooth = self.curve.cumulative(t)[0] * self.scale
-        a, b = self._knot_pair(day * _SLOTS + slot)
-        return smooth + a + (b - a) * frac
+        d = self.curve.day(day)
+        pi, pe = self.curve._prefix(day)
+        lo, hi = d.imp[slot], d.imp[slot + 1]
+        k = day * _SLOTS + slot
+        if self._knot_slot != k:
+            self._knots = (self._knot(k), self._knot(k + 1))
+            self._knot_slot = k
+        a, b = self._knots
+        scale = self.scale
+        result = ((pi + lo + (hi - lo) * frac) * scale + a + (b - a) * frac,
+                  (pe + d.exp[slot] + (d.exp[slot + 1] - d.exp[slot]) * frac) * scale)
+        self._last_t, self._last = t, result
+        return result
+
+    def imports(self, t: float) -> float:
+        return self.cumulative(t)[0]
 
     def exports(self, t: float) -> float:
-        return self.curve.cumulative(t)[1] * self.scale
+        return self.cumulative(t)[1]
 
     def powers(self, t: float) -> tuple[float, float]:
         """Average import and export power (W, or m3/h) over the quarter-hour holding `t`."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .load import MeterCurve, STREAMS
+from .load import STREAMS, MeterCurve
+from .noise import unit
 
 __all__ = ["Metrology", "merge", "Interval", "Instant"]
 
@@ -31,58 +32,110 @@ def merge(intervals: Sequence[Interval]) -> list[Interval]:
 
 
 class Instant:
-    """Instantaneous values at one instant, consistent with the energy flowing then."""
+    """Instantaneous values at one instant, consistent with the energy flowing then; each is
+    computed only when asked (a register monitor polls the power alone)."""
 
-    __slots__ = ("p_import", "p_export", "q_import", "q_export", "power_factor", "voltages", "currents",
-                 "phase_powers", "phase_power_factors", "neutral", "frequency")
+    __slots__ = ("_m", "_t", "_flowing", "_powered", "_powers")
 
     def __init__(self, m: "Metrology", t: float, flowing: bool, powered: bool) -> None:
-        model = m.curve.curve.model
-        p_imp, p_exp = m.curve.powers(t) if flowing else (0.0, 0.0)
-        pf = min(model.power_factor + 0.02 * m.curve.wobble(STREAMS["power_factor"], t, 60), 1.0)
-        tan = math.sqrt(max(1 - pf * pf, 0.0)) / pf if pf > 0 else 0.0
-        self.p_import, self.p_export = p_imp, p_exp
-        self.q_import, self.q_export = p_imp * tan, p_exp * 0.1 * tan
-        self.power_factor = pf if p_imp or p_exp else 1.0
-        self.voltages = tuple(
-            model.voltage + model.voltage_spread * m.curve.wobble(STREAMS["voltage"] + 16 * (i + 1), t, 10)
-            if powered else 0.0 for i in range(3))
-        self.phase_powers = tuple(p_imp * share for share in model.phases)
-        self.phase_power_factors = tuple(
-            min(pf + 0.01 * m.curve.wobble(STREAMS["power_factor"] + 16 * (i + 1), t, 60), 1.0) for i in range(3))
-        self.currents = tuple(p / (u * f) if u > 0 and f > 0 else 0.0
-                              for p, u, f in zip(self.phase_powers, self.voltages, self.phase_power_factors))
-        i1, i2, i3 = self.currents
-        # the vector sum of three currents 120 degrees apart
-        self.neutral = math.sqrt(max(i1 * i1 + i2 * i2 + i3 * i3 - i1 * i2 - i2 * i3 - i3 * i1, 0.0))
-        self.frequency = model.frequency + model.frequency_spread * m.curve.wobble(STREAMS["frequency"], t, 10) \
-            if powered else 0.0
+        self._m, self._t, self._flowing, self._powered = m, t, flowing, powered
+        self._powers: tuple[float, float] | None = None
+
+    def _power_pair(self) -> tuple[float, float]:
+        if self._powers is None:
+            self._powers = self._m.curve.powers(self._t) if self._flowing else (0.0, 0.0)
+        return self._powers
+
+    @property
+    def p_import(self) -> float:
+        return self._power_pair()[0]
+
+    @property
+    def p_export(self) -> float:
+        return self._power_pair()[1]
+
+    @property
+    def power_factor(self) -> float:
+        """The total power factor (1 with no load)."""
+        if not any(self._power_pair()):
+            return 1.0
+        return self._pf()
+
+    def _pf(self) -> float:
+        model = self._m.curve.curve.model
+        return min(model.power_factor + 0.02 * self._m.curve.wobble(STREAMS["power_factor"], self._t, 60), 1.0)
+
+    def _tan(self) -> float:
+        pf = self._pf()
+        return math.sqrt(max(1 - pf * pf, 0.0)) / pf if pf > 0 else 0.0
+
+    @property
+    def q_import(self) -> float:
+        return self.p_import * self._tan()
+
+    @property
+    def q_export(self) -> float:
+        return self.p_export * 0.1 * self._tan()
+
+    def voltage(self, phase: int) -> float:
+        if not self._powered:
+            return 0.0
+        model = self._m.curve.curve.model
+        return model.voltage + model.voltage_spread * self._m.curve.wobble(STREAMS["voltage"] + 16 * (phase + 1), self._t, 10)
+
+    def phase_power(self, phase: int) -> float:
+        return self.p_import * self._m.curve.curve.model.phases[phase]
+
+    def phase_power_factor(self, phase: int) -> float:
+        return min(self._pf() + 0.01 * self._m.curve.wobble(STREAMS["power_factor"] + 16 * (phase + 1), self._t, 60), 1.0)
+
+    def current(self, phase: int) -> float:
+        p = self.phase_power(phase)
+        if not p:
+            return 0.0
+        u, f = self.voltage(phase), self.phase_power_factor(phase)
+        return p / (u * f) if u > 0 and f > 0 else 0.0
+
+    @property
+    def neutral(self) -> float:
+        """The vector sum of three currents 120 degrees apart."""
+        i1, i2, i3 = (self.current(p) for p in range(3))
+        return math.sqrt(max(i1 * i1 + i2 * i2 + i3 * i3 - i1 * i2 - i2 * i3 - i3 * i1, 0.0))
+
+    @property
+    def frequency(self) -> float:
+        if not self._powered:
+            return 0.0
+        model = self._m.curve.curve.model  # one grid: every meter of the fleet reads the same frequency
+        return model.frequency + model.frequency_spread * (2 * unit(0, STREAMS["frequency"], int(self._t // 10)) - 1)
 
 
 class Metrology:
     """One meter's energy between any two instants, and its instantaneous values."""
 
-    __slots__ = ("curve", "installed")
+    __slots__ = ("curve", "installed", "_at_installed")
 
     def __init__(self, curve: MeterCurve, installed: float) -> None:
         self.curve = curve
         self.installed = installed
+        self._at_installed = curve.cumulative(installed)
 
     def flow(self, a: float, b: float, no_flow: Sequence[Interval]) -> tuple[float, float]:
         """Import and export in [a, b), leaving out the merged intervals `no_flow`."""
         if b <= a:
             return 0.0, 0.0
         c = self.curve
-        imp = c.imports(b) - c.imports(a)
-        exp = c.exports(b) - c.exports(a)
+        start = self._at_installed if a == self.installed else c.cumulative(a)
+        end = c.cumulative(b)
+        imp, exp = end[0] - start[0], end[1] - start[1]
         for x, y in no_flow:
             if y <= a:
                 continue
             if x >= b:
                 break
-            lo, hi = max(x, a), min(y, b)
-            imp -= c.imports(hi) - c.imports(lo)
-            exp -= c.exports(hi) - c.exports(lo)
+            lo, hi = c.cumulative(max(x, a)), c.cumulative(min(y, b))
+            imp -= hi[0] - lo[0]
+            exp -= hi[1] - lo[1]
         return max(imp, 0.0), max(exp, 0.0)
 
     def at(self, t: float, no_flow: Sequence[Interval], outages: Sequence[Interval]) -> Instant:

@@ -43,6 +43,8 @@ from ..cosem.types import OctetString
 from ..errors import DLMSError
 from .associations import build_associations
 from .errors import ModelError, Problem, closest, did_you_mean
+from ..living.meter import LivingModel
+from .living import parse_living
 from .references import check_references
 from .spec import LogicalDeviceSpec, MeterModel, ObjectSpec, SourceLocation, Template
 from .values import Converter, Interner, Invalid
@@ -61,7 +63,7 @@ KEY_NAMES = ("global_unicast_encryption_key", "global_broadcast_encryption_key",
              "master_key")
 LDN_OBIS = Obis("0.0.42.0.0.255")
 _LDN_MAX = 16  # Blue Book: the logical device name is at most 16 octets
-_TOP_KEYS = ("name", "description", "manufacturer", "fields", "logical_devices")
+_TOP_KEYS = ("name", "description", "manufacturer", "fields", "logical_devices", "living")
 _DEVICE_KEYS = ("server_sap", "name", "associations", "objects")
 _OBJECT_KEYS = ("class", "version", "obis", "name", "attributes", "access", "short_name", "keys")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -86,6 +88,7 @@ class Builder:
         self.problems: list[Problem] = []
         self.interner = Interner()
         self.converter: Converter = Converter(self.interner, SAMPLE_FIELDS, {}, class_id_named)
+        self.living: LivingModel | None = None
         # Per server SAP: the device's YAML and its objects' access overrides, for the association pass.
         self.pending: dict[int, tuple[YMap, list[tuple[int, YMap]]]] = {}
 
@@ -158,6 +161,7 @@ class Builder:
         defaults: dict[str, object] = {"manufacturer": manufacturer}
         defaults.update(self._fields(root.get("fields")))
         self.converter = Converter(self.interner, SAMPLE_FIELDS, defaults, class_id_named)
+        self.living = parse_living(self, root.get("living"))  # before the objects: it decides what is pre-encoded
         devices: dict[int, LogicalDeviceSpec] = {}
         for node in self.sequence(root.get("logical_devices"), "logical_devices"):
             device = self._device(node)
@@ -171,7 +175,7 @@ class Builder:
         if isinstance(root.get("logical_devices"), YSeq) and not devices and not self.problems:
             self.problem(root.key_line("logical_devices"), "a model needs at least one logical device")
         devices = {sap: build_associations(self, device, *self.pending[sap]) for sap, device in devices.items()}
-        return MeterModel(name, self.file, description, devices, manufacturer)
+        return MeterModel(name, self.file, description, devices, manufacturer, living=self.living)
 
     def _fields(self, node: YNode | None) -> dict[str, object]:
         out: dict[str, object] = {}
@@ -375,7 +379,8 @@ class Builder:
         """The model's value pre-encoded, when it is what a GET answers: no getter computes it
         for this object (dynamic ones included: a register's value is the model's until this
         meter changes it, and a changed value is read from the meter's own state instead)."""
-        if value is None or adef is None or adef.computed(logical_name):
+        if value is None or adef is None or (adef.computed(logical_name)
+                                             and (self.living is not None or not adef.living_only)):
             return None
         try:
             return self.interner.encoded(value.to_bytes())

@@ -182,3 +182,4 @@ class MeterModel:
     description: str
     logical_devices: dict[int, LogicalDeviceSpec]
     manufacturer: str = "SIM"
+    living: LivingModel | None = None  # load and events (the model's `living:`); None: values stand still

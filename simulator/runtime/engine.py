@@ -158,7 +158,9 @@ class Engine:
         loop = self._loop = asyncio.get_running_loop()
         self._timers = TimerQueue(loop)
         start = self.profile.time.start
-        time_base = TimeBase(time.time() if start is None else start, loop.time(), self.profile.time.rate)
+        start_epoch = time.time() if start is None else start
+        time_base = TimeBase(start_epoch, loop.time(), self.profile.time.rate,
+                             self.profile.time.installed(start_epoch))
         store = None
         if self.state_dir is not None:
             store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})

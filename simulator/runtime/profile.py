@@ -3,7 +3,8 @@
     name: lab                         # default: the file name
     seed: 0                           # meters' random sources
     state_dir: state/lab              # invocation counters etc.; relative to this file
-    time: {start: 2024-01-01T00:00:00Z, rate: 1.0, utc_offset_min: 60}   # default start: now
+    time: {start: 2024-01-01T00:00:00Z, rate: 1.0, utc_offset_min: 60,   # default start: now
+           history: 40d}              # meters were installed that long before start (s, m, h, d)
     x-keys: &keys {...}               # keys starting with x- are ignored: anchors for YAML merges
     limits: {max_connections: 1000, max_connections_per_meter: 4, max_buffered_bytes: 65536,
              tcp_inactivity_timeout_s: 300, udp_peer_timeout_s: 300, association_timeout_s: 30,
@@ -76,7 +77,7 @@ _GROUP_KEYS = ("name", "model", "count", "manufacturer", "serial", "system_title
                "fields", "listen")
 _LISTEN_KEYS = ("transport", "addressing", "host", "bind", "port", "port_step", "physical_address",
                 "device", "baud_rate")
-_TIME_KEYS = ("start", "rate", "utc_offset_min")
+_TIME_KEYS = ("start", "rate", "utc_offset_min", "history")
 _BASE_FIELDS = ("index", "group_index", "number", "group", "manufacturer", "manufacturer_hex")
 _IDENTITY = ("serial", "system_title", "logical_device_name")
 _DEFAULT_SERIAL = "{number:08d}"
@@ -107,6 +108,17 @@ class TimeSettings:
     start: float | None = None
     rate: float = 1.0
     utc_offset_min: int = 0
+    history_s: float = 0.0  # how long before `start` the meters were installed
+
+    def installed(self, start: float) -> float:
+        """When the meters' history begins: `history` before the fleet's start. With the start
+        "now", at the local midnight before that, so runs on one day read the same history."""
+        installed = start - self.history_s
+        if self.start is None and self.history_s:
+            day = 86400
+            offset = self.utc_offset_min * 60
+            installed = (installed + offset) // day * day - offset
+        return installed
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +366,24 @@ class _Reader:
                 self.problem(ymap.key_line("start"), f"start: expected 'now' or an ISO date-time like "
                              f"2024-01-01T00:00:00Z, found {describe_node(start_node)}")
         return TimeSettings(start, self.number(ymap, "rate", 0.001, 1_000_000, 1.0, integer=False),
-                            self.number(ymap, "utc_offset_min", -840, 840, 0))
+                            self.number(ymap, "utc_offset_min", -840, 840, 0), self.duration(ymap, "history"))
+
+    def duration(self, ymap: YMap, key: str) -> float:
+        """A duration: seconds, or a number with s, m, h or d (40d: forty days)."""
+        node = ymap.get(key)
+        if node is None:
+            return 0.0
+        text = node.text.strip() if isinstance(node, YScalar) else ""
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text)
+        if match is None or float(match[1]) > 20 * 365:
+            self.problem(ymap.key_line(key), f"{key}: expected a duration like 40d, 12h, 90m or 3600s "
+                         f"(at most 20 years), found {describe_node(node)}")
+            return 0.0
+        seconds = float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+        if seconds > 20 * 365 * 86400:
+            self.problem(ymap.key_line(key), f"{key}: at most 20 years of history")
+            return 0.0
+        return seconds
 
     # ---------------------------------------------------------------- groups
     def group(self, node: YNode, first_index: int, position: int) -> GroupSpec | None:

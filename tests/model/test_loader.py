@@ -389,7 +389,7 @@ def test_yaml_problems() -> None:
     dup = one_problem(text)
     assert dup == f"m.yaml:{line_of(text, '0.0.96.1.1.255')}: key 'obis' repeated (first at line {line_of(text, '0.0.96.1.0.255')})"
     assert problems("") == ["m.yaml:1: expected a model (a mapping with name, description, manufacturer, fields, "
-                            "logical_devices), found nothing"]
+                            "logical_devices, living), found nothing"]
     assert "quote values that start with '*'" in problems("a: *-12-25\n")[0]
 
 

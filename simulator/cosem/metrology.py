@@ -1,0 +1,444 @@
+"""Registers of living meters: which quantity an OBIS code measures, and its value when read.
+
+A living meter (its model has a `living: load:` section) computes its energy, volume and
+instantaneous registers from its load curve (simulator/living) at the instant they are read;
+the model's value of a cumulative register is its reading at installation. The quantity
+follows the OBIS code (IEC 62056-6-1: value group A the medium, C the quantity, D the
+processing, E the tariff), so a model needs no extra declaration:
+
+- electricity, D = 8 (time integral): C 1 +A, 2 -A, 3 +R, 4 -R, 5..8 reactive QI..QIV,
+  21/41/61 +A per phase; E 0 total, E n the energy while tariff n was active;
+- electricity, D = 7 (instantaneous): C 1 +P, 2 -P, 3 +Q, 4 -Q, 9 +S, 13 power factor,
+  14 frequency, 21/41/61 +P per phase, 31/51/71 current, 32/52/72 voltage, 33/53/73 power
+  factor per phase, 91 neutral current;
+- gas (A 7): 3.0 volume at metering conditions, 13.0 converted volume (x the conversion
+  factor object 7.0.52.0.0.255), 43.0 flow, 41.0 gas temperature; water (A 8): 1.0 volume
+  (E 1 the backflow), 2.0 flow, 3.0 temperature;
+- Demand register (class 5) C 1/2 D 4: the average power over its period; Extended register
+  (class 4) C 1/2 D 6: the maximum demand since the billing period began (the month), with
+  the end of the period it occurred in as capture_time.
+
+A client's SET (or reset) of a cumulative register is kept as a `RegisterBase`: the register
+goes on from that value. No energy flows while the disconnector is open (SupplyChanges) or
+the supply fails.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Callable
+
+from ..apdu.common import DataAccessResult
+from ..axdr import Data, DataType, Obis
+from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
+from ..living.events import DEFAULT_EVENTS, history
+from ..living.load import DAY_S, SLOT_S, MeterCurve, curve_of
+from ..living.metrology import Instant, Interval, Metrology, merge
+from ..state.effects import RegisterBase, SupplyChanges
+from .base import AccessFailure
+from .clock import timestamp
+from .context import ObjectContext
+from .tariff import tariff_windows
+
+__all__ = ["Quantity", "quantity_of", "is_living", "value", "set_value", "reset_value",
+           "demand_attribute", "max_demand_attribute", "metrology_of", "no_flow"]
+
+_DISCONNECTOR = Obis("0.0.96.3.10.255")
+_CONVERSION_FACTOR = Obis("7.0.52.0.0.255")
+_DISCONNECT_CONTROL = 70
+
+
+class Quantity:
+    """What one register measures: a cumulative `energy` kind (with tariff) or an `instant` one."""
+
+    __slots__ = ("cumulative", "kind", "tariff", "phase")
+
+    def __init__(self, cumulative: bool, kind: str, tariff: int = 0, phase: int | None = None) -> None:
+        self.cumulative = cumulative
+        self.kind = kind
+        self.tariff = tariff
+        self.phase = phase
+
+
+_ENERGY = {1: "import", 2: "export", 3: "+R", 4: "-R", 5: "QI", 6: "QII", 7: "QIII", 8: "QIV"}
+_PHASE_ENERGY = {21: 0, 41: 1, 61: 2}
+_INSTANT = {1: "p_import", 2: "p_export", 3: "q_import", 4: "q_export", 9: "s_import", 13: "power_factor",
+            14: "frequency", 91: "neutral"}
+_PHASE_INSTANT = {21: ("phase_power", 0), 41: ("phase_power", 1), 61: ("phase_power", 2),
+                  31: ("current", 0), 51: ("current", 1), 71: ("current", 2),
+                  32: ("voltage", 0), 52: ("voltage", 1), 72: ("voltage", 2),
+                  33: ("phase_power_factor", 0), 53: ("phase_power_factor", 1), 73: ("phase_power_factor", 2)}
+
+
+@lru_cache(maxsize=4096)
+def quantity_of(logical_name: bytes) -> Quantity | None:
+    """The quantity an OBIS code names, or None (a value the model fixes)."""
+    a, _, c, d, e, f = logical_name
+    if f != 0xFF:
+        return None
+    if a == 1:
+        if d == 8 and c in _ENERGY and e <= 8:
+            return Quantity(True, _ENERGY[c], e)
+        if d == 8 and c in _PHASE_ENERGY and e == 0:
+            return Quantity(True, "import", 0, _PHASE_ENERGY[c])
+        if d == 7 and e == 0 and c in _INSTANT:
+            return Quantity(False, _INSTANT[c])
+        if d == 7 and e == 0 and c in _PHASE_INSTANT:
+            kind, phase = _PHASE_INSTANT[c]
+            return Quantity(False, kind, 0, phase)
+        if d in (4, 6) and c in (1, 2) and e == 0:
+            return Quantity(False, "demand" if d == 4 else "max_demand", 0, None if c == 1 else 1)
+    if a == 7 and e == 0:
+        return {(3, 0): Quantity(True, "import"), (13, 0): Quantity(True, "converted"),
+                (43, 0): Quantity(False, "p_import"), (41, 0): Quantity(False, "temperature")}.get((c, d))
+    if a == 8 and d == 0:
+        return {(1, 0): Quantity(True, "import"), (1, 1): Quantity(True, "backflow"),
+                (2, 0): Quantity(False, "p_import"), (3, 0): Quantity(False, "temperature")}.get((c, e))
+    return None
+
+
+def is_living(logical_name: bytes) -> bool:
+    """Whether a register with this logical name computes its value (for AttributeDef.getter_for)."""
+    return quantity_of(logical_name) is not None
+
+
+# --------------------------------------------------------------------------- the meter's metrology
+
+def metrology_of(ctx: ObjectContext) -> Metrology | None:
+    """This meter's metrology, built on first use (None: the model has no load)."""
+    living = ctx.living
+    if living is None or living.model.load is None:
+        return None
+    m = living.cache.get("metrology")
+    if m is None:
+        offset = ctx.clock.local_time().utcoffset()
+        seconds = int(offset.total_seconds()) if offset is not None else 0
+        m = living.cache["metrology"] = Metrology(MeterCurve(curve_of(living.model.load, seconds), living.seed),
+                                                 living.installed)
+    return m
+
+
+def no_flow(ctx: ObjectContext) -> list[Interval]:
+    """The intervals in which no energy flowed up to now: the disconnector open, the supply
+    failed (simulator/living/events.py), merged."""
+    living = ctx.living
+    assert living is not None
+    cache = living.cache
+    if "disconnector" not in cache:  # a handle kept for its effect records, which do not depend on `now`
+        cache["disconnector"] = ctx.find(_DISCONNECTOR, _DISCONNECT_CONTROL)
+    disconnector = cache["disconnector"]
+    changes = None if disconnector is None else disconnector.effect(SupplyChanges)
+    switched = changes.changes if changes is not None else []
+    failures = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
+                       ctx.clock.fleet_epoch()).failures
+    memo = cache.get("no_flow")
+    key = (len(switched), switched[-1] if switched else None, len(failures))
+    if isinstance(memo, tuple) and memo[0] == key:
+        return memo[1]  # type: ignore[no-any-return]
+    out: list[Interval] = list(failures)
+    opened: float | None = None
+    for at, connected in switched:
+        if not connected and opened is None:
+            opened = at
+        elif connected and opened is not None:
+            out.append((opened, at))
+            opened = None
+    if opened is not None:
+        out.append((opened, math.inf))
+    merged = merge(out)
+    cache["no_flow"] = (key, merged)
+    return merged
+
+
+def _tan(m: Metrology) -> float:
+    pf = m.curve.curve.model.power_factor
+    return math.sqrt(max(1 - pf * pf, 0.0)) / pf
+
+
+def _amount(ctx: ObjectContext, m: Metrology, q: Quantity, imp: float, exp: float) -> float:
+    """Quantity `q` of an interval that imported `imp` and exported `exp`."""
+    kind = q.kind
+    model = m.curve.curve.model
+    if kind == "import":
+        return imp if q.phase is None else imp * model.phases[q.phase]
+    if kind == "export":
+        return exp
+    tan = _tan(m)
+    share = model.inductive_share
+    reactive = {"QI": imp * tan * share, "QIV": imp * tan * (1 - share), "QII": exp * tan * 0.1, "QIII": 0.0}
+    if kind in reactive:
+        return reactive[kind]
+    if kind == "+R":
+        return reactive["QI"] + reactive["QII"]
+    if kind == "-R":
+        return reactive["QIII"] + reactive["QIV"]
+    if kind == "converted":
+        factor = ctx.find(_CONVERSION_FACTOR)
+        f = factor.get(2).value if factor is not None else 1.0
+        return imp * (f if isinstance(f, (int, float)) else 1.0)
+    if kind == "backflow":
+        return imp * model.backflow
+    return 0.0
+
+
+def _tariff_flows(ctx: ObjectContext, m: Metrology, t: float, gaps: list[Interval]) -> dict[int, tuple[float, float]]:
+    """Import and export per tariff from installation to `t`.
+
+    Whole days since installation are summed once per meter and kept in its cache: a day
+    that has passed keeps its tariffs and flows (a later calendar, disconnection or clock
+    change acts from its own instant on), so only the day holding `t` is split when read."""
+    living = ctx.living
+    assert living is not None
+    days: list[dict[int, tuple[float, float]]] = living.cache.setdefault("tariff_days", [{}])
+    whole = max(int((t - m.installed) // DAY_S), 0)
+    while len(days) <= whole:
+        start = m.installed + (len(days) - 1) * DAY_S
+        days.append(_add(days[-1], _split(ctx, m, start, start + DAY_S, gaps)))
+    start = m.installed + whole * DAY_S
+    return _add(days[whole], _split(ctx, m, start, t, gaps))
+
+
+def _split(ctx: ObjectContext, m: Metrology, a: float, b: float, gaps: list[Interval]) -> dict[int, tuple[float, float]]:
+    out: dict[int, tuple[float, float]] = {}
+    for x, y, tariff in tariff_windows(ctx, a, b):
+        imp, exp = m.flow(x, y, gaps)
+        before = out.get(tariff, (0.0, 0.0))
+        out[tariff] = (before[0] + imp, before[1] + exp)
+    return out
+
+
+def _add(a: dict[int, tuple[float, float]], b: dict[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    out = dict(a)
+    for tariff, (imp, exp) in b.items():
+        before = out.get(tariff, (0.0, 0.0))
+        out[tariff] = (before[0] + imp, before[1] + exp)
+    return out
+
+
+def _measured(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, gaps: list[Interval]) -> float:
+    """Quantity `q` from installation to `t` (of its tariff only, for a tariff register)."""
+    if q.tariff:
+        imp, exp = _tariff_flows(ctx, m, t, gaps).get(q.tariff, (0.0, 0.0))
+    else:
+        imp, exp = m.flow(m.installed, t, gaps)
+    return _amount(ctx, m, q, imp, exp)
+
+
+# --------------------------------------------------------------------------- encoding
+
+def _scaler(ctx: ObjectContext, index: int) -> int:
+    su = ctx.stored(index)
+    if su is not None and su.type == DataType.STRUCTURE and su.value and su.value[0].type == DataType.INTEGER:
+        return su.value[0].value
+    return 0
+
+
+class _Register:
+    """What a living register's reads need from its stored attributes, derived once per meter
+    and register, and again only when its scaler_unit object changes: the quantity, the
+    installation reading, and how a measured number becomes the declared value."""
+
+    __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi")
+
+    def __init__(self, ctx: ObjectContext, scaler_unit: Data | None) -> None:
+        self.scaler_unit = scaler_unit
+        self.quantity = quantity_of(bytes(ctx.logical_name))
+        self.scaler = _scaler(ctx, 3)
+        like = ctx.stored(2)
+        self.initial = _number(like) * 10.0 ** self.scaler
+        self.factor = 10.0 ** -self.scaler
+        t = like.type if like is not None else DataType.DOUBLE_LONG_UNSIGNED
+        if t not in FLOAT_FORMATS and t not in INTEGER_FORMATS:
+            t = DataType.DOUBLE_LONG_UNSIGNED
+        self.type = t
+        size, signed = INTEGER_FORMATS.get(t, (0, False))
+        self.hi = (1 << (8 * size - 1)) - 1 if signed else (1 << (8 * size)) - 1
+        self.lo = -self.hi - 1 if signed else 0
+
+    def encode(self, x: float) -> Data:
+        """`x` (in the register's unit) as the model declares the value: its type, its scaler."""
+        raw = x * self.factor
+        if self.type in FLOAT_FORMATS:
+            return Data(self.type, raw)
+        return Data(self.type, min(max(round(raw), self.lo), self.hi))
+
+
+def _register(ctx: ObjectContext, cache: dict[object, object]) -> _Register:
+    scaler_unit = ctx.stored(3)
+    key = ("register", ctx.logical_name)
+    found = cache.get(key)
+    if isinstance(found, _Register) and found.scaler_unit is scaler_unit:
+        return found
+    found = cache[key] = _Register(ctx, scaler_unit)
+    return found
+
+
+def _encoded(like: Data | None, x: float, scaler: int) -> Data:
+    """`x` (in the attribute's unit) as the model declares the value: its type, its scaler."""
+    t = like.type if like is not None else DataType.DOUBLE_LONG_UNSIGNED
+    raw = x / 10.0 ** scaler
+    if t in FLOAT_FORMATS:
+        return Data(t, raw)
+    fmt = INTEGER_FORMATS.get(t)
+    if fmt is None:
+        t, fmt = DataType.DOUBLE_LONG_UNSIGNED, INTEGER_FORMATS[DataType.DOUBLE_LONG_UNSIGNED]
+    size, signed = fmt
+    hi = (1 << (8 * size - 1)) - 1 if signed else (1 << (8 * size)) - 1
+    lo = -hi - 1 if signed else 0
+    return Data(t, min(max(round(raw), lo), hi))
+
+
+def _number(d: Data | None) -> float:
+    return float(d.value) if d is not None and isinstance(d.value, (int, float)) and not isinstance(d.value, bool) \
+        else 0.0
+
+
+# --------------------------------------------------------------------------- Register value
+
+def _instant_value(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, gaps: list[Interval]) -> float:
+    living = ctx.living
+    assert living is not None
+    failures = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+    now: Instant = m.at(t, gaps, failures.outages(t, t + 1e-3))
+    kind = q.kind
+    if kind == "s_import":
+        return math.hypot(now.p_import, now.q_import)
+    if kind == "temperature":
+        model = m.curve.curve.model
+        doy = datetime.fromtimestamp(t, timezone.utc).timetuple().tm_yday
+        winter = math.cos(2 * math.pi * (doy - 15) / 365.25)
+        base = 12 - 6 * winter if model.medium == "water" else 15 - 5 * winter
+        return base + 0.5 * m.curve.wobble(7, t, 600)
+    if q.phase is not None:
+        phase_value: Callable[[int], float] = getattr(now, kind)
+        return phase_value(q.phase)
+    return float(getattr(now, kind))
+
+
+def _cumulative(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, initial: float) -> float:
+    """The reading at `t`: the installation reading (or the newest value a client set before
+    `t`) plus what was measured since."""
+    if t <= m.installed:
+        return initial
+    gaps = no_flow(ctx)
+    total = _measured(ctx, m, q, t, gaps)
+    own = ctx.effect(RegisterBase)
+    if own is not None:
+        for at, base in reversed(own.bases):
+            if at <= t:
+                return base + total - _measured(ctx, m, q, max(at, m.installed), gaps)
+    return initial + total
+
+
+def value(ctx: ObjectContext) -> Data:
+    """Register / Extended register attribute 2: measured now (living), else what is stored."""
+    living = ctx.living
+    m = None if living is None else metrology_of(ctx)
+    reg = None if m is None or living is None else _register(ctx, living.cache)
+    q = None if reg is None else reg.quantity
+    if m is None or reg is None or q is None or q.kind == "demand":
+        stored = ctx.stored(2)
+        return stored if stored is not None else Data(DataType.NULL_DATA)
+    if q.kind == "max_demand":
+        return max_demand_attribute(ctx, 2)
+    t = ctx.clock.fleet_epoch()
+    x = _cumulative(ctx, m, q, t, reg.initial) if q.cumulative else _instant_value(ctx, m, q, t, no_flow(ctx))
+    return reg.encode(x)
+
+
+def set_value(ctx: ObjectContext, new: Data) -> None:
+    """SET of attribute 2: a cumulative living register goes on from the value set; an
+    instantaneous one is measured, not set."""
+    q = quantity_of(bytes(ctx.logical_name))
+    if q is None or metrology_of(ctx) is None or q.kind in ("demand", "max_demand"):
+        ctx.set(2, new)
+        return
+    if not q.cumulative:
+        raise AccessFailure(DataAccessResult.READ_WRITE_DENIED, "an instantaneous value is measured by the meter")
+    bases = ctx.change(RegisterBase).bases
+    bases.append((ctx.clock.fleet_epoch(), _number(new) * 10.0 ** _scaler(ctx, 3)))
+    del bases[:-16]  # the past beyond the newest bases is older than any profile keeps
+
+
+def reset_value(ctx: ObjectContext) -> bool:
+    """Register reset on a living cumulative register: it goes on from zero (False: not living)."""
+    q = quantity_of(bytes(ctx.logical_name))
+    if q is None or not q.cumulative or metrology_of(ctx) is None:
+        return False
+    bases = ctx.change(RegisterBase).bases
+    bases.append((ctx.clock.fleet_epoch(), 0.0))
+    del bases[:-16]
+    return True
+
+
+# --------------------------------------------------------------------------- demand
+
+def _meter_time(ctx: ObjectContext, fleet_epoch: float) -> Data:
+    """The date-time the meter's clock showed at `fleet_epoch`, as capture times hold it."""
+    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    return timestamp(ctx.at(fleet_epoch + offset))
+
+
+def demand_attribute(ctx: ObjectContext, index: int) -> Data | None:
+    """Demand register (class 5) attributes 2, 3, 6, 7 of a living meter (None: not living).
+
+    Periods are aligned to multiples of `period` seconds of the meter's clock; the current
+    average is over the part of the current period already elapsed."""
+    q = quantity_of(bytes(ctx.logical_name))
+    m = None if q is None or q.kind != "demand" else metrology_of(ctx)
+    if q is None or m is None:
+        return None
+    period = max(int(_number(ctx.stored(8))) or SLOT_S, 1)
+    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    t = ctx.clock.fleet_epoch()
+    start = math.floor((t + offset) / period) * period - offset
+    if index in (6, 7):
+        return _meter_time(ctx, start)
+    gaps = no_flow(ctx)
+    a, b = (start, t) if index == 2 else (start - period, start)
+    a = max(a, m.installed)
+    energy = m.flow(a, b, gaps)[0 if q.phase is None else 1] if b > a else 0.0
+    power = energy * 3600 / (b - a) if b > a else 0.0
+    return _encoded(ctx.stored(index), power, _scaler(ctx, 4))
+
+
+# --------------------------------------------------------------------------- maximum demand
+
+def _billing_start(ctx: ObjectContext, t: float) -> float:
+    """The fleet epoch the billing period holding `t` began: the meter's local midnight on the
+    first of the month (an instant exactly at that midnight still belongs to the period before,
+    whose values the billing capture then reads)."""
+    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    tz = ctx.clock.local_time().utcoffset() or timedelta(0)
+    local = datetime.fromtimestamp(t + offset - 1, timezone.utc) + tz
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first - tz).replace(tzinfo=timezone.utc).timestamp() - offset
+
+
+def max_demand_attribute(ctx: ObjectContext, index: int) -> Data:
+    """Extended register 1.0.1.6.0.255 / 1.0.2.6.0.255: the highest 15-minute average power
+    since the billing period began (2), when its period ended (5)."""
+    q = quantity_of(bytes(ctx.logical_name))
+    m = metrology_of(ctx)
+    assert q is not None and m is not None
+    t = ctx.clock.fleet_epoch()
+    start = max(_billing_start(ctx, t), m.installed)
+    gaps = no_flow(ctx)
+    column = 0 if q.phase is None else 1
+    living = ctx.living
+    assert living is not None
+    key = ("max_demand", column, start, tuple(gaps))  # the scan so far, per period and disconnections
+    done, best, best_end = living.cache.get(key, (start, 0.0, start))
+    end = math.floor((t - start) / SLOT_S) * SLOT_S + start
+    k = done
+    while k + SLOT_S <= end:
+        power = m.flow(k, k + SLOT_S, gaps)[column] * 3600 / SLOT_S
+        if power > best:
+            best, best_end = power, k + SLOT_S
+        k += SLOT_S
+    living.cache[key] = (k, best, best_end)
+    if index == 5:
+        return _meter_time(ctx, best_end) if best > 0 else Data(DataType.OCTET_STRING, b"\xff" * 12)
+    return _encoded(ctx.stored(2), best, _scaler(ctx, 3))
