@@ -143,6 +143,10 @@ ALARM_BITS: dict[int, tuple[int, int]] = {
 }
 
 
+_ALARM_CODES = tuple(tuple((code, bit) for code, (register, bit) in ALARM_BITS.items() if register == which)
+                     for which in (0, 1))
+
+
 def _capacity(log: ObjectContext) -> int:
     entries = log.get(8)
     return entries.value if entries.type == DataType.DOUBLE_LONG_UNSIGNED else _DEFAULT_CAPACITY
@@ -184,7 +188,16 @@ def _offset(ctx: ObjectContext) -> float:
 
 
 def _logged(ctx: ObjectContext, log: str) -> list[tuple[float, int]]:
-    profile = ctx.find(EVENT_LOGS[log], _PROFILE_GENERIC)
+    """The meter's own events in `log`, oldest first (meter epochs)."""
+    living = ctx.living
+    if living is None:
+        profile = ctx.find(EVENT_LOGS[log], _PROFILE_GENERIC)
+    else:  # the log objects' handles, kept: their effect records do not depend on `now`
+        handles = living.cache.get("event_logs")
+        if handles is None:
+            handles = living.cache["event_logs"] = {name: ctx.find(obis, _PROFILE_GENERIC)
+                                                    for name, obis in EVENT_LOGS.items()}
+        profile = handles[log]
     own = None if profile is None else profile.effect(LoggedEvents)
     return [] if own is None else own.entries
 
@@ -302,8 +315,8 @@ def _alarm_register(ctx: ObjectContext, living: LivingMeter, which: int) -> Data
     index = _index(living, t)
     bits = 0
     offset = _offset(ctx)
-    for code, (register, bit) in ALARM_BITS.items():
-        if register == which and _count(index, code, since, t):
+    for code, bit in _ALARM_CODES[which]:
+        if _count(index, code, since, t):
             bits |= 1 << bit
     for log in _LOGS:
         for when, code in _logged(ctx, log):
@@ -315,9 +328,12 @@ def _alarm_register(ctx: ObjectContext, living: LivingMeter, which: int) -> Data
     return _number(ctx.stored(2), base | (bits & mask))
 
 
+_LONG_THRESHOLD = Obis("0.0.96.7.20.255")
+
+
 def _long_threshold(ctx: ObjectContext) -> float:
     """Time threshold for a long power failure (0.0.96.7.20.255, seconds; IDIS default 180 s)."""
-    holder = ctx.find(Obis("0.0.96.7.20.255"))
+    holder = ctx.find(_LONG_THRESHOLD)
     if holder is None or holder.cls.class_id not in (1, 3):
         return 180.0
     return float(_int_of(holder.get(2), 180))
