@@ -26,8 +26,10 @@ A static meter keeps what the model or a client stored in all of them.
 
 The logs and event code objects are the IDIS ones (IDIS package 2, event handling):
 standard 0.0.99.98.0.255 with 0.0.96.11.0.255, fraud detection .1, disconnector control .2,
-M-Bus .3, power quality .4, communication .5 (as IDIS head-ends read them: the power quality
-log is .4 in IDIS, where DSMR 5 puts its communication session log).
+M-Bus .3, power quality .4, communication .5, as IDIS head-ends read them (Connexo's IDIS
+protocols, chandangeek/Connexo_Code, upl/com.energyict.mdc.upl.impl/protocolimpl-v2/src/main/java/
+com/energyict/protocolimplv2/dlms/idis/am500/events/IDISLogBookFactory.java and .../am130/events/
+AM130LogBookFactory.java; DSMR 5 differs: its communication session log is .4).
 """
 
 from __future__ import annotations
