@@ -19,6 +19,7 @@ What the meter computes from time is not run here: the tariff a calendar's day a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from ..axdr import Obis
@@ -73,7 +74,7 @@ def _run_due(ctx: ObjectContext, watched: _Watched, now: float) -> float:
         for at in due_executions(schedule):
             epoch = local_to_epoch(schedule, at)
             item = schedule.get(2)
-            due.append((epoch, len(due), lambda s=schedule.at(epoch), i=item: run_due(s, i)))
+            due.append((epoch, len(due), partial(run_due, schedule.at(epoch), item)))
         following = next_execution(schedule)
         if following is not None:
             upcoming = min(upcoming, local_to_epoch(schedule, following))
@@ -83,7 +84,7 @@ def _run_due(ctx: ObjectContext, watched: _Watched, now: float) -> float:
         if calendar is None or when is None:
             continue
         if when <= now:
-            due.append((when, len(due), lambda c=calendar: activate_calendar_if_due(c)))
+            due.append((when, len(due), partial(activate_calendar_if_due, calendar)))
         else:
             upcoming = min(upcoming, when)
     for _, _, run in sorted(due, key=lambda d: (d[0], d[1])):

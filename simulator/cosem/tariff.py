@@ -174,9 +174,9 @@ def _parse_calendar(ctx: ObjectContext, seasons: Data, weeks: Data, days: Data,
     parsed_seasons = []
     for season in _items(seasons):
         start = date_time_of(season.value[1])
-        week = _octets(season.value[2])
-        if start is not None and week is not None:
-            parsed_seasons.append((start, week))
+        week_name = _octets(season.value[2])
+        if start is not None and week_name is not None:
+            parsed_seasons.append((start, week_name))
     parsed_weeks = {}
     for week in _items(weeks):
         name = _octets(week.value[0])
@@ -324,7 +324,7 @@ def _day(plan: _Plan, clock: ObjectContext, rules: tuple[Any, ...], day: date
 
 def _rules(clock: ObjectContext) -> tuple[Any, ...]:
     """The clock's local-time rules; without a time zone, the meter's configured offset."""
-    rules = tuple(clock.stored(i) for i in _CLOCK_RULES)
+    rules: tuple[Any, ...] = tuple(clock.stored(i) for i in _CLOCK_RULES)
     zone = rules[0]
     if zone is None or zone.type != DataType.LONG or zone.value == NOT_SPECIFIED:
         rules += (clock.clock.local_time().utcoffset(),)
