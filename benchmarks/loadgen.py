@@ -57,6 +57,7 @@ __all__ = ["run_job", "main", "TARGETS", "CLIENT_SAPS"]
 TARGETS: dict[str, tuple[int, str, int]] = {
     "clock": (8, "0.0.1.0.0.255", 2),
     "energy": (3, "1.0.1.8.0.255", 2),
+    "static-register": (3, "1.0.12.31.0.255", 2),  # threshold for voltage sag: never computed
 }
 # What a `get` job with "operation": "set" writes: the alarm filter, a new value each time.
 SET_TARGETS: dict[str, tuple[int, str, int]] = {"alarm-filter": (1, "0.0.97.98.10.255", 2)}

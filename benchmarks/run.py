@@ -56,7 +56,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .fleets import FIRST_ADDRESS, PROFILE_OBIS, YEAR_ROWS, YEAR_START, idis_fleet, write_year_model, year_fleet
+from simulator.axdr import Obis
+from simulator.model.catalogue import find_model
+from simulator.model.loader import load_model
+
+from . import loadgen
+from .fleets import (
+    FIRST_ADDRESS, PROFILE_OBIS, YEAR_ROWS, YEAR_START, idis_fleet, living_year_range, write_living_year_model,
+    write_year_model, year_fleet,
+)
 
 __all__ = ["main", "BENCHMARKS", "Row"]
 
@@ -248,6 +256,7 @@ class Context:
         self.machine = machine
         self.workdir = workdir
         self.log: Callable[[str], None] = lambda text: (sys.stderr.write(text + "\n"), sys.stderr.flush())
+        self.ceiling: dict[str, Any] | None = None  # this run's canned-answer figures, once measured
         self._jobs = 0
 
     def simulator(self, profile_text: str, name: str, state_dir: Path | None = None) -> Server:
@@ -392,6 +401,13 @@ def bench_persistence(ctx: Context) -> list[Row]:
 
 
 def bench_ceiling(ctx: Context) -> list[Row]:
+    r = _measure_ceiling(ctx)
+    return [Row("ceiling", "reference: canned answers, no DLMS", "100 connections", f"{_n(r['rate'])} GET/s",
+                r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"), figures=r)]
+
+
+def _measure_ceiling(ctx: Context) -> dict[str, Any]:
+    """The canned-answer server's figures, kept in `ctx.ceiling` for the rows that compare with it."""
     s = ctx.settings
     port = free_port()
     profile = ctx.workdir / "ceiling.yaml"
@@ -402,8 +418,8 @@ def bench_ceiling(ctx: Context) -> list[Row]:
                          "addressing": "single", "port": port, "target": "clock", "mechanism": "lls",
                          "associations": 100, "meters": 100, "warmup_s": s.warmup_s, "duration_s": s.get_s,
                          "server_pid": canned.pid})
-    return [Row("ceiling", "reference: canned answers, no DLMS", "100 connections", f"{_n(r['rate'])} GET/s",
-                r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"), figures=r)]
+    ctx.ceiling = r
+    return r
 
 
 _HLS_TARGET = 2_000.0
@@ -534,6 +550,167 @@ def bench_scale(ctx: Context) -> list[Row]:
     return rows
 
 
+# --------------------------------------------------------------------------- living meters
+
+_HISTORY = "40d"
+_LIVING_ASSOCIATIONS = 100
+_MOVING_SHARE = 0.8  # a moving register's GET/s against a static register's
+_CLOCK_COST = 1.3  # the clock's server CPU per GET against a static register's
+_PROFILE_TARGET_S = 1.5
+_IDLE_TIMEOUT_S = 300.0
+
+
+def _ceiling(ctx: Context) -> tuple[dict[str, Any], list[Row]]:
+    """This run's canned-answer figures, measured now (and shown) unless the run has them."""
+    if ctx.ceiling is not None:
+        return ctx.ceiling, []
+    ctx.log("  ceiling (for comparison)")
+    rows = bench_ceiling(ctx)
+    assert ctx.ceiling is not None
+    return ctx.ceiling, rows
+
+
+def _computed(obis: str) -> bool:
+    """Whether the shipped idis_poly computes this object's value when read (a living register),
+    rather than answering a stored, pre-encoded one."""
+    model = load_model(find_model("idis_poly"))
+    for device in model.logical_devices.values():
+        spec = device.find(bytes(Obis(obis)))
+        if spec is not None:
+            adef = spec.cls.attribute(2)
+            return adef is not None and adef.computed(bytes(spec.logical_name))
+    raise BenchmarkError(f"idis_poly has no {obis}")
+
+
+def _us_per_get(r: dict[str, Any]) -> float | None:
+    return r["server_cpu"] * 1e6 / r["rate"] if r.get("server_cpu") is not None and r.get("rate") else None
+
+
+def bench_living_get(ctx: Context) -> list[Row]:
+    """GET of a static register, the moving +A energy register and the clock of living meters,
+    in one simulator, each beside the run's ceiling; the targets compare with the static one."""
+    s = ctx.settings
+    ceiling, rows = _ceiling(ctx)
+    static_obis, energy_obis = loadgen.TARGETS["static-register"][1], loadgen.TARGETS["energy"][1]
+    if _computed(static_obis):
+        raise BenchmarkError(f"{static_obis} is computed when read: not a static register any more")
+    moving = _computed(energy_obis)
+    labels = {"static-register": f"GET static register {static_obis}",
+              "energy": f"GET energy {energy_obis}, " + ("moving (living idis_poly)" if moving
+                                                         else "STATIC (idis_poly computes no energy yet)"),
+              "clock": "GET clock 0.0.1.0.0.255"}
+    port = free_port("0.0.0.0")
+    results: dict[str, dict[str, Any]] = {}
+    with ctx.simulator(idis_fleet(_FLEET, port, history=_HISTORY), "living-get") as sim:
+        for target in labels:
+            r = results[target] = ctx.loadgen({
+                "kind": "get", "profile": str(sim.profile), "transport": "tcp", "host": FIRST_ADDRESS, "port": port,
+                "target": target, "mechanism": "lls", "associations": _LIVING_ASSOCIATIONS, "meters": _FLEET,
+                "warmup_s": s.warmup_s, "duration_s": s.get_s, "server_pid": sim.pid})
+            share = r["rate"] / ceiling["rate"] if ceiling.get("rate") else 0.0
+            rows.append(Row("living-get", f"{labels[target]}, TCP wrapper, LLS",
+                            f"{r['associations']:,} assoc. / {_FLEET:,} meters, history {_HISTORY}",
+                            f"{_n(r['rate'])} GET/s = {share:.0%} of the ceiling's {_n(ceiling['rate'])}",
+                            r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"),
+                            figures=dict(r, ceiling_rate=ceiling["rate"], moving=moving if target == "energy" else None)))
+        rows.extend(_server_log_rows("living-get", sim))
+    static, energy, clock = results["static-register"], results["energy"], results["clock"]
+    rate_share = energy["rate"] / static["rate"] if static["rate"] else 0.0
+    rows.append(Row("living-get", f"ratio: {labels['energy']} / static register", "GET/s",
+                    f"{rate_share:.2f}x", target=f">= {_MOVING_SHARE:.0%} of the static register's GET/s",
+                    verdict=_verdict(rate_share, _MOVING_SHARE), figures={"rate_share": round(rate_share, 3)}))
+    static_us, clock_us = _us_per_get(static), _us_per_get(clock)
+    if static_us and clock_us:
+        cost = clock_us / static_us
+        rows.append(Row("living-get", "ratio: GET clock / static register", "simulator CPU per GET",
+                        f"{clock_us:.0f} / {static_us:.0f} µs = {cost:.2f}x",
+                        target=f"<= {_CLOCK_COST:g}x the static register's CPU per GET",
+                        verdict=_verdict(cost, _CLOCK_COST, higher_is_better=False),
+                        figures={"clock_us": round(clock_us, 1), "static_us": round(static_us, 1),
+                                 "cost_ratio": round(cost, 3)}))
+    return rows
+
+
+def bench_living_profile(ctx: Context) -> list[Row]:
+    """A year of load profile 1 of a living idis_poly meter (rows computed when read) by range;
+    where this build computes no rows, the stored-rows year of `profile-read` instead."""
+    s = ctx.settings
+    port = free_port("0.0.0.0")
+    model = write_living_year_model(ctx.workdir / "idis_year.yaml")
+    first, last = living_year_range(s.profile_rows)
+    rows: list[Row] = []
+    with ctx.simulator(idis_fleet(1, port, history="400d", model=str(model)), "living-profile") as sim:
+        r = ctx.loadgen({"kind": "profile", "profile": str(sim.profile), "transport": "tcp", "host": FIRST_ADDRESS,
+                         "port": port, "mechanism": "lls", "max_receive_pdu": 65535, "obis": PROFILE_OBIS,
+                         "from": first.isoformat(), "to": last.isoformat(), "expected_rows": s.profile_rows,
+                         "repeat": s.profile_repeat, "timeout_s": 60.0, "server_pid": sim.pid})
+        rows.extend(_server_log_rows("living-profile", sim))
+    best = r["best"] or {}
+    lazy = r["errors"] == 0 and best.get("rows") == s.profile_rows
+    what = f"load profile 1 by range, {s.profile_rows:,} rows x 8 columns, "
+    if lazy:
+        rows.insert(0, Row("living-profile", what + "computed when read (living idis_poly, history 400d)",
+                           f"client PDU 65,535 B, {best.get('blocks', 0):,} blocks",
+                           f"{_n(best.get('rows_per_s', 0))} rows/s, {r['median_s']} s (median of {s.profile_repeat})",
+                           server=_read_cpu_text(best), target=f"<= {_PROFILE_TARGET_S:g} s",
+                           verdict=_verdict(r["median_s"], _PROFILE_TARGET_S, higher_is_better=False), figures=r))
+        return rows
+    # Not (yet) computed by this build: say so, and measure the rows a model stores instead.
+    rows.insert(0, Row("living-profile", what + "living idis_poly: NOT COMPUTED in this build", "",
+                       f"{best.get('rows', 0):,} rows", errors=0, figures=r))
+    port = free_port()
+    stored = write_year_model(ctx.workdir / "profile_year.yaml", s.profile_rows)
+    with ctx.simulator(year_fleet(stored, port), "living-profile-stored") as sim:
+        stamp = YEAR_START + timedelta(minutes=15 * (s.profile_rows - 1))
+        r = ctx.loadgen({"kind": "profile", "fields": {"lls_password": "12345678"}, "transport": "tcp",
+                         "host": "127.0.0.1", "addressing": "single", "port": port, "mechanism": "lls",
+                         "max_receive_pdu": 65535, "obis": PROFILE_OBIS, "from": YEAR_START.isoformat(),
+                         "to": stamp.isoformat(), "expected_rows": s.profile_rows, "repeat": s.profile_repeat,
+                         "timeout_s": 60.0, "server_pid": sim.pid})
+        best = r["best"] or {}
+        rows.append(Row("living-profile", what + "stored in the model (until rows are computed)",
+                        f"client PDU 65,535 B, {best.get('blocks', 0):,} blocks",
+                        f"{_n(best.get('rows_per_s', 0))} rows/s, {r['median_s']} s (median of {s.profile_repeat})",
+                        errors=r["errors"], server=_read_cpu_text(best), target=f"<= {_PROFILE_TARGET_S:g} s",
+                        verdict=("-" if r["median_s"] is None
+                                 else _verdict(r["median_s"], _PROFILE_TARGET_S, higher_is_better=False)),
+                        figures=r))
+        rows.extend(_server_log_rows("living-profile", sim))
+    return rows
+
+
+def bench_living_idle(ctx: Context) -> list[Row]:
+    """100,000 IDIS meters with 40 days of history, every one built and read once, then idle:
+    RSS, and the tasks and timers the process holds (none may be a meter's)."""
+    s = ctx.settings
+    n = max(s.fleets)
+    profile = ctx.workdir / "living-idle.yaml"
+    profile.write_text(idis_fleet(n, 0, history=_HISTORY), encoding="utf-8")
+    ctx.log(f"  idle fleet of {n:,} meters, in-process (benchmarks.idle)")
+    try:
+        done = subprocess.run(ctx.machine.command(0, "-m", "benchmarks.idle", str(profile)), capture_output=True,
+                              timeout=_IDLE_TIMEOUT_S, cwd=ROOT, env=ctx.machine.env)
+    except subprocess.TimeoutExpired:
+        raise BenchmarkError(f"benchmarks.idle still running after {_IDLE_TIMEOUT_S:.0f} s") from None
+    if done.returncode != 0:
+        raise BenchmarkError(f"benchmarks.idle failed: {done.stderr.decode(errors='replace')[-1500:]}")
+    r = dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+    per_kb = (r["rss_mb"] - r["rss_start_mb"]) * 1024 / max(r["live_meters"], 1)
+    scheduled = r["tasks"] + r["timer_queue"]
+    return [
+        Row("living-idle", f"RSS of {n:,} idle IDIS meters, history {_HISTORY}",
+            f"each built and read once (clock, +A) in {r['build_read_s']:.1f} s",
+            f"{r['rss_mb']:,.0f} MB ({r['rss_start_mb']:,.0f} MB at start, +{per_kb:.2f} KB per meter)",
+            errors=r["read_errors"], target=f"RSS <= {_RSS_TARGET_MB / 1024:g} GB",
+            verdict=_verdict(r["rss_mb"], _RSS_TARGET_MB, higher_is_better=False), figures=r),
+        Row("living-idle", f"tasks and timers of the {n:,} idle meters", "asyncio tasks; TimerQueue entries",
+            f"{r['tasks']} task (the benchmark's own); {r['timer_queue']} timers",
+            target="no task or timer per meter",
+            verdict="met" if r["tasks"] <= 1 and r["timer_queue"] == 0 else f"MISSED ({scheduled} scheduled)",
+            figures={"tasks": r["tasks"], "timer_queue": r["timer_queue"]}),
+    ]
+
+
 _FLOOD_ASSOCIATIONS = 10
 
 
@@ -571,6 +748,9 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "profile-read": bench_profile_read,
     "flood": bench_flood,
     "scale": bench_scale,
+    "living-get": bench_living_get,
+    "living-profile": bench_living_profile,
+    "living-idle": bench_living_idle,
 }
 
 

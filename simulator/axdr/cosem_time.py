@@ -231,7 +231,9 @@ class CosemDateTime:
         fields = _LOCAL_FIELDS.get(local)
         if fields is None:
             fields = _local_fields(local)
-        return _DATE_TIME_TAIL.pack(fields, micro // 10000, deviation, _raw8(clock_status, "clock status"))
+        if not 0 <= clock_status <= 0xFE:
+            raise EncodeError(f"clock status {clock_status} out of range 0..254")
+        return _DATE_TIME_TAIL.pack(fields, micro // 10000, deviation, clock_status)
 
     def to_datetime(self) -> datetime:
         """To a Python datetime (aware when the deviation is specified)."""

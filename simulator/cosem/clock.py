@@ -24,6 +24,7 @@ from ..errors import DecodeError
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
+from .events import log_event
 from .types import BOOLEAN, DATE_TIME, DEVIATION, INTEGER, LONG, UNSIGNED, Enum, Simple, Struct
 
 __all__ = [
@@ -182,15 +183,15 @@ _RULES_KEPT = 256  # distinct rule sets: the models' own, and the few clients ch
 def _rules(clock: ObjectContext) -> _Rules:
     """The Clock's rules as they stand on this meter. Attributes 3 and 5 to 8 have neither a
     getter nor a default, so `stored` reads what `get` would."""
-    tz = clock.stored(3)
-    values = (clock.stored(5), clock.stored(6), clock.stored(7), clock.stored(8))
-    tz_min = _time_zone(clock, tz)
-    key = (tz_min, id(values[0]), id(values[1]), id(values[2]), id(values[3]))
+    stored = clock.stored
+    begin, end, dev, enabled = stored(5), stored(6), stored(7), stored(8)
+    tz_min = _time_zone(clock, stored(3))
+    key = (tz_min, id(begin), id(end), id(dev), id(enabled))
     rules = _RULES.get(key)
     if rules is None:
         if len(_RULES) >= _RULES_KEPT:
             _RULES.clear()
-        rules = _RULES[key] = _Rules(values, tz_min)
+        rules = _RULES[key] = _Rules((begin, end, dev, enabled), tz_min)
     return rules
 
 
@@ -253,14 +254,32 @@ def to_utc(ctx: ObjectContext, cdt: CosemDateTime) -> datetime | None:
         return None
 
 
+# IDIS standard event log codes 4 / 5 "Clock adjusted (old / new date/time)", stamped with the
+# time before and after the adjustment (public source: the Connexo IDIS protocol, chandangeek/
+# Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/protocolimpl/dlms/
+# idis/events/StandardEventLog.java).
+CLOCK_ADJUSTED_OLD, CLOCK_ADJUSTED_NEW = 4, 5
+
+
+def _adjust(ctx: ObjectContext, seconds: float) -> None:
+    """Move the meter's clock and log the adjustment (old time, then new time) in the standard log."""
+    if not seconds:
+        return
+    log_event(ctx, "standard", CLOCK_ADJUSTED_OLD)
+    ctx.clock.shift(seconds)
+    log_event(ctx, "standard", CLOCK_ADJUSTED_NEW)
+
+
 def _set_to(ctx: ObjectContext, target: datetime) -> None:
-    ctx.clock.shift((target - ctx.clock.utc_time()).total_seconds())
+    _adjust(ctx, (target - ctx.clock.utc_time()).total_seconds())
 
 
 # --------------------------------------------------------------------------- attributes
 
 def _get_time(ctx: ObjectContext) -> Data:
-    return timestamp(ctx)
+    epoch = ctx.clock.epoch()
+    deviation, status = _shown(ctx, epoch)  # ctx is the Clock: no search for it
+    return Data(DataType.OCTET_STRING, CosemDateTime.bytes_from_epoch(epoch, deviation, status))
 
 
 def _set_time(ctx: ObjectContext, value: Data) -> None:
@@ -294,7 +313,7 @@ def _round_local(ctx: ObjectContext, period_s: float) -> None:
     local = local_now(ctx)[0]
     since_midnight = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     target = math.floor(since_midnight / period_s + 0.5) * period_s
-    ctx.clock.shift(target - since_midnight)
+    _adjust(ctx, target - since_midnight)
 
 
 def _adjust_to_quarter(ctx: ObjectContext, parameter: Data | None) -> None:
@@ -358,7 +377,7 @@ def _shift_time(ctx: ObjectContext, parameter: Data | None) -> None:
     assert parameter is not None
     if not -_SHIFT_LIMIT_S <= parameter.value <= _SHIFT_LIMIT_S:
         raise ActionFailure(ActionResult.OTHER_REASON, "shift_time accepts -900..900 s")
-    ctx.clock.shift(parameter.value)
+    _adjust(ctx, parameter.value)
 
 
 def _check_deviations(time_zone: Data, dst_deviation: Data) -> None:
