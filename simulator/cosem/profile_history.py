@@ -163,7 +163,8 @@ class _View:
         self.method = int_attribute(ctx, 5, SortMethod.FIFO)
 
     def _captured(self) -> list[tuple[float, Data]]:
-        """The captured rows after the history's start, by the instant of their clock column."""
+        """The captured rows (all since the last reset, which emptied them) by the instant of
+        their clock column; a clock set later keeps them, as the meter captured them."""
         own = self.ctx.effect(ProfileRows)
         if own is None or not own.rows:
             return []
@@ -171,10 +172,7 @@ class _View:
         for row in own.rows:
             cells = row.value if row.type == DataType.STRUCTURE else ()
             at = date_time_epoch(cells[self.clock]) if self.clock is not None and self.clock < len(cells) else None
-            if at is None:
-                out.append((math.inf, row))
-            elif at > self.start:
-                out.append((at, row))
+            out.append((math.inf if at is None else at, row))
         out.sort(key=lambda item: item[0])
         return out
 

@@ -101,6 +101,8 @@ def test_load_profile_capture_long_read_selective_access_and_set(fleet: RunningF
     try:
         profile = GXDLMSProfileGeneric(LOAD_PROFILE)
         peer.read(profile, 3)
+        # idis_poly lives: its rows since the fleet's start are computed; reset (method 1) starts them anew
+        peer.request(peer.client.method(profile, 1, 0, DataType.INT8))
         for _ in range(60):  # ACTION capture (method 2)
             peer.request(peer.client.method(profile, 2, 0, DataType.INT8))
         peer.read(profile, 7)
@@ -117,6 +119,10 @@ def test_load_profile_capture_long_read_selective_access_and_set(fleet: RunningF
         reply = peer.request(peer.client.readRowsByRange(profile, start, start + timedelta(hours=1)))
         peer.client.updateValue(profile, 2, reply.value)
         assert len(profile.buffer) == 0  # all captured at 2024-01-10T00:00
+        buffer = cosem.CosemAttribute(interface=enumerations.CosemInterface.PROFILE_GENERIC,
+                                      instance=cosem.Obis(1, 0, 99, 1, 0, 255), attribute=2)
+        (raw,) = read(wrapper_transport(fleet.port("tcp", MODELS.index("idis_poly")), 1), 1, buffer)
+        assert raw[:2] == bytes((0x01, 60)) and len(raw) > 1024  # dlms-cosem reads the same buffer
 
         clock = GXDLMSClock("0.0.1.0.0.255")
         clock.time = GXDateTime(datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc))
@@ -127,7 +133,3 @@ def test_load_profile_capture_long_read_selective_access_and_set(fleet: RunningF
     finally:
         peer.release()
         peer.pipe.close()
-    buffer = cosem.CosemAttribute(interface=enumerations.CosemInterface.PROFILE_GENERIC,
-                                  instance=cosem.Obis(1, 0, 99, 1, 0, 255), attribute=2)
-    (raw,) = read(wrapper_transport(fleet.port("tcp", MODELS.index("idis_poly")), 1), 1, buffer)
-    assert raw[:2] == bytes((0x01, 60)) and len(raw) > 1024  # dlms-cosem reads the same buffer
