@@ -209,14 +209,20 @@ def events_in(ctx: ObjectContext, log: str, t0: float, t1: float) -> list[tuple[
     clock, oldest first: the generator's (for a living meter) and the meter's own LoggedEvents.
 
     Generated events, which happen in fleet time, are placed on the meter's clock with its
-    offset now (as `ctx.at` does).
+    offset now (as `ctx.at` does). Up to now they come from the meter's cached history; a range
+    in the future (a client's question about tomorrow) is generated without extending it.
     """
     out: list[tuple[float, int]] = []
     living = ctx.living
     if living is not None:
         offset = _offset(ctx)
         f0, f1 = t0 - offset, t1 - offset
-        for e in events_between(_events_of(living), living.seed, living.installed, f0 - MAX_DURATION_S, f1):
+        model = _events_of(living)
+        if f1 <= ctx.clock.fleet_epoch() + 1:
+            events = history(living.cache, model, living.seed, living.installed, f1).started(f0 - MAX_DURATION_S, f1)
+        else:
+            events = events_between(model, living.seed, living.installed, f0 - MAX_DURATION_S, f1)
+        for e in events:
             where, start, end = _codes(e.kind, e.phase)
             if where != log:
                 continue

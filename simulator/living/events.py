@@ -187,8 +187,13 @@ class History:
     installed: float
     until: float
     events: list[Event] = field(default_factory=list)  # sorted by start; appended to, never reordered
+    starts: list[float] = field(default_factory=list)
     failures: list[tuple[float, float]] = field(default_factory=list)
     failure_starts: list[float] = field(default_factory=list)
+
+    def started(self, t0: float, t1: float) -> list[Event]:
+        """The events starting in [t0, t1), for t1 up to `until`."""
+        return self.events[bisect_left(self.starts, t0):bisect_left(self.starts, t1)]
 
     def outages(self, t0: float, t1: float) -> list[tuple[float, float]]:
         lo = bisect_left(self.failure_starts, t0 - MAX_DURATION_S)
@@ -211,6 +216,7 @@ def history(cache: dict[str, Any], model: EventModel, seed: int, installed: floa
         end = (math.floor(t / BUCKET_S) + 1) * BUCKET_S
         added = events_between(model, seed, installed, h.until, end)
         h.events.extend(added)
+        h.starts.extend(e.start for e in added)
         failures = [(e.start, e.end) for e in added if e.kind == "power_failure"]
         h.failures.extend(failures)
         h.failure_starts.extend(s for s, _ in failures)

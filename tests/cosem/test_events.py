@@ -181,3 +181,17 @@ def test_the_computed_data_objects_are_exactly_the_event_ones() -> None:
         elif str(o.logical_name) in ("0.0.97.98.10.255", "0.0.97.98.20.255"):  # filters and descriptors stay static
             assert o.encoded[1] is not None, o.logical_name
     assert {ln for ln in computed if computes_data_value(bytes(Obis(ln)))} == computed
+
+
+def test_a_range_reaching_past_now_is_generated_without_growing_the_meter_s_history() -> None:
+    meter = Living()
+    log = meter.at(LOG["standard"])
+    ahead = NOW + 400 * DAY
+    rows = events_in(log, "standard", NOW - 30 * DAY, ahead)
+    failures = [e for e in events_between(EVENTS, SEED, INSTALLED, NOW - 30 * DAY - 3 * DAY, ahead)
+                if e.kind == "power_failure"]
+    assert rows == sorted([(e.start, 1) for e in failures if e.start >= NOW - 30 * DAY]
+                          + [(e.end, 2) for e in failures if NOW - 30 * DAY <= e.end < ahead])
+    assert max(e.start for e in failures) > NOW + 300 * DAY
+    history = meter.meter.living.cache.get("events")  # type: ignore[union-attr]
+    assert history is None or history.until < NOW + 8 * DAY
