@@ -23,7 +23,7 @@ from simulator.axdr import Obis
 from simulator.runtime.engine import Engine, install_uvloop
 from simulator.runtime.profile import load_profile
 
-__all__ = ["main", "rss_mb"]
+__all__ = ["main", "measure", "rss_mb"]
 
 _READ = (Obis("0.0.1.0.0.255"), Obis("1.0.1.8.0.255"))
 
@@ -36,7 +36,7 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def _measure(profile_path: Path, idle_s: float) -> dict[str, Any]:
+async def measure(profile_path: Path, idle_s: float) -> dict[str, Any]:
     engine = Engine(load_profile(profile_path))
     started = time.perf_counter()
     await engine.start()
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--idle-s", type=float, default=1.0, help="seconds the built fleet stays idle")
     args = parser.parse_args(argv)
     install_uvloop()
-    sys.stdout.write(json.dumps(asyncio.run(_measure(args.profile, args.idle_s))) + "\n")
+    sys.stdout.write(json.dumps(asyncio.run(measure(args.profile, args.idle_s))) + "\n")
     return 0
 
 

@@ -34,6 +34,17 @@ Benchmarks (`--only` takes any of these names, comma separated):
   after that; then 1,000 random meters associated with HLS-GMAC, what that adds per meter, and
   the RSS it projects for the whole fleet.
 
+- living-get: GET of a static register (1.0.12.31.0.255), of the +A energy register (moving when
+  the model computes it; the label says which) and of the clock, by 100 LLS associations over
+  1,000 living IDIS-style meters with 40 days of history, each beside the run's ceiling (measured
+  first if the run has none); the moving register's GET/s (>= 80 %) and the clock's CPU per GET
+  (<= 1.3x) against the static register's.
+- living-profile: a year of load profile 1 (35,040 rows, computed when read) of a living meter
+  by range, target 1.5 s; the stored-rows year when the build computes no rows.
+- living-idle: 100,000 living IDIS-style meters (history 40 days) started, built and read once
+  in-process by benchmarks/idle.py: RSS (target 2 GB), asyncio tasks and TimerQueue entries
+  (none may belong to a meter).
+
 Prints a table with the issue's targets (met or missed, by how much) and writes JSON to
 benchmarks/results/run.json (run-quick.json with --quick).
 """

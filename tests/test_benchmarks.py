@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from benchmarks.core import main
+from benchmarks.fleets import idis_fleet
+from benchmarks.idle import measure
 from benchmarks.run import main as run_main
+from benchmarks.session import SessionBench
+from benchmarks.session import main as session_main
+from simulator.axdr import DataType
 
 
 def test_core_benchmark_quick_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,3 +48,26 @@ def test_socket_benchmark_harness_quick_mode(tmp_path: Path, capsys: pytest.Capt
     assert rows[-1]["target"] and rows[-1]["verdict"].split()[0] in ("met", "MISSED")
     table = capsys.readouterr().out
     assert "AARQ..RLRE, HLS-GMAC" in table and str(output) in table
+
+
+def test_session_benchmark_reads_each_target_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    """`benchmarks.session` associates with one fleet meter in-process and times real GETs."""
+    bench = SessionBench()
+    answer = bench.get("clock")
+    assert answer[4:6] == b"\x09\x0c" and len(answer) == 18  # octet-string(12): the date-time
+    assert bench.get("register")[4] == DataType.LONG_UNSIGNED  # the voltage sag threshold, in V
+    assert bench.get("energy")[4] == DataType.DOUBLE_LONG_UNSIGNED  # +A, in Wh
+    assert session_main(["--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["clock", "register", "energy"]
+
+
+def test_idle_fleet_schedules_nothing_per_meter(tmp_path: Path) -> None:
+    """Every meter of a living fleet built and read once, then idle: the loop holds the
+    benchmark's own task only, and the fleet's timer queue is empty."""
+    profile = tmp_path / "idle.yaml"
+    profile.write_text(idis_fleet(200, 0, history="40d"), encoding="utf-8")
+    figures = asyncio.run(measure(profile, 0.05))
+    assert (figures["meters"], figures["live_meters"], figures["read_errors"]) == (200, 200, 0)
+    assert (figures["tasks"], figures["timer_queue"], figures["connections"]) == (1, 0, 0)
+    assert figures["rss_mb"] >= figures["rss_start_mb"] > 0
