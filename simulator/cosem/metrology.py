@@ -28,12 +28,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 from ..apdu.common import DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
-from ..living.events import DEFAULT_EVENTS, history
+from ..living.events import DEFAULT_EVENTS, History, history
 from ..living.load import DAY_S, SLOT_S, MeterCurve, curve_of
 from ..living.metrology import Instant, Interval, Metrology, merge
 from ..state.effects import RegisterBase, SupplyChanges
@@ -120,9 +120,9 @@ def metrology_of(ctx: ObjectContext) -> Metrology | None:
     return m
 
 
-def no_flow(ctx: ObjectContext) -> list[Interval]:
-    """The intervals in which no energy flowed up to now: the disconnector open, the supply
-    failed (simulator/living/events.py), merged."""
+def no_flow(ctx: ObjectContext, t: float) -> list[Interval]:
+    """The intervals in which no energy flowed up to fleet epoch `t` (and possibly a little
+    after): the disconnector open, the supply failed (simulator/living/events.py), merged."""
     living = ctx.living
     assert living is not None
     cache = living.cache
@@ -131,12 +131,14 @@ def no_flow(ctx: ObjectContext) -> list[Interval]:
     disconnector = cache["disconnector"]
     changes = None if disconnector is None else disconnector.effect(SupplyChanges)
     switched = changes.changes if changes is not None else []
-    failures = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
-                       ctx.clock.fleet_epoch()).failures
+    events = cache.get("events")
+    if not isinstance(events, History) or t >= events.until:
+        events = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+    failures = events.failures
     memo = cache.get("no_flow")
     key = (len(switched), switched[-1] if switched else None, len(failures))
     if isinstance(memo, tuple) and memo[0] == key:
-        return memo[1]  # type: ignore[no-any-return]
+        return memo[1]
     out: list[Interval] = list(failures)
     opened: float | None = None
     for at, connected in switched:
@@ -265,7 +267,7 @@ class _Register:
         return Data(self.type, min(max(round(raw), self.lo), self.hi))
 
 
-def _register(ctx: ObjectContext, cache: dict[object, object]) -> _Register:
+def _register(ctx: ObjectContext, cache: dict[Any, Any]) -> _Register:
     scaler_unit = ctx.stored(3)
     key = ("register", ctx.logical_name)
     found = cache.get(key)
@@ -322,7 +324,7 @@ def _cumulative(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, initial
     `t`) plus what was measured since."""
     if t <= m.installed:
         return initial
-    gaps = no_flow(ctx)
+    gaps = no_flow(ctx, t)
     total = _measured(ctx, m, q, t, gaps)
     own = ctx.effect(RegisterBase)
     if own is not None:
@@ -344,7 +346,7 @@ def value(ctx: ObjectContext) -> Data:
     if q.kind == "max_demand":
         return max_demand_attribute(ctx, 2)
     t = ctx.clock.fleet_epoch()
-    x = _cumulative(ctx, m, q, t, reg.initial) if q.cumulative else _instant_value(ctx, m, q, t, no_flow(ctx))
+    x = _cumulative(ctx, m, q, t, reg.initial) if q.cumulative else _instant_value(ctx, m, q, t, no_flow(ctx, t))
     return reg.encode(x)
 
 
@@ -396,7 +398,7 @@ def demand_attribute(ctx: ObjectContext, index: int) -> Data | None:
     start = math.floor((t + offset) / period) * period - offset
     if index in (6, 7):
         return _meter_time(ctx, start)
-    gaps = no_flow(ctx)
+    gaps = no_flow(ctx, t)
     a, b = (start, t) if index == 2 else (start - period, start)
     a = max(a, m.installed)
     energy = m.flow(a, b, gaps)[0 if q.phase is None else 1] if b > a else 0.0
@@ -425,7 +427,7 @@ def max_demand_attribute(ctx: ObjectContext, index: int) -> Data:
     assert q is not None and m is not None
     t = ctx.clock.fleet_epoch()
     start = max(_billing_start(ctx, t), m.installed)
-    gaps = no_flow(ctx)
+    gaps = no_flow(ctx, t)
     column = 0 if q.phase is None else 1
     living = ctx.living
     assert living is not None

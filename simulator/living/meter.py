@@ -32,4 +32,4 @@ class LivingMeter:
     model: LivingModel
     seed: int
     installed: float
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
