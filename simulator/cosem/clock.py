@@ -150,7 +150,9 @@ class _Rules:
         begin, end, dev, enabled = values
         self.shift = dev.value if dev is not None and dev.type == DataType.INTEGER else 0
         on = enabled is not None and enabled.type == DataType.BOOLEAN and bool(enabled.value)
-        self._begin, self._end = (NULL if begin is None else begin, NULL if end is None else end) if on else (None, None)
+        # None: daylight saving disabled
+        self._begin: Data | None = (NULL if begin is None else begin) if on else None
+        self._end: Data = NULL if end is None else end
         self._from = self._to = 0.0
         self._period: tuple[float, float] | None = None
 
