@@ -56,6 +56,7 @@ from ..apdu.notification import ExceptionResponse
 from ..axdr import DataType
 from ..cosem.base import ActionFailure
 from ..cosem.context import ObjectContext
+from ..cosem.events import EVENT_LOGS, log_event
 from ..errors import DecodeError, DLMSError, EncodeError
 from ..model.spec import AssociationSpec, LogicalDeviceSpec, MeterModel
 from ..security.apdu import CipherKeys, GeneralExchange, KeyRequest, decrypt_apdu, encrypt_apdu
@@ -90,6 +91,13 @@ M = MechanismName
 _UNICAST, _BROADCAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY
 _SC_BROADCAST = 0x40  # security control bit B
 _DECIPHERING_ERROR = ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, ApplicationReferenceError.DECIPHERING_ERROR)
+# IDIS fraud detection log codes the meter raises itself (public source: the Connexo IDIS protocol,
+# chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/
+# protocolimpl/dlms/idis/events/FraudDetectionLog.java): 46 association authentication failure,
+# 50 replay attack. Logged in the fraud detection log, else the communication log, else the standard one.
+ASSOCIATION_AUTHENTICATION_FAILURE, REPLAY_ATTACK = 46, 50
+_SECURITY_LOGS = ("fraud", "communication", "standard")
+_PROFILE_GENERIC = 7
 
 
 class MeterAccess(Protocol):
@@ -378,8 +386,18 @@ class AssociationSession:
             raise _Refused(self._rejection(AcseServiceUser.NO_REASON_GIVEN,
                                            why="the InitiateRequest does not decode")) from None
 
+    def _security_event(self, code: int, now: float) -> None:
+        """Log an event the association raised in the meter's first log of `_SECURITY_LOGS`."""
+        anchor = self._object(self.spec.association_object, now) or self._object(0, now)
+        if anchor is None:
+            return
+        log = next((name for name in _SECURITY_LOGS if anchor.find(EVENT_LOGS[name], _PROFILE_GENERIC) is not None),
+                   _SECURITY_LOGS[0])
+        log_event(anchor, log, code)
+
     def _failed(self, key: tuple[int, int], what: str, now: float) -> str:
-        """Count a failed authentication against the client SAP; what happened, in words."""
+        """Count a failed authentication against the client SAP and log it; what happened, in words."""
+        self._security_event(ASSOCIATION_AUTHENTICATION_FAILURE, now)
         state = self.meter.state.change_lockout(*key)
         policy = self.spec.lockout
         locked = record_failure(state, policy, now)
@@ -572,6 +590,7 @@ class AssociationSession:
                 self._dedicated.check_and_update(opened.system_title, opened.invocation_counter)
         except InvocationCounterError as error:  # the log names the sender: a head-end has several titles
             error.args = (f"{error} from system title {opened.system_title.hex().upper()}",)
+            self._security_event(REPLAY_ATTACK, now)
             raise
         return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title, general)
 

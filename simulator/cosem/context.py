@@ -115,3 +115,7 @@ class ObjectContext(Protocol):
 
     def write(self, attribute: int, value: Data) -> None:
         """SET an attribute as the server itself: the write checks (type, range), then the setter's side effects."""
+
+    def restart(self) -> None:
+        """The meter restarts once this request is answered (an activated firmware image):
+        every association ends and the connection that carried the request closes."""

@@ -15,7 +15,14 @@ verification also sets the status to image_verification_failed.
 
 Per-meter state (the `ImageTransfer` effect record): the transfer in progress (identifier, size, block size frozen
 at initiation, blocks received, first missing block, status) and, once an image was activated,
-`activated_identifier`: ROADMAP "living meters" makes the meter report it as its firmware version.
+`activated_identifier`.
+
+Activation is what a real meter does: it runs the new image. The active firmware identifier
+objects (Data a.0.0.2.0.255, 1.0.0.2.0.255 for electricity) read the activated image's
+identifier from then on, "firmware activated" is logged in the standard event log, and the
+meter restarts once the ACTION is answered (`ctx.restart()`): every association ends and the
+connection that carried the activation closes. All of it is meter state, kept across a restart
+of the simulator.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from ..axdr import BitString, Data, DataType
 from ..state.effects import ImageTransfer
 from .base import ActionFailure, attribute, interface_class, method
 from .context import ObjectContext
+from .events import log_event
 from .types import BIT_STRING, BOOLEAN, DOUBLE_LONG_UNSIGNED, INTEGER, OCTET_STRING, Array, Enum, Struct
 
 __all__ = [
@@ -39,6 +47,12 @@ MAX_IMAGE_SIZE = 16 * 1024 * 1024
 
 DEFAULT_BLOCK_SIZE = 200
 """image_block_size when the model gives none."""
+
+# IDIS standard event log code 18 "Firmware activated" (public source: the Connexo IDIS protocol,
+# chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/
+# protocolimpl/dlms/idis/events/StandardEventLog.java).
+FIRMWARE_ACTIVATED = 18
+_DATA = 1
 
 
 class ImageTransferStatus:
@@ -177,7 +191,22 @@ def _activate(ctx: ObjectContext, parameter: Data | None) -> None:
     state = ctx.change(ImageTransfer)
     state.status = _S.ACTIVATION_SUCCESSFUL
     state.activated_identifier = state.identifier
+    running = Data(DataType.OCTET_STRING, state.identifier)
+    for firmware in _active_firmware_identifiers(ctx):
+        firmware.set(2, running)
+    log_event(ctx, "standard", FIRMWARE_ACTIVATED)
+    ctx.restart()
     return None
+
+
+def _active_firmware_identifiers(ctx: ObjectContext) -> list[ObjectContext]:
+    """The Data objects naming the firmware the meter runs: OBIS a.0.0.2.0.255 (active
+    firmware identifier; the module and communication firmware, B > 0, are other images)."""
+    return [o for o in ctx.objects() if o.cls.class_id == _DATA and _is_active_firmware(bytes(o.logical_name))]
+
+
+def _is_active_firmware(name: bytes) -> bool:
+    return name[1:] == b"\x00\x00\x02\x00\xff"
 
 
 def _blocks_status(ctx: ObjectContext) -> Data:

@@ -241,6 +241,9 @@ class HDLCLine:
             self._send(out)
         if connection.state is State.NDM:
             self._drop(link)
+        elif link.channel is not None and link.channel.restarted:  # the link is lost: frames now get DM
+            _log.info("%s: the meter restarts; HDLC link from client %d lost", meter.label, link.client_sap)
+            self._drop(link)
 
     def _drop(self, link: _Link) -> None:
         if self._links.pop(link.key, None) is not None and link.channel is not None:

@@ -171,6 +171,14 @@ class StreamConnection(asyncio.Protocol):
             self._closed = True
             self.transport.close()
 
+    def close_when_written(self) -> None:
+        """Close once the answers written so far have left (after the state store's commit
+        when writes wait for it): a meter that restarts drops its connections."""
+        if self.host.holding:
+            self.host.hold(_HeldClose(self), None)
+        else:
+            self.shutdown()
+
     def abort(self, why: str) -> None:
         _log.info("%s: dropping the connection from %s: %s", self.endpoint.describe(), self.peer, why)
         self._closed = True
@@ -217,6 +225,21 @@ class StreamConnection(asyncio.Protocol):
         raise NotImplementedError
 
 
+class _HeldClose:
+    """A close waiting behind held answers: the connection closes once they are written."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: StreamConnection) -> None:
+        self.connection = connection
+
+    def transmit(self, data: object) -> None:
+        self.connection.shutdown()
+
+    def withhold(self, data: object, why: str) -> None:
+        self.connection.shutdown()
+
+
 class WrapperStream(StreamConnection):
     """A TCP wrapper connection to the meter the endpoint routes its local address to."""
 
@@ -254,6 +277,10 @@ class WrapperStream(StreamConnection):
                 self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
                 for block in meter.streamed(self._channel, frame.destination_wport, frame.source_wport):
                     self.write(WrapperFrame(frame.destination_wport, frame.source_wport, block).to_bytes())
+            if self._channel.restarted:
+                _log.info("%s: the meter restarts; connection from %s closed", meter.label, self.peer)
+                self.close_when_written()
+                return
 
     def has_association(self) -> bool:
         return self._channel is not None and self._channel.associated

@@ -16,6 +16,12 @@ client SAP) to that client's association on this channel:
   association for, gets no answer at all: a real meter does not answer unknown addresses (gurux
   servers drop them the same way), and on HDLC the link would not even have been connected.
 
+A meter that restarts while answering (an activated firmware image, `Meter.restarts`) loses
+every association, on every channel and the pre-established ones; the channel that carried the
+request reports `restarted` once its answer is out, and stream transports then close the
+connection (TCP wrapper) or drop the link (HDLC), as a rebooting meter does. Other channels
+find their associations gone at their next APDU.
+
 Before a request to a living meter is served, the meter catches up with what it does by itself
 (schedules, calendar activation, monitors: simulator/cosem/catch_up.py); there are no timers.
 
@@ -62,6 +68,10 @@ class MeterServer:
     def open_channel(self) -> "Channel":
         return Channel(self)
 
+    def restarted(self) -> None:
+        """The meter restarted: its pre-established associations start afresh."""
+        self._pre.clear()
+
     def pre_established(self, device: LogicalDeviceSpec, spec: AssociationSpec) -> AssociationSession | None:
         """The meter's pre-established association for this client, created at first use."""
         if not spec.pre_established:
@@ -76,7 +86,7 @@ class MeterServer:
 class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
-    __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed")
+    __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed", "_boot", "restarted")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
@@ -84,6 +94,8 @@ class Channel:
         self._transfers: dict[tuple[int, int], Transfers] = {}
         self._pre_established_used = False
         self._streamed: list[bytes] | None = None
+        self._boot = server.meter.restarts
+        self.restarted = False  # the meter restarted while answering the last APDU: close after the answer
 
     @property
     def associated(self) -> bool:
@@ -102,6 +114,9 @@ class Channel:
         if device is None or spec is None or not apdu:
             log.debug("no association for client %d at logical device %d: APDU dropped", client_sap, server_sap)
             return None
+        self.restarted = False
+        if self._boot != self.server.meter.restarts:  # restarted while another channel was served
+            self._restart()
         key = (server_sap, client_sap)
         tag = apdu[0]
         session: AssociationSession | None
@@ -140,6 +155,12 @@ class Channel:
             _report(log, server_sap, client_sap, session)
             if transfers.gbt is not None and transfers.gbt.outbox:
                 self._streamed = transfers.gbt.take()
+            if self._boot != self.server.meter.restarts:
+                log.info("ld %d client %d: the meter restarts (firmware activated); its associations end",
+                         server_sap, client_sap)
+                self._restart()
+                self.server.restarted()
+                self.restarted = True
             return answer
         except Exception:  # a bug must cost one answer and the transfers in progress, not the meter
             log.exception("ld %d client %d: unexpected error serving APDU 0x%02X", server_sap, client_sap, tag)
@@ -151,6 +172,13 @@ class Channel:
         just handled, to be sent in order after its answer; empty when there are none."""
         out, self._streamed = self._streamed, None
         return out or []
+
+    def _restart(self) -> None:
+        """The meter restarted: this channel's associations and transfers are gone."""
+        self._boot = self.server.meter.restarts
+        self._sessions.clear()
+        self._transfers.clear()
+        self._pre_established_used = False
 
     def _keep(self, key: tuple[int, int], session: AssociationSession) -> None:
         if session.state is AssociationState.IDLE:

@@ -61,6 +61,7 @@ class Meter:
     utc_offset_min: int = 0  # local time minus UTC
     seed: int = 0
     state: MeterState = field(default_factory=MeterState)
+    restarts: int = 0  # how often the meter restarted (firmware activation) since it was built: channels end
     _rng: random.Random | None = None
     _living: LivingMeter | None = None
 
@@ -250,6 +251,9 @@ class ObjectHandle:
         else:
             self.set(attribute, value)
         value_written(self, attribute, value, watchers)
+
+    def restart(self) -> None:
+        self.meter.restarts += 1
 
     def invoke(self, method: int, parameter: Data | None) -> Data | None:
         mdef = self.spec.cls.method(method)

@@ -1,0 +1,189 @@
+"""What real meters do, over real sockets with the independent clients: the disconnector's
+remote disconnect is logged, an activated firmware image "reboots" the meter (the connection
+closes, the HDLC link is lost) and is the firmware the meter reports from then on, across a
+restart of the simulator, and a clock SET logs a clock adjustment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from dlms_cosem import cosem, enumerations
+from dlms_cosem.exceptions import CommunicationError
+from gurux_dlms import GXDLMSClient, GXDLMSException
+from gurux_dlms.enums import DataType as GuruxType
+from gurux_dlms.objects import GXDLMSData
+
+from .harness import RunningFleet
+from .peers import GuruxPeer, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
+
+PROFILE = """
+name: behaviour
+groups:
+  - name: e
+    model: idis_poly
+    count: 1
+    listen:
+      - {transport: tcp, host: 127.0.0.1, port: 0}
+      - {transport: hdlc-tcp, host: 127.0.0.1, port: 0, physical_address: 17}
+"""
+
+
+def attribute(interface: enumerations.CosemInterface, obis: str, index: int) -> cosem.CosemAttribute:
+    return cosem.CosemAttribute(interface=interface, instance=cosem.Obis.from_string(obis), attribute=index)
+
+
+def method(interface: enumerations.CosemInterface, obis: str, index: int) -> cosem.CosemMethod:
+    return cosem.CosemMethod(interface=interface, instance=cosem.Obis.from_string(obis), method=index)
+
+
+_DATA, _IMAGE, _DISCONNECT = (enumerations.CosemInterface.DATA, enumerations.CosemInterface.IMAGE_TRANSFER,
+                              enumerations.CosemInterface.DISCONNECT_CONTROL)
+FIRMWARE = attribute(_DATA, "1.0.0.2.0.255", 2)
+CLOCK_TIME = attribute(enumerations.CosemInterface.CLOCK, "0.0.1.0.0.255", 2)
+STANDARD_EVENT = attribute(_DATA, "0.0.96.11.0.255", 2)
+DISCONNECTOR_EVENT = attribute(_DATA, "0.0.96.11.2.255", 2)
+OUTPUT_STATE = attribute(_DISCONNECT, "0.0.96.3.10.255", 2)
+TO_ACTIVATE_INFO = attribute(_IMAGE, "0.0.44.0.0.255", 7)
+IMAGE = "0.0.44.0.0.255"
+NEW_FIRMWARE = b"FW-2.0.0"
+BLOCK = bytes(range(10))
+
+# A-XDR parameters (Blue Book, Image transfer methods 1, 2, 4 and Disconnect control method 1):
+# image_transfer_initiate: structure {octet-string identifier, double-long-unsigned size}
+INITIATE = bytes([0x02, 0x02, 0x09, len(NEW_FIRMWARE)]) + NEW_FIRMWARE + bytes([0x06, 0, 0, 0, len(BLOCK)])
+# image_block_transfer: structure {double-long-unsigned block number 0, octet-string block}
+BLOCK_TRANSFER = bytes([0x02, 0x02, 0x06, 0, 0, 0, 0, 0x09, len(BLOCK)]) + BLOCK
+INTEGER_0 = bytes([0x0F, 0x00])
+# octet-string(12) date-time 2030-01-01 00:00:00.00, day of week not specified, deviation 0, status 0
+# (Blue Book 4.1.6.1, date-time)
+CLOCK_2030 = bytes([0x09, 0x0C, 0x07, 0xEE, 1, 1, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00])
+# IDIS event codes (Connexo IDIS protocol, StandardEventLog.java / DisconnectorControlLog.java):
+# 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection.
+CLOCK_ADJUSTED_NEW, FIRMWARE_ACTIVATED, REMOTE_DISCONNECTION = 5, 18, 62
+
+
+def unsigned(raw: bytes) -> int:
+    assert raw[0] == 0x11, raw.hex()  # unsigned
+    return raw[1]
+
+
+def octets(raw: bytes) -> bytes:
+    assert raw[0] == 0x09, raw.hex()  # octet-string
+    return raw[2:2 + raw[1]]
+
+
+def send_image(client: object) -> None:
+    for index, parameter in ((1, INITIATE), (2, BLOCK_TRANSFER), (3, INTEGER_0)):
+        client.action(method(_IMAGE, IMAGE, index), parameter)  # type: ignore[attr-defined]
+
+
+def test_remote_disconnect_is_logged_and_switches_the_output(tmp_path: Path) -> None:
+    with RunningFleet(PROFILE, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        with dlms_client(wrapper_transport(port, 1), 1).session() as management:
+            assert management.get(OUTPUT_STATE) == b"\x03\x01"
+            management.action(method(_DISCONNECT, "0.0.96.3.10.255", 1), INTEGER_0)
+            assert management.get(OUTPUT_STATE) == b"\x03\x00"
+        (code,) = read(wrapper_transport(port, 2), 2, DISCONNECTOR_EVENT)
+        assert unsigned(code) == REMOTE_DISCONNECTION
+
+
+def test_a_clock_set_logs_a_clock_adjustment(tmp_path: Path) -> None:
+    with RunningFleet(PROFILE, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        assert unsigned(code) == 0
+        with dlms_client(wrapper_transport(port, 1), 1).session() as management:
+            response = management.set(CLOCK_TIME, CLOCK_2030)
+            assert response.result == enumerations.DataAccessResult.SUCCESS
+            assert management.get(CLOCK_TIME)[2:4] == b"\x07\xee"  # the meter's clock is in 2030 now
+        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        assert unsigned(code) == CLOCK_ADJUSTED_NEW
+
+
+def test_an_activated_image_reboots_the_meter_and_is_its_firmware_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with RunningFleet(PROFILE, tmp_path, state_dir=state) as fleet:
+        port = fleet.port("tcp")
+        (before,) = read(wrapper_transport(port, 16), 16, FIRMWARE)
+        assert octets(before) == b"FW-1.0.0"
+        client = dlms_client(wrapper_transport(port, 1), 1)
+        client.connect()
+        try:
+            client.associate()
+            send_image(client)
+            client.action(method(_IMAGE, IMAGE, 4), INTEGER_0)  # answered, then the meter restarts
+            with pytest.raises(CommunicationError):  # the meter closed the connection
+                client.get(FIRMWARE)
+        finally:
+            with contextlib.suppress(CommunicationError):
+                client.transport.io.disconnect()
+        (after,) = read(wrapper_transport(port, 16), 16, FIRMWARE)
+        assert octets(after) == NEW_FIRMWARE
+    with RunningFleet(PROFILE, tmp_path, state_dir=state) as fleet:
+        port = fleet.port("tcp")
+        (firmware,) = read(wrapper_transport(port, 16), 16, FIRMWARE)
+        assert octets(firmware) == NEW_FIRMWARE
+        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        assert unsigned(code) == FIRMWARE_ACTIVATED
+        (info,) = read(wrapper_transport(port, 1), 1, TO_ACTIVATE_INFO)
+        assert NEW_FIRMWARE in info  # image_to_activate_info names the activated image
+
+
+def gurux_firmware() -> GXDLMSData:
+    firmware = GXDLMSData("1.0.0.2.0.255")
+    firmware.setDataType(2, GuruxType.OCTET_STRING)
+    return firmware
+
+
+class RecordingPipe(SocketPipe):
+    """A TCP pipe that keeps what the meter sent, to look at the frames gurux only reports as errors."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(host, port)
+        self.received: list[bytes] = []
+
+    def receive(self) -> bytes:
+        data = super().receive()
+        self.received.append(data)
+        return data
+
+
+# HDLC DM (disconnected mode) response: control field 0x0F, F bit 0x10 (ISO/IEC 13239, as IEC 62056-46 uses it).
+_DM, _FINAL = 0x0F, 0x10
+
+
+def test_activation_over_hdlc_loses_the_link(tmp_path: Path) -> None:
+    """gurux-dlms over HDLC: the activation is answered, then the link is down (the next frame on
+    it gets DM); a new link reads the new firmware."""
+    with RunningFleet(PROFILE, tmp_path) as fleet:
+        port = fleet.port("hdlc-tcp")
+        address = GXDLMSClient.getServerAddress(1, 17)
+        with dlms_client(wrapper_transport(fleet.port("tcp"), 1), 1).session() as management:
+            send_image(management)
+        pipe = RecordingPipe("127.0.0.1", port)
+        peer = GuruxPeer(pipe, gurux_client(1, address, hdlc=True))
+        try:
+            peer.connect()
+            peer.request(peer.client.method(_gurux_image(), 4, 0, GuruxType.INT8))
+            with pytest.raises(GXDLMSException):
+                peer.read(gurux_firmware(), 2)
+        finally:
+            pipe.close()
+        # the last frame: 7E, format (2), client address (1 octet), server address (2 octets), control
+        assert pipe.received[-1][6] & ~_FINAL == _DM
+        public = GuruxPeer(SocketPipe("127.0.0.1", port), gurux_client(16, address, hdlc=True))
+        try:
+            (firmware,) = public.session_read((gurux_firmware(), 2))
+        finally:
+            public.pipe.close()
+        assert bytes(firmware) == NEW_FIRMWARE
+
+
+def _gurux_image() -> object:
+    from gurux_dlms.objects import GXDLMSImageTransfer
+
+    return GXDLMSImageTransfer(IMAGE)
