@@ -1,23 +1,40 @@
 """What real meters do, over real sockets with the independent clients: the disconnector's
-remote disconnect is logged, an activated firmware image "reboots" the meter (the connection
-closes, the HDLC link is lost) and is the firmware the meter reports from then on, across a
-restart of the simulator, and a clock SET logs a clock adjustment.
+remote disconnect is logged and stops the consumption, an activated firmware image "reboots"
+the meter (the connection closes, the HDLC link is lost) and is the firmware the meter reports
+from then on, across a restart of the simulator, a clock SET logs a clock adjustment, and a
+wrong password or a replayed invocation counter is logged in the fraud detection log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import pytest
 from dlms_cosem import cosem, enumerations
-from dlms_cosem.exceptions import CommunicationError
+from dlms_cosem.client import DlmsClient
+from dlms_cosem.exceptions import CommunicationError, DlmsClientException
+from dlms_cosem.security import LowLevelSecurityAuthentication
 from gurux_dlms import GXDLMSClient, GXDLMSException
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSData
 
+from simulator.axdr import CosemDateTime, Data
+
 from .harness import RunningFleet
 from .peers import GuruxPeer, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
+
+# A living meter whose fleet time runs ten hours a second: a simulated hour passes in 0.1 s.
+LIVING = """
+name: living-behaviour
+time: {start: 2024-03-05T18:00:00Z, rate: 36000, history: 2d}
+groups:
+  - name: e
+    model: idis_poly
+    count: 1
+    listen: [{transport: tcp, host: 127.0.0.1, port: 0}]
+"""
 
 PROFILE = """
 name: behaviour
@@ -44,6 +61,7 @@ _DATA, _IMAGE, _DISCONNECT = (enumerations.CosemInterface.DATA, enumerations.Cos
 FIRMWARE = attribute(_DATA, "1.0.0.2.0.255", 2)
 CLOCK_TIME = attribute(enumerations.CosemInterface.CLOCK, "0.0.1.0.0.255", 2)
 STANDARD_EVENT = attribute(_DATA, "0.0.96.11.0.255", 2)
+FRAUD_EVENT = attribute(_DATA, "0.0.96.11.1.255", 2)
 DISCONNECTOR_EVENT = attribute(_DATA, "0.0.96.11.2.255", 2)
 OUTPUT_STATE = attribute(_DISCONNECT, "0.0.96.3.10.255", 2)
 TO_ACTIVATE_INFO = attribute(_IMAGE, "0.0.44.0.0.255", 7)
@@ -51,7 +69,7 @@ IMAGE = "0.0.44.0.0.255"
 NEW_FIRMWARE = b"FW-2.0.0"
 BLOCK = bytes(range(10))
 
-# A-XDR parameters (Blue Book, Image transfer methods 1, 2, 4 and Disconnect control method 1):
+# A-XDR parameters (Blue Book, Image transfer methods 1 to 4, Disconnect control methods 1 and 2):
 # image_transfer_initiate: structure {octet-string identifier, double-long-unsigned size}
 INITIATE = bytes([0x02, 0x02, 0x09, len(NEW_FIRMWARE)]) + NEW_FIRMWARE + bytes([0x06, 0, 0, 0, len(BLOCK)])
 # image_block_transfer: structure {double-long-unsigned block number 0, octet-string block}
@@ -61,8 +79,10 @@ INTEGER_0 = bytes([0x0F, 0x00])
 # (Blue Book 4.1.6.1, date-time)
 CLOCK_2030 = bytes([0x09, 0x0C, 0x07, 0xEE, 1, 1, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00])
 # IDIS event codes (Connexo IDIS protocol, StandardEventLog.java / DisconnectorControlLog.java):
-# 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection.
+# 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection;
+# FraudDetectionLog.java: 46 association authentication failure, 50 replay attack.
 CLOCK_ADJUSTED_NEW, FIRMWARE_ACTIVATED, REMOTE_DISCONNECTION = 5, 18, 62
+AUTHENTICATION_FAILURE, REPLAY_ATTACK = 46, 50
 
 
 def unsigned(raw: bytes) -> int:
@@ -75,9 +95,10 @@ def octets(raw: bytes) -> bytes:
     return raw[2:2 + raw[1]]
 
 
-def send_image(client: object) -> None:
+def send_image(client: DlmsClient) -> None:
+    """image_transfer_initiate, the one block, image_verify."""
     for index, parameter in ((1, INITIATE), (2, BLOCK_TRANSFER), (3, INTEGER_0)):
-        client.action(method(_IMAGE, IMAGE, index), parameter)  # type: ignore[attr-defined]
+        client.action(method(_IMAGE, IMAGE, index), parameter)
 
 
 def test_remote_disconnect_is_logged_and_switches_the_output(tmp_path: Path) -> None:
@@ -89,6 +110,67 @@ def test_remote_disconnect_is_logged_and_switches_the_output(tmp_path: Path) -> 
             assert management.get(OUTPUT_STATE) == b"\x03\x00"
         (code,) = read(wrapper_transport(port, 2), 2, DISCONNECTOR_EVENT)
         assert unsigned(code) == REMOTE_DISCONNECTION
+
+
+def numbers(port: int, *registers: str) -> list[int]:
+    """dlms-cosem, client 2 (LLS): register values as integers."""
+    raw = read(wrapper_transport(port, 2), 2, *(attribute(enumerations.CosemInterface.REGISTER, r, 2)
+                                                  for r in registers))
+    return [Data.from_bytes(r).value for r in raw]
+
+
+def meter_epoch(port: int) -> float:
+    (raw,) = read(wrapper_transport(port, 16), 16, CLOCK_TIME)
+    cdt = CosemDateTime.from_bytes(octets(raw))
+    return cdt.to_datetime().timestamp()
+
+
+def until_an_hour_passed(port: int) -> None:
+    """Wait (bounded) until the meter's clock, read over the wire, shows an hour more."""
+    start, deadline = meter_epoch(port), time.monotonic() + 10
+    while meter_epoch(port) < start + 3600:
+        assert time.monotonic() < deadline, "the fleet's time does not run"
+
+
+def test_a_remote_disconnect_stops_the_consumption(tmp_path: Path) -> None:
+    """Energy import 1.0.1.8.0.255 stands still and the current 1.0.31.7.0.255 reads 0 while the
+    disconnector is open; both move again once it is closed."""
+    with RunningFleet(LIVING, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        disconnector = "0.0.96.3.10.255"
+        with dlms_client(wrapper_transport(port, 1), 1).session() as management:
+            management.action(method(_DISCONNECT, disconnector, 1), INTEGER_0)
+        (opened, current) = numbers(port, "1.0.1.8.0.255", "1.0.31.7.0.255")
+        assert current == 0
+        until_an_hour_passed(port)
+        (later, current, power) = numbers(port, "1.0.1.8.0.255", "1.0.31.7.0.255", "1.0.1.7.0.255")
+        assert (later, current, power) == (opened, 0, 0)
+        with dlms_client(wrapper_transport(port, 1), 1).session() as management:
+            # control_mode 1 only arms the switch on a remote reconnect (the customer closes it);
+            # mode 2 closes it at once
+            management.set(attribute(_DISCONNECT, disconnector, 4), b"\x16\x02")
+            management.action(method(_DISCONNECT, disconnector, 2), INTEGER_0)
+        until_an_hour_passed(port)
+        (again, current) = numbers(port, "1.0.1.8.0.255", "1.0.31.7.0.255")
+        assert again > opened and current > 0
+
+
+def test_a_wrong_password_and_a_replayed_counter_are_logged_as_fraud(tmp_path: Path) -> None:
+    with RunningFleet(PROFILE, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        wrong = DlmsClient(transport=wrapper_transport(port, 2), timeout=5,
+                           authentication=LowLevelSecurityAuthentication(secret=b"wrong!!!"))
+        with pytest.raises(DlmsClientException, match="Unable to perform Association"), wrong.session():
+            pass
+        (code,) = read(wrapper_transport(port, 2), 2, FRAUD_EVENT)
+        assert unsigned(code) == AUTHENTICATION_FAILURE
+        with dlms_client(wrapper_transport(port, 1), 1, invocation_counter=500).session() as management:
+            management.get(FIRMWARE)
+        replay = dlms_client(wrapper_transport(port, 1), 1, invocation_counter=500)  # the same counter again
+        with pytest.raises(DlmsClientException, match="Unable to perform Association"), replay.session():
+            pass
+        (code,) = read(wrapper_transport(port, 2), 2, FRAUD_EVENT)
+        assert unsigned(code) == REPLAY_ATTACK
 
 
 def test_a_clock_set_logs_a_clock_adjustment(tmp_path: Path) -> None:
