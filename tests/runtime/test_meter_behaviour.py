@@ -16,7 +16,7 @@ from dlms_cosem import cosem, enumerations
 from dlms_cosem.client import DlmsClient
 from dlms_cosem.exceptions import CommunicationError, DlmsClientException
 from dlms_cosem.security import LowLevelSecurityAuthentication
-from gurux_dlms import GXDLMSClient, GXDLMSException
+from gurux_dlms import GXDLMSClient, GXDLMSException, GXDLMSExceptionResponse
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSData
 
@@ -213,6 +213,34 @@ def test_an_activated_image_reboots_the_meter_and_is_its_firmware_after_a_restar
         assert unsigned(code) == FIRMWARE_ACTIVATED
         (info,) = read(wrapper_transport(port, 1), 1, TO_ACTIVATE_INFO)
         assert NEW_FIRMWARE in info  # image_to_activate_info names the activated image
+
+
+def test_the_restart_ends_the_associations_of_other_connections(tmp_path: Path) -> None:
+    """gurux-dlms (client 2, LLS) stays associated on its own connection while dlms-cosem activates
+    an image on another: its next GET finds no association (exception-response), a new AARQ on
+    the same connection is served again."""
+    with RunningFleet(PROFILE, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        reader = GuruxPeer(SocketPipe("127.0.0.1", port), gurux_client(2))
+        try:
+            reader.connect()
+            assert bytes(reader.read(gurux_firmware(), 2)) == b"FW-1.0.0"
+            client = dlms_client(wrapper_transport(port, 1), 1)
+            client.connect()
+            try:
+                client.associate()
+                send_image(client)
+                client.action(method(_IMAGE, IMAGE, 4), INTEGER_0)
+            finally:
+                with contextlib.suppress(CommunicationError):
+                    client.transport.io.disconnect()
+            with pytest.raises(GXDLMSExceptionResponse, match="Service not allowed. Operation not possible"):
+                reader.read(gurux_firmware(), 2)
+            reader.connect()
+            assert bytes(reader.read(gurux_firmware(), 2)) == NEW_FIRMWARE
+            reader.release()
+        finally:
+            reader.pipe.close()
 
 
 def gurux_firmware() -> GXDLMSData:
