@@ -21,7 +21,7 @@ from simulator.model.catalogue import SHIPPED_DIR
 
 __all__ = [
     "FIRST_ADDRESS", "YEAR_ROWS", "YEAR_START", "YEAR_END", "LIVING_START", "PROFILE_OBIS", "idis_fleet",
-    "write_year_model", "year_fleet", "write_living_year_model", "living_year_range",
+    "write_year_model", "year_fleet", "write_living_year_model", "write_static_model", "living_year_range",
 ]
 
 FIRST_ADDRESS = "127.1.0.0"
@@ -72,6 +72,17 @@ def write_living_year_model(path: Path) -> Path:
         raise ValueError(f"idis_poly.yaml: expected one load profile of 960 entries, found {len(entries)}")
     path.write_text(re.sub(r"^( +)profile_entries: 960$", rf"\1profile_entries: {YEAR_ROWS}", text,
                            flags=re.MULTILINE), encoding="utf-8")
+    return path
+
+
+def write_static_model(path: Path) -> Path:
+    """The shipped idis_poly model without its `living:` section: the same objects, nothing
+    computed from time (a meter as it was before meters lived)."""
+    text = (SHIPPED_DIR / "idis_poly.yaml").read_text(encoding="utf-8")
+    static, found = re.subn(r"^living:\n(?:[ #].*\n|\n)*", "", text, flags=re.MULTILINE)
+    if found != 1:
+        raise ValueError("idis_poly.yaml: no top-level living: section to leave out")
+    path.write_text(static, encoding="utf-8")
     return path
 
 

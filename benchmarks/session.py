@@ -27,7 +27,7 @@ from simulator.server.meter import Channel, MeterServer
 from simulator.server.objects import Meter, TimeBase
 
 from .client import PROPOSED_CONFORMANCE, get_request
-from .fleets import idis_fleet
+from .fleets import idis_fleet, write_static_model
 
 __all__ = ["TARGETS", "SessionBench", "per_get_us", "main"]
 
@@ -43,10 +43,11 @@ _STEP_S = 0.0017  # monotonic seconds between two GETs
 class SessionBench:
     """One associated LLS client of one fleet meter, in-process."""
 
-    def __init__(self) -> None:
+    def __init__(self, static: bool = False) -> None:
         with tempfile.TemporaryDirectory(prefix="cosem-session-") as tmp:
+            model = str(write_static_model(Path(tmp) / "idis_static.yaml")) if static else "idis_poly"
             path = Path(tmp) / "fleet.yaml"
-            path.write_text(idis_fleet(1, 4059), encoding="utf-8")
+            path.write_text(idis_fleet(1, 4059, history="40d", model=model), encoding="utf-8")
             profile = load_profile(path)
         group = profile.groups[0]
         start = profile.time.start if profile.time.start is not None else 1.7e9
@@ -92,8 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.session", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few GETs (proves it runs)")
     parser.add_argument("--profile", choices=sorted(TARGETS), help="cProfile the GET loop of one target")
+    parser.add_argument("--static", action="store_true", help="idis_poly without its living: section")
     args = parser.parse_args(argv)
-    bench = SessionBench()
+    bench = SessionBench(args.static)
     count = 200 if args.quick else 20_000
     if args.profile:
         bench.get(args.profile)
