@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Sequence
@@ -314,6 +315,12 @@ class RangeSelection:
         if self._low.kind != "date-time":
             return None
         return _epoch_of(self._low.value, -_WIDEST_DEVIATION_S), _epoch_of(self._high.value, _WIDEST_DEVIATION_S)
+
+    def span_is_exact(self) -> bool:
+        """Does `epoch_span` decide alone for a date-time with a deviation (both bounds carry
+        one, or are unbounded), so that `admits` need not read the cell?"""
+        return all(b.kind == "date-time" and (b.value.deviation is not None or abs(b.value.local) == math.inf)
+                   for b in (self._low, self._high))
 
 
 @dataclass(frozen=True, slots=True)

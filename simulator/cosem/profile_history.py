@@ -46,7 +46,8 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from typing import Iterator, Sequence
 
-from ..axdr import Data, DataType
+from ..axdr import Data, DataType, Obis
+from ..axdr.data import INTEGER_FORMATS
 from ..living.events import DEFAULT_EVENTS, outages
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
 from .clock import CLOCK_LN, local_now
@@ -74,6 +75,10 @@ _DATA, _CLOCK, _PROFILE, _SCRIPT_TABLE, _SINGLE_ACTION_SCHEDULE = 1, 8, 7, 9, 22
 _CAPTURE_METHOD, _EXECUTE_METHOD = 2, 2
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _EVENT_LOG_OF = {bytes(ln): name for name, ln in EVENT_LOGS.items()}
+_POWER_FAILURE_LOG = bytes(Obis("1.0.99.97.0.255"))
+_FAILURE_DURATION = bytes(Obis("0.0.96.7.19.255"))
+_LONG_FAILURE_THRESHOLD = Obis("0.0.96.7.20.255")
+_DEFAULT_LONG_FAILURE_S = 180  # IDIS / DSMR default time threshold for a long power failure
 
 
 # --------------------------------------------------------------------------- timelines
@@ -101,14 +106,14 @@ class _Grid:
 
 
 class _Instants:
-    """Instants listed one by one (schedule executions, events), oldest first, with the event
-    code of each (None: not an event log)."""
+    """Instants listed one by one (schedule executions, events), oldest first, with what the
+    source's own column reads at each (an event's code, a power failure's duration)."""
 
-    __slots__ = ("times", "codes", "n")
+    __slots__ = ("times", "values", "n")
 
-    def __init__(self, times: Sequence[float], codes: Sequence[int] | None = None) -> None:
+    def __init__(self, times: Sequence[float], values: Sequence[int] = ()) -> None:
         self.times = times
-        self.codes = codes
+        self.values = values
         self.n = len(times)
 
     def at(self, k: int) -> float:
@@ -156,7 +161,7 @@ class _View:
         self.period = source.period(ctx)
         self.timeline = source.timeline(ctx, start, now)
         self.clock = _clock_column(self.objects)
-        self.code = source.code_column(ctx, self.objects)
+        self.own = source.own_column(ctx, self.objects)
         self.pieces, total = self._merge(self._captured())
         self.keep_from = max(total - int_attribute(ctx, 8, DEFAULT_PROFILE_ENTRIES), 0)
         self.count = total - self.keep_from
@@ -231,6 +236,9 @@ class _Builder:
         assert living is not None
         self.living = living
         self._adjustments: list[float] | None = None
+        own = None if view.own is None else self.targets[view.own]
+        like = None if own is None else own.stored(2)
+        self.own_type = like.type if like is not None and like.type in INTEGER_FORMATS else DataType.UNSIGNED
 
     def cell(self, c: int, t: float) -> Data:
         """Column `c` as its object reads at meter epoch `t`."""
@@ -247,8 +255,8 @@ class _Builder:
         for c in self.columns:
             if c == view.clock:
                 cells.append(clock)
-            elif c == view.code and isinstance(view.timeline, _Instants) and view.timeline.codes is not None:
-                cells.append(Data(DataType.UNSIGNED, view.timeline.codes[k] & 0xFF))
+            elif c == view.own and isinstance(view.timeline, _Instants):
+                cells.append(_number(self.own_type, view.timeline.values[k]))
             elif c in self.status:
                 cells.append(self._status(c, t, clock))
             else:
@@ -293,7 +301,8 @@ class HistoryRows(RowSource):
     def timeline(self, ctx: ObjectContext, start: float, now: float) -> _Timeline:
         raise NotImplementedError
 
-    def code_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:
+    def own_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:
+        """The column this source fills itself (from the timeline's values), if any."""
         return None
 
     # -- RowSource
@@ -324,13 +333,17 @@ class HistoryRows(RowSource):
         builder = _Builder(view, selection.columns)
         timeline, clock = view.timeline, view.clock
         k0, k1 = timeline.before(span[0]), timeline.upto(span[1])
-        out = []
+        exact = selection.span_is_exact()  # a computed row's clock cell is its instant, with a deviation
+        out: list[Data] = []
         for item in view.kept(0, view.count):
             if isinstance(item, Data):
                 if selection.contains(item):
                     out.extend(project((item,), selection.columns))
                 continue
             if not k0 <= item < k1:
+                continue
+            if exact:
+                out.append(builder.row(item))
                 continue
             stamp = builder.cell(clock, timeline.at(item))
             if selection.admits(stamp):
@@ -392,13 +405,39 @@ class EventRows(HistoryRows):
         events = [e for e in events_in(ctx, log, start, math.nextafter(now, math.inf)) if e[0] > start]
         return _Instants([at for at, _ in events], [code for _, code in events])
 
-    def code_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:
-        holder = bytes(EVENT_CODE_OBJECTS[_EVENT_LOG_OF[bytes(ctx.logical_name)]])
-        return next((i for i, o in enumerate(objects)
-                     if o.logical_name == holder and o.attribute_index == 2 and o.data_index == 0), None)
+    def own_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:
+        """The log's event code object: the event's code."""
+        return _column(objects, EVENT_CODE_OBJECTS[_EVENT_LOG_OF[bytes(ctx.logical_name)]])
 
 
-_PERIODIC, _SCHEDULED, _EVENTS = PeriodicRows(), ScheduledRows(), EventRows()
+class PowerFailureRows(HistoryRows):
+    """The power failure event log (1.0.99.97.0.255): a row at the end of every long power
+    failure (lasting at least the threshold 0.0.96.7.20.255, default 180 s), its duration
+    register (0.0.96.7.19.255) reading the failure's duration in seconds. DSMR 4 P1
+    "Power Failure Event Log 1-0:99.97.0.255: timestamp (end of failure), duration in seconds"."""
+
+    def timeline(self, ctx: ObjectContext, start: float, now: float) -> _Instants:
+        living = ctx.living
+        assert living is not None
+        offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+        threshold = _number_of(ctx.find(_LONG_FAILURE_THRESHOLD), _DEFAULT_LONG_FAILURE_S)
+        failures = [(b + offset, round(b - a)) for a, b in outages(
+            living.model.events or DEFAULT_EVENTS, living.seed, living.installed, start - offset, now - offset,
+            living.cache) if start < b + offset <= now and b - a >= threshold]
+        return _Instants([at for at, _ in failures], [duration for _, duration in failures])
+
+    def own_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:
+        """The duration register: the failure's duration."""
+        return _column(objects, _FAILURE_DURATION)
+
+
+_PERIODIC, _SCHEDULED, _EVENTS, _POWER_FAILURES = PeriodicRows(), ScheduledRows(), EventRows(), PowerFailureRows()
+
+
+def _column(objects: Sequence[CaptureObject], logical_name: bytes) -> int | None:
+    """The column that captures attribute 2 of `logical_name` whole."""
+    return next((i for i, o in enumerate(objects)
+                 if o.logical_name == logical_name and o.attribute_index == 2 and o.data_index == 0), None)
 
 
 def history_source(ctx: ObjectContext) -> HistoryRows | None:
@@ -407,9 +446,24 @@ def history_source(ctx: ObjectContext) -> HistoryRows | None:
         return _PERIODIC
     if bytes(ctx.logical_name) in _EVENT_LOG_OF:
         return _EVENTS
+    if bytes(ctx.logical_name) == _POWER_FAILURE_LOG:
+        return _POWER_FAILURES
     if _capturing_schedules(ctx):
         return _SCHEDULED
     return None
+
+
+def _number(kind: DataType, n: int) -> Data:
+    """`n` as an integer of type `kind`, clamped to its range."""
+    size, signed = INTEGER_FORMATS[kind]
+    hi = (1 << (8 * size - 1)) - 1 if signed else (1 << (8 * size)) - 1
+    return Data(kind, min(max(n, -hi - 1 if signed else 0), hi))
+
+
+def _number_of(obj: ObjectContext | None, default: int) -> int:
+    """The integer value of a Data or Register object (None, or not an integer: `default`)."""
+    value = None if obj is None else obj.get(2).value
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 # --------------------------------------------------------------------------- time helpers

@@ -357,3 +357,16 @@ def test_the_status_column_flags_a_clock_adjustment_and_daylight_saving() -> Non
 def test_entries_in_use_counts_what_the_buffer_holds(ln: str) -> None:
     profile = obj(meter(60 * DAY), ln)
     assert entries_in_use(profile) == len(buffer(profile)) > 0
+
+
+def test_the_power_failure_log_holds_each_long_failure_at_its_end_with_its_duration() -> None:
+    events = EventModel(power_failure=EventRate(100.0, 600.0, 1.5))
+    m = meter(100 * DAY, model=with_events(events))
+    living = m.living
+    assert living is not None
+    long_ones = [(a, b) for a, b in outages(events, living.seed, living.installed, living.installed, START)
+                 if b - a >= 180 and b <= START]
+    assert any(b - a < 180 for a, b in outages(events, living.seed, living.installed, living.installed, START))
+    rows = buffer(obj(m, "1.0.99.97.0.255"))
+    assert len(long_ones) == len(rows) > 0
+    assert [(epoch(r), r.value[1].value) for r in rows] == [(b, round(b - a)) for a, b in long_ones]
