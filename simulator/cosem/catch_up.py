@@ -10,7 +10,10 @@ that time), then evaluates the monitors and limiters on the values now.
 Cost when nothing is due: the meter epoch at which the next schedule or calendar activation
 falls due is kept in `ctx.living.cache` (dropped when a client changes a schedule's times or the
 activation time, see simulator/cosem/schedule.py), so a request costs one comparison, plus one
-read of each monitored value. A monitor whose value crossed no threshold writes nothing.
+read of each monitored value. A request that finds nothing to do changes nothing in the meter's
+state (so a read is never held back by a state store that cannot keep changes): a schedule
+whose script is all computed from time notes no run, a monitor keeps the value it last saw in
+the cache, a limiter that never acted is left alone while the value is under its thresholds.
 
 What the meter computes from time is not run here: the tariff a calendar's day actions select
 (simulator/cosem/tariff.py) and the billing rows a schedule captures (the profile's own rows).
@@ -23,19 +26,20 @@ from functools import partial
 from typing import Callable
 
 from ..axdr import Obis
-from ..state.effects import ThresholdCrossings
+from ..state.effects import LimiterState, ThresholdCrossings
 from .context import ObjectContext
 from .control import evaluate_limiter
 from .data_register import evaluate_monitor, number_of, read_value
 from .schedule import (
-    DUE_KEY, activate_calendar_if_due, calendar_activation_time, due_executions, local_to_epoch, next_execution,
-    run_due,
+    DUE_KEY, activate_calendar_if_due, calendar_activation_time, computed_lazily, due_executions, local_to_epoch,
+    next_execution, note_run, run_due,
 )
 
 __all__ = ["catch_up"]
 
 _SCHEDULE, _CALENDAR, _MONITOR, _LIMITER = 22, 20, 21, 71
 _WATCH_KEY = "catch_up_objects"
+_SEEN_KEY = "monitored_values"  # the value each register monitor last saw
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +75,13 @@ def _run_due(ctx: ObjectContext, watched: _Watched, now: float) -> float:
         schedule = ctx.find(name, _SCHEDULE)
         if schedule is None:
             continue
-        for at in due_executions(schedule):
-            epoch = local_to_epoch(schedule, at)
-            item = schedule.get(2)
-            due.append((epoch, len(due), partial(run_due, schedule.at(epoch), item)))
+        executions, local = due_executions(schedule)
+        item = schedule.get(2)
+        if executions and not computed_lazily(schedule, item):
+            for at in executions:
+                epoch = local_to_epoch(schedule, at)
+                due.append((epoch, len(due), partial(run_due, schedule.at(epoch), item)))
+            note_run(schedule, local)
         following = next_execution(schedule)
         if following is not None:
             upcoming = min(upcoming, local_to_epoch(schedule, following))
@@ -92,18 +99,36 @@ def _run_due(ctx: ObjectContext, watched: _Watched, now: float) -> float:
     return upcoming
 
 
-def _crossed(monitor: ObjectContext) -> bool:
-    """Whether the monitored value may have crossed a threshold since it was last seen."""
-    seen = monitor.effect(ThresholdCrossings)
-    last = None if seen is None else seen.last.get("last")
-    if last is None:
-        return True
+def _watch_monitor(monitor: ObjectContext, seen: dict[Obis, float | None]) -> None:
+    """Run the monitor's actions if its value crossed a threshold since the meter last saw it.
+
+    The value last seen is kept in the meter's cache, not its state: a request that crosses
+    nothing changes nothing (after a restart the first value seen is the baseline again).
+    """
     value = number_of(read_value(monitor, monitor.get(3)))
-    if value is None or value == last:
-        return False
+    last = seen.get(monitor.logical_name)
+    seen[monitor.logical_name] = value
+    if last is None or value is None or value == last:
+        return
     low, high = min(last, value), max(last, value)
     thresholds = monitor.get(2)
-    return any(t is not None and low <= t < high for t in map(number_of, thresholds.value or ()))
+    if not any(t is not None and low <= t < high for t in map(number_of, thresholds.value or ())):
+        return
+    record = monitor.effect(ThresholdCrossings)
+    if record is None or record.last.get("last") != last:
+        monitor.change(ThresholdCrossings).last["last"] = last  # the value it crossed from
+    evaluate_monitor(monitor)
+
+
+def _watch_limiter(limiter: ObjectContext) -> None:
+    """Evaluate the limiter, unless it never acted and the value is under every threshold (the
+    evaluation would only note that, and a request that changes nothing should not write)."""
+    if limiter.effect(LimiterState) is None:
+        value = number_of(read_value(limiter, limiter.get(2)))
+        thresholds = [t for t in (number_of(limiter.get(i)) for i in (3, 4, 5)) if t is not None]
+        if value is None or not thresholds or value <= min(thresholds):
+            return
+    evaluate_limiter(limiter)
 
 
 def catch_up(ctx: ObjectContext, device: int) -> None:
@@ -117,11 +142,12 @@ def catch_up(ctx: ObjectContext, device: int) -> None:
         dues: dict[int, float] = living.cache.setdefault(DUE_KEY, {})
         if now >= dues.get(device, float("-inf")):
             dues[device] = _run_due(ctx, watched, now)
+    seen: dict[Obis, float | None] = living.cache.setdefault(_SEEN_KEY, {})
     for name in watched.monitors:
         monitor = ctx.find(name, _MONITOR)
-        if monitor is not None and _crossed(monitor):
-            evaluate_monitor(monitor)
+        if monitor is not None:
+            _watch_monitor(monitor, seen)
     for name in watched.limiters:
         limiter = ctx.find(name, _LIMITER)
         if limiter is not None:
-            evaluate_limiter(limiter)
+            _watch_limiter(limiter)

@@ -34,7 +34,7 @@ __all__ = [
     "CLASSES", "SCRIPT_TABLE", "SCHEDULE", "SPECIAL_DAYS_TABLE", "ACTIVITY_CALENDAR",
     "SINGLE_ACTION_SCHEDULE", "ACTION_ITEM", "execute_script", "run_action_item",
     "run_single_action_schedule", "activate_calendar_if_due", "date_matches", "next_execution",
-    "calendar_activation_time", "due_executions", "run_due", "local_to_epoch", "forget_due", "DUE_KEY",
+    "calendar_activation_time", "due_executions", "note_run", "computed_lazily", "run_due", "local_to_epoch", "forget_due", "DUE_KEY",
 ]
 
 SCRIPT_TABLE_CLASS_ID = 9
@@ -428,12 +428,12 @@ def _local(ctx: ObjectContext) -> datetime:
     return local_now(ctx)[0].replace(tzinfo=None)
 
 
-def due_executions(ctx: ObjectContext) -> list[datetime]:
-    """The execution times (naive local) passed since the previous call, noting where the
-    meter's time stands; the caller runs them (`run_due`).
+def due_executions(ctx: ObjectContext) -> tuple[list[datetime], datetime]:
+    """The execution times (naive local) passed since the last noted run (`note_run`), and
+    the meter's local time now; the caller runs them (`run_due`).
 
-    A living meter catches up from its installation the first time; a static one only notes
-    where its time stands (it has no history).
+    A living meter catches up from its installation until a run is noted; a static one has no
+    history: until a run is noted, nothing is due.
     """
     local = _local(ctx)
     run = ctx.effect(ScheduleRun)
@@ -441,11 +441,16 @@ def due_executions(ctx: ObjectContext) -> list[datetime]:
     living = ctx.living
     if last is None and living is not None:
         last = _local(ctx.at(living.installed + ctx.clock.epoch() - ctx.clock.fleet_epoch()))
-    if last is None or local > last:
-        ctx.change(ScheduleRun).last = local
     if last is None or local <= last:
-        return []
-    return _instants(_execution_times(ctx.get(4)) or [], last, local)
+        return [], local
+    return _instants(_execution_times(ctx.get(4)) or [], last, local), local
+
+
+def note_run(ctx: ObjectContext, local: datetime) -> None:
+    """Note that the schedule ran everything due up to naive local time `local`."""
+    run = ctx.effect(ScheduleRun)
+    if run is None or run.last != local:
+        ctx.change(ScheduleRun).last = local
 
 
 def next_execution(ctx: ObjectContext) -> datetime | None:
@@ -468,6 +473,18 @@ def _computed_lazily(ctx: ObjectContext, spec: Data) -> bool:
         return False
     profile = ctx.find(Obis(ln), _PROFILE_GENERIC)
     return profile is not None and profile.get(4) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
+
+
+def computed_lazily(ctx: ObjectContext, item: Data) -> bool:
+    """Whether every action of the script an action_item names is computed from time on this
+    living meter (`_computed_lazily`): running it at its time would change nothing."""
+    if ctx.living is None or item.type != DataType.STRUCTURE or len(item.value) != 2:
+        return False
+    ln = item.value[0].value
+    table = ctx.find(Obis(ln), SCRIPT_TABLE_CLASS_ID) if isinstance(ln, bytes) and len(ln) == 6 else None
+    script = None if table is None else next(
+        (s for s in _items(table.get(2)) if s.value[0].value == item.value[1].value), None)
+    return script is not None and all(_computed_lazily(ctx, spec) for spec in script.value[1].value)
 
 
 def run_due(ctx: ObjectContext, item: Data) -> bool:
@@ -505,7 +522,8 @@ def run_due(ctx: ObjectContext, item: Data) -> bool:
 def run_single_action_schedule(ctx: ObjectContext) -> int:
     """Run executed_script at each execution time passed since the previous call, as of that
     time (its effects carry that time). Returns how many were due; a refused script counts."""
-    due = due_executions(ctx)
+    due, local = due_executions(ctx)
+    note_run(ctx, local)
     script = ctx.get(2)
     for at in due:
         run_due(ctx.at(local_to_epoch(ctx, at)), script)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from simulator.axdr import Data, DataType, Obis
 from simulator.cosem.events import computes_data_value
+from simulator.cosem.tariff import ACTIVE_TARIFF_LN
 from simulator.model.catalogue import SHIPPED_DIR
 from simulator.model.loader import load_model
 from simulator.security.counter import InvocationCounters
@@ -58,13 +59,16 @@ def test_reading_the_counter_of_an_untouched_meter_changes_nothing() -> None:
 
 
 def test_only_the_published_counter_is_computed_other_data_objects_keep_the_fast_path() -> None:
-    """The getter serves 0.0.43.1.e.255 and the event objects of living meters (their list is
-    checked in tests/cosem/test_events.py): every other Data object's value stays pre-encoded
-    for GET, as it was before the counter became a computed value."""
+    """The getter serves 0.0.43.1.e.255, the event objects of living meters (their list is
+    checked in tests/cosem/test_events.py) and the currently active tariff (tests/cosem/
+    test_tariff.py): every other Data object's value stays pre-encoded for GET, as it was
+    before the counter became a computed value."""
     meter, _, counter = _meter()
     device = meter.model.logical_devices[1]
     data_objects = [o for o in device.objects if o.cls.class_id == 1 and o.values and o.values[1] is not None]
-    others = [o for o in data_objects if o.logical_name != counter.logical_name
+    others = [o for o in data_objects if o.logical_name not in (counter.logical_name, ACTIVE_TARIFF_LN)
               and not computes_data_value(bytes(o.logical_name))]
     assert others and all(o.encoded[1] == o.values[1].to_bytes() for o in others)
     assert counter.spec.encoded[1] is None
+    tariff = device.find(bytes(ACTIVE_TARIFF_LN))
+    assert tariff is not None and tariff.encoded[1] is None

@@ -28,6 +28,7 @@ MONITOR_LN = "0.0.16.1.0.255"
 POWER_LN = "1.0.1.7.0.255"
 ALARM_LN = "0.0.97.98.0.255"
 ALARM_SCRIPTS_LN = "0.0.10.0.107.255"
+LIMITER_LN = "0.0.17.0.0.255"
 DAY = 86400.0
 
 
@@ -84,6 +85,17 @@ BILLING = [
 ]
 
 
+MONITORED = [
+    (3, POWER_LN, {2: Data(DataType.DOUBLE_LONG, 1000), 3: struct(Data(DataType.INTEGER, 0), Data(DataType.ENUM, 27))}),
+    (1, ALARM_LN, {2: Data(DataType.DOUBLE_LONG_UNSIGNED, 0)}),
+    (9, ALARM_SCRIPTS_LN, {2: array(write_script(1, 1, ALARM_LN, Data(DataType.DOUBLE_LONG_UNSIGNED, 1)),
+                                    write_script(2, 1, ALARM_LN, Data(DataType.DOUBLE_LONG_UNSIGNED, 0)))}),
+    (21, MONITOR_LN, {2: array(Data(DataType.DOUBLE_LONG, 5000)),
+                      3: struct(u16(3), ln(POWER_LN), Data(DataType.INTEGER, 2)),
+                      4: array(struct(struct(ln(ALARM_SCRIPTS_LN), u16(1)), struct(ln(ALARM_SCRIPTS_LN), u16(2))))}),
+]
+
+
 def switched(m: TestMeter) -> list[tuple[str, bool]]:
     changes = m.obj(DISCONNECTOR_LN).effect(SupplyChanges)
     return [] if changes is None else [(datetime.fromtimestamp(t, timezone.utc).isoformat()[:16], c)
@@ -128,8 +140,25 @@ def test_a_changed_execution_time_is_seen_at_once() -> None:
 def test_billing_captures_are_left_to_the_profile() -> None:
     m = living_meter(BILLING)
     catch_up(m.obj(CLOCK_LN), 1)
-    assert m.obj(END_OF_BILLING).effect(ScheduleRun) is not None  # the schedule did run...
-    assert m.obj(BILLING_LN).effect(ProfileRows) is None  # ...and captured nothing itself
+    assert m.obj(BILLING_LN).effect(ProfileRows) is None  # the profile's own rows hold the captures
+    assert not m.state.state.touched  # and a request that finds nothing to do changes nothing
+
+
+def test_monitors_and_limiters_under_their_thresholds_change_nothing() -> None:
+    m = living_meter(MONITORED + [
+        (70, DISCONNECTOR_LN, {3: Data(DataType.ENUM, 1), 4: Data(DataType.ENUM, 2)}),
+        (9, SWITCH_SCRIPTS_LN, {2: array(method_script(1, 70, DISCONNECTOR_LN, 1),
+                                         method_script(2, 70, DISCONNECTOR_LN, 2))}),
+        (71, LIMITER_LN, {2: struct(u16(3), ln(POWER_LN), Data(DataType.INTEGER, 2)),
+                          3: Data(DataType.DOUBLE_LONG, 17250), 4: Data(DataType.DOUBLE_LONG, 17250),
+                          5: Data(DataType.DOUBLE_LONG, 5750), 6: Data(DataType.DOUBLE_LONG_UNSIGNED, 60),
+                          7: Data(DataType.DOUBLE_LONG_UNSIGNED, 60),
+                          11: struct(struct(ln(SWITCH_SCRIPTS_LN), u16(1)), struct(ln(SWITCH_SCRIPTS_LN), u16(2)))}),
+    ])
+    catch_up(m.obj(CLOCK_LN), 1)
+    m.now = 60.0
+    catch_up(m.obj(CLOCK_LN), 1)
+    assert not m.state.state.touched
 
 
 def test_a_static_meter_only_notes_where_its_time_stands() -> None:
@@ -152,15 +181,7 @@ def test_passive_calendar_is_activated_when_its_time_has_come() -> None:
 
 
 def test_register_monitor_fires_on_the_value_now() -> None:
-    m = living_meter([
-        (3, POWER_LN, {2: Data(DataType.DOUBLE_LONG, 1000), 3: struct(Data(DataType.INTEGER, 0), Data(DataType.ENUM, 27))}),
-        (1, ALARM_LN, {2: Data(DataType.DOUBLE_LONG_UNSIGNED, 0)}),
-        (9, ALARM_SCRIPTS_LN, {2: array(write_script(1, 1, ALARM_LN, Data(DataType.DOUBLE_LONG_UNSIGNED, 1)),
-                                        write_script(2, 1, ALARM_LN, Data(DataType.DOUBLE_LONG_UNSIGNED, 0)))}),
-        (21, MONITOR_LN, {2: array(Data(DataType.DOUBLE_LONG, 5000)),
-                          3: struct(u16(3), ln(POWER_LN), Data(DataType.INTEGER, 2)),
-                          4: array(struct(struct(ln(ALARM_SCRIPTS_LN), u16(1)), struct(ln(ALARM_SCRIPTS_LN), u16(2))))}),
-    ])
+    m = living_meter(MONITORED)
     catch_up(m.obj(CLOCK_LN), 1)  # the first value seen is the baseline
     m.obj(POWER_LN).set(2, Data(DataType.DOUBLE_LONG, 6000))  # moved without a write: as time moves it
     catch_up(m.obj(CLOCK_LN), 1)
