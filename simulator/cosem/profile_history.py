@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterator, Sequence
 
 from ..axdr import Data, DataType, Obis
@@ -52,12 +52,12 @@ from ..living.events import DEFAULT_EVENTS, outages
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
 from .clock import CLOCK_LN, local_now
 from .context import ObjectContext
-from .events import EVENT_CODE_OBJECTS, EVENT_LOGS, events_in
+from .events import EVENT_CODE_OBJECTS, EVENT_LOGS, EventCode, events_in
 from .profile_buffer import (
     DEFAULT_PROFILE_ENTRIES, SIGNIFICANCE, CaptureObject, RangeSelection, RowSource, SortMethod, capture_objects,
     date_time_epoch, int_attribute, project, read_cell, sort_column, sort_key,
 )
-from .schedule import _execution_times, _instants
+from .schedule import _execution_times, _instants, local_to_epoch
 
 __all__ = ["history_source", "HistoryRows", "STATUS_DAYLIGHT_SAVING", "STATUS_CLOCK_ADJUSTED", "STATUS_POWER_DOWN"]
 
@@ -69,11 +69,9 @@ STATUS_CLOCK_ADJUSTED = 1 << 5
 STATUS_POWER_DOWN = 1 << 7
 _DST_ACTIVE = 0x80  # clock status bit 7 (Blue Book 4.1.6.1), the last octet of a date-time
 
-# IDIS standard event log: 4 / 5 clock adjusted (old / new date-time), as cosem/clock.py logs them.
-_CLOCK_ADJUSTED_CODES = frozenset((4, 5))
+_CLOCK_ADJUSTED_CODES = frozenset((EventCode.CLOCK_ADJUSTED_OLD_TIME, EventCode.CLOCK_ADJUSTED_NEW_TIME))
 _DATA, _CLOCK, _PROFILE, _SCRIPT_TABLE, _SINGLE_ACTION_SCHEDULE = 1, 8, 7, 9, 22
 _CAPTURE_METHOD, _EXECUTE_METHOD = 2, 2
-_NAIVE_EPOCH = datetime(1970, 1, 1)
 _EVENT_LOG_OF = {bytes(ln): name for name, ln in EVENT_LOGS.items()}
 _POWER_FAILURE_LOG = bytes(Obis("1.0.99.97.0.255"))
 _FAILURE_DURATION = bytes(Obis("0.0.96.7.19.255"))
@@ -393,7 +391,7 @@ class ScheduledRows(HistoryRows):
         instants: set[float] = set()
         for schedule in _capturing_schedules(ctx):
             times = _execution_times(schedule.get(4)) or []
-            instants.update(_meter_epoch(ctx, at) for at in _instants(times, begin, end))
+            instants.update(local_to_epoch(ctx, at) for at in _instants(times, begin, end))
         return _Instants(sorted(t for t in instants if start < t <= now))
 
 
@@ -481,16 +479,6 @@ def _standard_deviation(ctx: ObjectContext) -> int:
 def _local(ctx: ObjectContext, meter_epoch: float) -> datetime:
     """The meter's local wall time (naive) at a meter epoch, as its Clock shows it."""
     return local_now(ctx.at(meter_epoch))[0].replace(tzinfo=None)
-
-
-def _meter_epoch(ctx: ObjectContext, local: datetime) -> float:
-    """The meter epoch at which the meter's local wall time reads `local` (the deviation in
-    force then; a wall time that occurs twice when daylight saving ends gives the first)."""
-    wall = (local - _NAIVE_EPOCH) / timedelta(seconds=1)
-    guess = wall + _standard_deviation(ctx) * 60
-    for _ in range(2):
-        guess = wall + local_now(ctx.at(guess))[1] * 60
-    return guess
 
 
 def _capturing_schedules(ctx: ObjectContext) -> list[ObjectContext]:

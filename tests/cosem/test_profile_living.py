@@ -55,7 +55,8 @@ def with_events(events: EventModel) -> MeterModel:
 
 
 def definition(class_id: int, ln: str, attribute: int = 2) -> Data:
-    return Data(DataType.STRUCTURE, (Data(DataType.LONG_UNSIGNED, class_id), Data(DataType.OCTET_STRING, bytes(Obis(ln))),
+    return Data(DataType.STRUCTURE, (Data(DataType.LONG_UNSIGNED, class_id),
+                                     Data(DataType.OCTET_STRING, bytes(Obis(ln))),
                                      Data(DataType.INTEGER, attribute), Data(DataType.LONG_UNSIGNED, 0)))
 
 
@@ -66,7 +67,8 @@ def stamp(dt: datetime, deviation: bool = True) -> Data:
     return Data(DataType.OCTET_STRING, v.to_bytes())
 
 
-def by_range(profile: ObjectHandle, low: Data, high: Data, *columns: Data, restricting: Data | None = None) -> list[Data]:
+def by_range(profile: ObjectHandle, low: Data, high: Data, *columns: Data,
+             restricting: Data | None = None) -> list[Data]:
     select = PROFILE_GENERIC.attribute(2).selective
     params = Data(DataType.STRUCTURE, (restricting or definition(8, CLOCK), low, high, Data(DataType.ARRAY, columns)))
     return list(select(profile, 1, params).value)
@@ -188,7 +190,8 @@ def test_a_range_without_deviation_is_meter_local_time() -> None:
 
 def test_a_range_outside_the_history_is_empty_and_one_across_its_start_is_cut() -> None:
     lp1 = obj(meter(5 * 3600), LP1)
-    assert by_range(lp1, stamp(datetime(2023, 1, 1, tzinfo=WINTER)), stamp(datetime(2024, 3, 10, 8, tzinfo=WINTER))) == []
+    before_installation = datetime(2024, 3, 10, 8, tzinfo=WINTER)
+    assert by_range(lp1, stamp(datetime(2023, 1, 1, tzinfo=WINTER)), stamp(before_installation)) == []
     assert by_range(lp1, stamp(datetime(2024, 3, 11, tzinfo=WINTER)), stamp(datetime(2025, 1, 1, tzinfo=WINTER))) == []
     rows = by_range(lp1, stamp(datetime(2024, 3, 10, tzinfo=WINTER)), stamp(datetime(2024, 3, 10, 9, tzinfo=WINTER)))
     assert [when(r).time().isoformat() for r in rows] == ["08:15:00", "08:30:00", "08:45:00", "09:00:00"]
@@ -230,7 +233,8 @@ def test_lifo_lists_the_newest_row_first() -> None:
     assert buffer(lp1) == fifo[::-1]
     assert by_entry(lp1, 1, 2) == [fifo[-1], fifo[-2]]
     day = datetime(2024, 3, 9, tzinfo=WINTER)
-    assert by_range(lp1, stamp(day), stamp(day + timedelta(hours=1))) == [r for r in fifo[::-1] if day <= when(r) <= day + timedelta(hours=1)]
+    hour = [r for r in fifo[::-1] if day <= when(r) <= day + timedelta(hours=1)]
+    assert len(hour) == 5 and by_range(lp1, stamp(day), stamp(day + timedelta(hours=1))) == hour
 
 
 def test_a_sorted_profile_orders_the_kept_rows_by_its_sort_object() -> None:
