@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,11 @@ groups:
     listen: [{transport: tcp, host: 127.0.0.1, port: 0}]
 """
 
+# The meter was installed a day before the fleet starts (each run: what it logged in an earlier
+# run of the same state directory lies after its installation).
 PROFILE = """
 name: behaviour
+time: {history: 1d}
 groups:
   - name: e
     model: idis_poly
@@ -64,6 +68,8 @@ STANDARD_EVENT = attribute(_DATA, "0.0.96.11.0.255", 2)
 FRAUD_EVENT = attribute(_DATA, "0.0.96.11.1.255", 2)
 DISCONNECTOR_EVENT = attribute(_DATA, "0.0.96.11.2.255", 2)
 OUTPUT_STATE = attribute(_DISCONNECT, "0.0.96.3.10.255", 2)
+DISCONNECTOR_LOG = attribute(enumerations.CosemInterface.PROFILE_GENERIC, "0.0.99.98.2.255", 2)
+STANDARD_LOG = attribute(enumerations.CosemInterface.PROFILE_GENERIC, "0.0.99.98.0.255", 2)
 TO_ACTIVATE_INFO = attribute(_IMAGE, "0.0.44.0.0.255", 7)
 IMAGE = "0.0.44.0.0.255"
 NEW_FIRMWARE = b"FW-2.0.0"
@@ -75,13 +81,12 @@ INITIATE = bytes([0x02, 0x02, 0x09, len(NEW_FIRMWARE)]) + NEW_FIRMWARE + bytes([
 # image_block_transfer: structure {double-long-unsigned block number 0, octet-string block}
 BLOCK_TRANSFER = bytes([0x02, 0x02, 0x06, 0, 0, 0, 0, 0x09, len(BLOCK)]) + BLOCK
 INTEGER_0 = bytes([0x0F, 0x00])
-# octet-string(12) date-time 2030-01-01 00:00:00.00, day of week not specified, deviation 0, status 0
-# (Blue Book 4.1.6.1, date-time)
-CLOCK_2030 = bytes([0x09, 0x0C, 0x07, 0xEE, 1, 1, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00])
 # IDIS event codes (Connexo IDIS protocol, StandardEventLog.java / DisconnectorControlLog.java):
-# 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection;
-# FraudDetectionLog.java: 46 association authentication failure, 50 replay attack.
-CLOCK_ADJUSTED_NEW, FIRMWARE_ACTIVATED, REMOTE_DISCONNECTION = 5, 18, 62
+# 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection,
+# 65 limiter threshold exceeded; FraudDetectionLog.java: 46 association authentication failure,
+# 50 replay attack.
+CLOCK_ADJUSTED_OLD, CLOCK_ADJUSTED_NEW, FIRMWARE_ACTIVATED, REMOTE_DISCONNECTION = 4, 5, 18, 62
+LIMITER_THRESHOLD_EXCEEDED = 65
 AUTHENTICATION_FAILURE, REPLAY_ATTACK = 46, 50
 
 
@@ -108,8 +113,29 @@ def test_remote_disconnect_is_logged_and_switches_the_output(tmp_path: Path) -> 
             assert management.get(OUTPUT_STATE) == b"\x03\x01"
             management.action(method(_DISCONNECT, "0.0.96.3.10.255", 1), INTEGER_0)
             assert management.get(OUTPUT_STATE) == b"\x03\x00"
-        (code,) = read(wrapper_transport(port, 2), 2, DISCONNECTOR_EVENT)
+        code, log = read(wrapper_transport(port, 2), 2, DISCONNECTOR_EVENT, DISCONNECTOR_LOG)
         assert unsigned(code) == REMOTE_DISCONNECTION
+        # the log's rows: {clock, event code, control_state}; the one event, with the state it left
+        assert [(row.value[1].value, row.value[2].value) for row in Data.from_bytes(log).value] == [
+            (REMOTE_DISCONNECTION, 0)]
+
+
+def test_the_limiter_disconnects_a_load_over_its_threshold(tmp_path: Path) -> None:
+    """The management client lowers the limiter's active threshold below what the house draws;
+    as the fleet's time runs (and requests reach the meter), the limiter's over-threshold script
+    opens the disconnector, and the log shows "limiter threshold exceeded" then the disconnection."""
+    with RunningFleet(LIVING, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        with dlms_client(wrapper_transport(port, 1), 1).session() as management:
+            threshold_watts = bytes([0x05, 0, 0, 0, 50])  # double-long 50 (W, as 1.0.1.7.0.255 counts)
+            response = management.set(attribute(enumerations.CosemInterface.LIMITER, "0.0.17.0.0.255", 3),
+                                      threshold_watts)
+            assert response.result == enumerations.DataAccessResult.SUCCESS
+        until_an_hour_passed(port)
+        state, log = read(wrapper_transport(port, 2), 2, OUTPUT_STATE, DISCONNECTOR_LOG)
+        assert state == b"\x03\x00"
+        codes = [row.value[1].value for row in Data.from_bytes(log).value]
+        assert codes[:2] == [LIMITER_THRESHOLD_EXCEEDED, REMOTE_DISCONNECTION]
 
 
 def numbers(port: int, *registers: str) -> list[int]:
@@ -173,17 +199,32 @@ def test_a_wrong_password_and_a_replayed_counter_are_logged_as_fraud(tmp_path: P
         assert unsigned(code) == REPLAY_ATTACK
 
 
+def utc_date_time(epoch: float) -> bytes:
+    """A-XDR octet-string(12) date-time of a UTC instant: deviation 0, day of week and
+    hundredths not specified, status 0 (Blue Book 4.1.6.1, date-time)."""
+    t = datetime.fromtimestamp(epoch, timezone.utc)
+    return bytes([0x09, 0x0C, t.year >> 8, t.year & 0xFF, t.month, t.day, 0xFF, t.hour, t.minute, t.second,
+                  0xFF, 0x00, 0x00, 0x00])
+
+
 def test_a_clock_set_logs_a_clock_adjustment(tmp_path: Path) -> None:
+    """The management client sets the clock an hour back: the standard event log gains "clock
+    adjusted (new date/time)" stamped an hour before the time the clock was set at."""
     with RunningFleet(PROFILE, tmp_path) as fleet:
         port = fleet.port("tcp")
         (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
-        assert unsigned(code) == 0
+        assert unsigned(code) != CLOCK_ADJUSTED_NEW
         with dlms_client(wrapper_transport(port, 1), 1).session() as management:
-            response = management.set(CLOCK_TIME, CLOCK_2030)
+            before = CosemDateTime.from_bytes(octets(management.get(CLOCK_TIME))).to_datetime().timestamp()
+            response = management.set(CLOCK_TIME, utc_date_time(before - 3600))
             assert response.result == enumerations.DataAccessResult.SUCCESS
-            assert management.get(CLOCK_TIME)[2:4] == b"\x07\xee"  # the meter's clock is in 2030 now
-        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        code, log = read(wrapper_transport(port, 2), 2, STANDARD_EVENT, STANDARD_LOG)
         assert unsigned(code) == CLOCK_ADJUSTED_NEW
+        stamped = {row.value[1].value: CosemDateTime.from_bytes(row.value[0].value).to_datetime().timestamp()
+                   for row in Data.from_bytes(log).value}
+        # the row of the new time; the old time's row lies after the clock's new "now", and the
+        # log's rows end at now (tests/cosem/test_image_living.py checks that both are kept)
+        assert stamped[CLOCK_ADJUSTED_NEW] == pytest.approx(before - 3600, abs=60)
 
 
 def test_an_activated_image_reboots_the_meter_and_is_its_firmware_after_a_restart(tmp_path: Path) -> None:
@@ -209,8 +250,9 @@ def test_an_activated_image_reboots_the_meter_and_is_its_firmware_after_a_restar
         port = fleet.port("tcp")
         (firmware,) = read(wrapper_transport(port, 16), 16, FIRMWARE)
         assert octets(firmware) == NEW_FIRMWARE
-        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        code, log = read(wrapper_transport(port, 2), 2, STANDARD_EVENT, STANDARD_LOG)
         assert unsigned(code) == FIRMWARE_ACTIVATED
+        assert FIRMWARE_ACTIVATED in [row.value[1].value for row in Data.from_bytes(log).value]
         (info,) = read(wrapper_transport(port, 1), 1, TO_ACTIVATE_INFO)
         assert NEW_FIRMWARE in info  # image_to_activate_info names the activated image
 
