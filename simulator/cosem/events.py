@@ -40,7 +40,7 @@ from enum import IntEnum
 from typing import Callable
 
 from ..axdr import Data, DataType, Obis
-from ..living.events import DEFAULT_EVENTS, MAX_DURATION_S, EventModel, events_between, history
+from ..living.events import DEFAULT_EVENTS, MAX_DURATION_S, EventModel, History, events_between, history
 from ..living.meter import LivingMeter
 from ..state.effects import LoggedEvents, RegisterBase
 from .context import ObjectContext
@@ -240,6 +240,7 @@ class _CodeIndex:
     """The instants (fleet epochs, sorted) of each generated event code since installation, for
     one meter; built from its events' `History` as that grows, kept in `living.cache`."""
 
+    source: History
     consumed: int = 0
     instants: dict[int, list[float]] = field(default_factory=dict)
 
@@ -247,8 +248,8 @@ class _CodeIndex:
 def _index(living: LivingMeter, t: float) -> _CodeIndex:
     h = history(living.cache, _events_of(living), living.seed, living.installed, t)
     index: _CodeIndex | None = living.cache.get("event_codes")
-    if index is None or index.consumed > len(h.events):
-        index = living.cache["event_codes"] = _CodeIndex()
+    if index is None or index.source is not h:
+        index = living.cache["event_codes"] = _CodeIndex(h)
     for e in h.events[index.consumed:]:
         _, start, end = _codes(e.kind, e.phase)
         insort(index.instants.setdefault(start, []), e.start)
