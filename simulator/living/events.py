@@ -45,6 +45,8 @@ BUCKET_S = 7 * 86400
 MAX_DURATION_S = 3 * 86400
 _YEAR_S = 365.25 * 86400
 _MAX_PER_BUCKET = 4095  # k = bucket << 12 | i keeps every draw apart
+# Each kind draws from its own streams: count and starts (s, s + 1), durations (s + 2), phases (s + 3).
+_STREAMS = {kind: 16 * (i + 1) for i, kind in enumerate(KINDS)}
 _NORMAL = NormalDist()
 
 
@@ -90,7 +92,7 @@ _OFF = EventRate(0.0, 1.0)
 NO_EVENTS = EventModel(_OFF, _OFF, _OFF, _OFF, _OFF, _OFF)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One generated event: [start, end) in fleet epochs, its kind, and its phase (1..3) for
     sags and swells (None: the whole meter)."""
@@ -125,11 +127,11 @@ def _starts(rate: EventRate, seed: int, stream: int, bucket: int) -> list[float]
 def _bucket(model: EventModel, seed: int, bucket: int) -> list[Event]:
     """Every event starting in `bucket`, sorted; power failures end by the next one's start."""
     out = []
-    for i, kind in enumerate(KINDS):
+    for kind in KINDS:
         rate = model.rate(kind)
         if rate.per_year <= 0:
             continue
-        stream = 16 * (i + 1)
+        stream = _STREAMS[kind]
         starts = _starts(rate, seed, stream, bucket)
         for j, start in enumerate(starts):
             k = bucket << 12 | j
@@ -138,9 +140,9 @@ def _bucket(model: EventModel, seed: int, bucket: int) -> list[Event]:
             if kind in PHASED:
                 phase = 1 + min(int(unit(seed, stream + 3, k) * model.phases), model.phases - 1)
             out.append(Event(start, end, kind, phase))
-    failures = sorted(e for e in out if e.kind == "power_failure")
+    failures = sorted((e for e in out if e.kind == "power_failure"), key=_order)
     if failures:
-        following = _starts(model.power_failure, seed, 16, bucket + 1)
+        following = _starts(model.power_failure, seed, _STREAMS["power_failure"], bucket + 1)
         nexts = [e.start for e in failures[1:]] + [min(following, default=math.inf)]
         clipped = {e: Event(e.start, min(e.end, n), e.kind) for e, n in zip(failures, nexts)}
         out = [clipped.get(e, e) for e in out]

@@ -115,3 +115,12 @@ def test_outages_through_the_meter_cache_equal_the_direct_ones() -> None:
         now += 2.5 * DAY
     h = history(cache, model, SEED, T2024, now)  # type: ignore[arg-type]
     assert h.failures == outages(model, SEED, T2024, T2024, h.until)
+
+
+def test_the_highest_rate_the_model_allows_still_generates() -> None:
+    """10,000 a year (what the YAML allows at most): about 190 a week, some starting in the same
+    second; they still come sorted and never overlap."""
+    model = _only("power_failure", EventRate(10_000, 60, 0.0))
+    events = events_between(model, SEED, T2024, T2024, T2024 + 8 * 7 * DAY)
+    assert abs(len(events) - 10_000 * 8 * 7 / 365.25) < 4 * math.sqrt(10_000 * 8 * 7 / 365.25)
+    assert all(a.end <= b.start for a, b in zip(events, events[1:]))
