@@ -3,7 +3,12 @@ mistake is reported with its line while the rest keeps its defaults."""
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.living.events import DEFAULT_EVENTS, NO_EVENTS, EventRate
+from simulator.model.catalogue import SHIPPED_DIR
+from simulator.model.errors import ModelError
+from simulator.model.loader import parse_model
 from simulator.model.living_events import parse_events
 from simulator.model.yamlsource import YMap, parse_yaml
 
@@ -65,3 +70,21 @@ def test_a_section_that_is_not_a_mapping_is_reported() -> None:
     model, problems = _parse("events: [power_failure]\n")
     assert model == DEFAULT_EVENTS
     assert len(problems) == 1 and problems[0][0] == 1 and "expected a mapping of event kinds" in problems[0][1]
+
+
+def test_a_model_s_event_mistakes_are_model_problems_with_file_and_line() -> None:
+    """Through the model loader (what `cosem-sim validate` runs): the events section's problems
+    name the model file and the line."""
+    text = (SHIPPED_DIR / "minimal.yaml").read_text(encoding="utf-8")
+    assert "\nliving:\n" in text
+    bad = text.replace("\nliving:\n", "\nliving:\n  events:\n    voltage_sag: {per_year: 12, mean_minuts: 1}\n", 1)
+    line = bad.splitlines().index("    voltage_sag: {per_year: 12, mean_minuts: 1}") + 1
+    with pytest.raises(ModelError) as exc:
+        parse_model(bad, "shop.yaml")
+    assert [str(p) for p in exc.value.problems] == [
+        f"shop.yaml:{line}: living events voltage_sag: unknown key 'mean_minuts' (did you mean 'mean_minutes'?); "
+        "expected per_year, mean_minutes, mean_seconds, spread"]
+    good = text.replace("\nliving:\n", "\nliving:\n  events: {voltage_sag: {per_year: 24}}\n", 1)
+    model = parse_model(good, "shop.yaml")
+    assert model.living is not None and model.living.events is not None
+    assert model.living.events.voltage_sag.per_year == 24
