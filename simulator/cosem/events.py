@@ -40,7 +40,9 @@ from enum import IntEnum
 from typing import Callable
 
 from ..axdr import Data, DataType, Obis
-from ..living.events import DEFAULT_EVENTS, MAX_DURATION_S, EventModel, History, events_between, history
+from ..living.events import (
+    DEFAULT_EVENTS, MAX_DURATION_S, PHASED, EventModel, History, events_between, history,
+)
 from ..living.meter import LivingMeter
 from ..state.effects import LoggedEvents, RegisterBase
 from .context import ObjectContext
@@ -266,7 +268,7 @@ def _count(index: _CodeIndex, code: int, t0: float, t1: float) -> int:
 
 _LOG_CODES: dict[str, tuple[int, ...]] = {
     log: tuple(sorted({c for kind, (where, s, e) in GENERATED_CODES.items() if where == log
-                       for p in (range(3) if kind in ("voltage_sag", "voltage_swell") else (0,))
+                       for p in (range(3) if kind in PHASED else (0,))
                        for c in (s + p, e + p)}))
     for log in _LOGS}
 
