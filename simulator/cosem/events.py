@@ -385,13 +385,14 @@ def _alarm(which: int) -> Callable[[ObjectContext, LivingMeter], Data]:
     return lambda ctx, living: _alarm_register(ctx, living, which)
 
 
+_PHASE_C = ((1, 32), (2, 52), (3, 72))  # phase, OBIS value group C of its voltage quantities
 _COMPUTED: dict[bytes, Callable[[ObjectContext, LivingMeter], Data]] = {
     **{bytes(obis): _event_code(log) for log, obis in EVENT_CODE_OBJECTS.items()},
     **{bytes(obis): _alarm(i) for i, obis in enumerate(ALARM_REGISTERS)},
     bytes(Obis("0.0.96.7.21.255")): lambda ctx, living: _power_failures(ctx, living, False),
     bytes(Obis("0.0.96.7.9.255")): lambda ctx, living: _power_failures(ctx, living, True),
-    **{bytes(Obis(f"1.0.{c}.32.0.255")): _phase_events(_C.UNDERVOLTAGE_L1, (p,)) for p, c in ((1, 32), (2, 52), (3, 72))},
-    **{bytes(Obis(f"1.0.{c}.36.0.255")): _phase_events(_C.OVERVOLTAGE_L1, (p,)) for p, c in ((1, 32), (2, 52), (3, 72))},
+    **{bytes(Obis(f"1.0.{c}.32.0.255")): _phase_events(_C.UNDERVOLTAGE_L1, (p,)) for p, c in _PHASE_C},
+    **{bytes(Obis(f"1.0.{c}.36.0.255")): _phase_events(_C.OVERVOLTAGE_L1, (p,)) for p, c in _PHASE_C},
     bytes(Obis("1.0.12.32.0.255")): _phase_events(_C.UNDERVOLTAGE_L1, (1, 2, 3)),
     bytes(Obis("1.0.12.36.0.255")): _phase_events(_C.OVERVOLTAGE_L1, (1, 2, 3)),
 }

@@ -16,10 +16,10 @@ same buckets, so the rule needs no history).
 
 Default rates (`DEFAULT_EVENTS`, used when a model's `living:` section gives no `events:`):
 power failures 1.5 a year lasting 8 minutes on average (European SAIFI is of the order of 1-2
-interruptions per customer and year, German SAIDI 10-15 minutes a year), voltage sags 12 a year and swells 4 a year on one phase each (sags are
-far more frequent than interruptions; EN 50160 sags last 10 ms to 1 min), the meter cover and the
-terminal cover opened 0.1 times a year for about 20 minutes, a strong magnetic field 0.05 times a
-year for about 2 hours.
+interruptions per customer and year, German SAIDI 10-15 minutes a year), voltage sags 12 a
+year and swells 4 a year on one phase each (sags are far more frequent than interruptions;
+EN 50160 sags last 10 ms to 1 min), the meter cover and the terminal cover opened 0.1 times a
+year for about 20 minutes, a strong magnetic field 0.05 times a year for about 2 hours.
 """
 
 from __future__ import annotations

@@ -1,21 +1,26 @@
-"""A living IDIS meter with two years of history, read over a real socket by gurux-dlms: the
-power failures its seeded generator gave it are power down / power up rows of the standard
-event log, and the event code object, the alarm register (and its clearing by a write), and the
-event counters say the same."""
+"""A living IDIS meter with two years of history, read over a real socket by gurux-dlms and
+dlms-cosem: the power failures its seeded generator gave it are power down / power up rows of
+the standard event log, and the event code object, the alarm register (and its clearing by a
+write), and the event counters say the same."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dlms_cosem import cosem, enumerations
+from dlms_cosem.cosem.capture_object import CaptureObject
+from dlms_cosem.cosem.selective_access import RangeDescriptor
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric
 
+from simulator.axdr import CosemDateTime, Data
 from simulator.cosem.events import EventCode
 from simulator.living.events import DEFAULT_EVENTS, events_between
 
 from ..runtime.harness import RunningFleet
-from ..runtime.peers import GuruxPeer, SocketPipe, gurux_client
+from ..runtime.peers import GuruxPeer, SocketPipe, dlms_client, gurux_client, wrapper_transport
 
 # Fleet time nearly stands still (rate 0.001): what the test computes and what the meter answers
 # are the same instant's.
@@ -30,6 +35,11 @@ groups:
     listen:
       - {transport: tcp, host: 127.0.0.1, port: 0}
 """
+
+STANDARD_LOG = cosem.CosemAttribute(interface=enumerations.CosemInterface.PROFILE_GENERIC,
+                                    instance=cosem.Obis(0, 0, 99, 98, 0, 255), attribute=2)
+CLOCK_COLUMN = CaptureObject(cosem.CosemAttribute(interface=enumerations.CosemInterface.CLOCK,
+                                                  instance=cosem.Obis(0, 0, 1, 0, 0, 255), attribute=2))
 
 
 def _meter_now(fleet: RunningFleet) -> tuple[Any, float]:
@@ -78,3 +88,12 @@ def test_a_power_failure_is_in_the_event_log_and_the_event_objects(tmp_path: Pat
                 assert peer.read(GXDLMSData(ln), 2) == sum(1 for e in sags if e.phase == phase), ln
         finally:
             peer.release()
+
+        # dlms-cosem: the standard event log by range around the last power failure holds its two rows
+        window = (datetime.fromtimestamp(last.start - 60, timezone.utc),
+                  datetime.fromtimestamp(last.end + 60, timezone.utc))
+        with dlms_client(wrapper_transport(fleet.port("tcp"), 1), 1).session() as session:
+            raw = session.get(STANDARD_LOG, RangeDescriptor(CLOCK_COLUMN, *window))
+        rows = [(CosemDateTime.from_bytes(r.value[0].value).to_datetime().timestamp(), r.value[1].value)
+                for r in Data.from_bytes(raw).value]
+        assert rows == [(last.start, EventCode.POWER_DOWN), (last.end, EventCode.POWER_UP)]

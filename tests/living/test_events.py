@@ -97,7 +97,8 @@ def test_power_failures_never_overlap_even_across_buckets() -> None:
 def test_outages_are_the_power_failures_that_overlap_the_range() -> None:
     model = _only("power_failure", EventRate(100, 2 * 3600, 1.0))
     failures = [(e.start, e.end) for e in events_between(model, SEED, T2024, T2024, T2024 + YEAR)]
-    for t0, t1 in ((T2024 + 10 * DAY, T2024 + 11 * DAY), (T2024, T2024 + YEAR), (T2024 + 200.5 * DAY, T2024 + 230 * DAY)):
+    ranges = ((T2024 + 10 * DAY, T2024 + 11 * DAY), (T2024, T2024 + YEAR), (T2024 + 200.5 * DAY, T2024 + 230 * DAY))
+    for t0, t1 in ranges:
         expected = [f for f in failures if f[0] < t1 and f[1] > t0]
         assert outages(model, SEED, T2024, t0, t1) == expected
     start, end = failures[5]
