@@ -182,3 +182,34 @@ def test_reset_and_capture_change_what_follows(tmp_path: Path) -> None:
             peer.pipe.close()
     assert pg.entriesInUse == len(pg.buffer) == 1
     assert stamp(pg.buffer[0][0]) - datetime(2024, 3, 10, 13, 0, tzinfo=LOCAL) < timedelta(minutes=1)
+
+
+def test_a_power_failure_in_the_event_log_flags_the_load_profile_status(tmp_path: Path) -> None:
+    """Events happen at instants of the fleet's time, whatever its start: a power failure found
+    in a fleet with two years of history shows in the load profile of a fleet started after it."""
+    long_history = PROFILE.replace("history: 40d", "history: 730d")
+    with RunningFleet(long_history, tmp_path, "long.yaml") as fleet:
+        peer = gurux(fleet)
+        try:
+            log = profile(peer, "0.0.99.98.0.255")
+            peer.read(log, 2)
+        finally:
+            peer.release()
+            peer.pipe.close()
+    failures = [(stamp(down[0]), stamp(up[0])) for down, up in zip(log.buffer, log.buffer[1:])
+                if (down[1], up[1]) == (1, 2)]  # IDIS power down, power up
+    assert failures
+    down, up = failures[-1]
+    start = (down + timedelta(days=1)).astimezone(timezone.utc).replace(second=0, microsecond=0)
+    after = PROFILE.replace("2024-03-10T12:00:00Z", start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    with RunningFleet(after, tmp_path, "after.yaml") as fleet:
+        peer = gurux(fleet)
+        try:
+            rows = rows_by_range(peer, profile(peer, LP1), down - timedelta(hours=1), up + timedelta(hours=1))
+        finally:
+            peer.release()
+            peer.pipe.close()
+    assert len(rows) >= 8
+    flagged = [stamp(r[0]) for r in rows if r[1] & 0x80]  # AMR profile status bit 7: power down
+    assert flagged and all(down < t and t - timedelta(minutes=15) < up for t in flagged)
+    assert all(r[1] & 0x80 for r in rows if down < stamp(r[0]) and stamp(r[0]) - timedelta(minutes=15) < up)
