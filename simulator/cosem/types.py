@@ -165,6 +165,11 @@ class Enum(TypeSpec):
         return next((n for v, n in self.names if v == value), None)
 
     def value_of(self, name: str) -> int | None:
+        """The value named `name`: the exact name first (units "A" ampere and "a" year, "S" and
+        "s", "H" and "h" differ only by case), else ignoring case, '-' and spaces."""
+        exact = next((v for v, n in self.names if n == name), None)
+        if exact is not None:
+            return exact
         key = name.lower().replace("-", "_").replace(" ", "_")
         return next((v for v, n in self.names if n.lower() == key), None)
 
