@@ -1,9 +1,9 @@
 """Memory of an idle fleet, and proof that it schedules nothing: `python -m benchmarks.idle PROFILE`.
 
 Starts the fleet of PROFILE in this process as `cosem-sim run` does (the engine on uvloop,
-listening), then builds every meter as a first contact builds it (`Fleet.live`) and reads
-each one's clock and +A energy register once through its objects, as a collection round
-would leave them; then lets the event loop run for `--idle-s` seconds. Prints one JSON line:
+listening), then builds every meter (or the first `--build`) as a first contact builds it
+(`Fleet.live`) and reads each one's clock and +A energy register once through its objects, as
+a collection round would leave them; then lets the event loop run for `--idle-s` seconds. Prints one JSON line:
 RSS at start and after, the asyncio tasks alive and the TimerQueue's size (neither may grow
 with the meters: no meter has a task or a timer of its own), and the seconds each step took.
 benchmarks.run starts it pinned to CPU 0 (`--only living-idle`).
@@ -36,7 +36,7 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def measure(profile_path: Path, idle_s: float) -> dict[str, Any]:
+async def measure(profile_path: Path, idle_s: float, build: int | None = None) -> dict[str, Any]:
     engine = Engine(load_profile(profile_path))
     started = time.perf_counter()
     await engine.start()
@@ -46,7 +46,7 @@ async def measure(profile_path: Path, idle_s: float) -> dict[str, Any]:
         fleet, now = engine.fleet, engine.now()
         began = time.perf_counter()
         failed = 0
-        for entry in engine.entries:
+        for entry in engine.entries[:build]:
             meter = fleet.live(entry).meter
             device = meter.model.logical_devices[min(meter.model.logical_devices)]
             for name in _READ:
@@ -72,9 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.idle", description=__doc__.split("\n")[0])
     parser.add_argument("profile", type=Path)
     parser.add_argument("--idle-s", type=float, default=1.0, help="seconds the built fleet stays idle")
+    parser.add_argument("--build", type=int, help="build and read only the first BUILD meters (default: all)")
     args = parser.parse_args(argv)
     install_uvloop()
-    sys.stdout.write(json.dumps(asyncio.run(measure(args.profile, args.idle_s))) + "\n")
+    sys.stdout.write(json.dumps(asyncio.run(measure(args.profile, args.idle_s, args.build))) + "\n")
     return 0
 
 
