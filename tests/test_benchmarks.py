@@ -9,12 +9,17 @@ from pathlib import Path
 import pytest
 
 from benchmarks.core import main
-from benchmarks.fleets import idis_fleet
+from benchmarks.fleets import (
+    LIVING_START, PROFILE_OBIS, YEAR_ROWS, idis_fleet, living_year_range, write_living_year_model, write_static_model,
+)
 from benchmarks.idle import measure
 from benchmarks.run import main as run_main
 from benchmarks.session import SessionBench
 from benchmarks.session import main as session_main
-from simulator.axdr import DataType
+from simulator.axdr import Data, DataType, Obis
+from simulator.model.catalogue import find_model
+from simulator.model.loader import load_model
+from simulator.model.spec import MeterModel
 
 
 def test_core_benchmark_quick_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,3 +76,22 @@ def test_idle_fleet_schedules_nothing_per_meter(tmp_path: Path) -> None:
     assert (figures["meters"], figures["live_meters"], figures["read_errors"]) == (200, 200, 0)
     assert (figures["tasks"], figures["timer_queue"], figures["connections"]) == (1, 0, 0)
     assert figures["rss_mb"] >= figures["rss_start_mb"] > 0
+
+
+def test_living_benchmark_models(tmp_path: Path) -> None:
+    """The reference model is idis_poly without living:, the year model idis_poly with a year of
+    15-minute entries in load profile 1; the year range asks for exactly that many rows."""
+    static = load_model(write_static_model(tmp_path / "static.yaml"))
+    year = load_model(write_living_year_model(tmp_path / "year.yaml"))
+    shipped = load_model(find_model("idis_poly"))
+    assert static.living is None and year.living is not None and shipped.living is not None
+    assert [o.logical_name for o in static.logical_devices[1].objects] == [
+        o.logical_name for o in shipped.logical_devices[1].objects]
+
+    def entries(model: MeterModel) -> Data:
+        spec = model.logical_devices[1].find(bytes(Obis(PROFILE_OBIS)))
+        assert spec is not None
+        return spec.values[7]  # profile_entries
+    assert (entries(shipped).value, entries(year).value) == (960, YEAR_ROWS)
+    first, last = living_year_range(YEAR_ROWS)
+    assert last == LIVING_START and (last - first).total_seconds() == 900 * (YEAR_ROWS - 1)
