@@ -29,8 +29,8 @@ from .base import attribute, interface_class, method
 from .context import ObjectContext
 from .profile_buffer import (
     CAPTURE_OBJECT_DEFINITION, DEFAULT_PROFILE_ENTRIES, SORT_METHOD, CaptureObject, EntrySelection, RangeSelection,
-    RowSource, SortMethod, StoredRows, _refuse, capture_objects, parse_entry_descriptor, parse_range_descriptor,
-    read_column,
+    RowSource, SortMethod, StoredRows, capture_objects, parse_entry_descriptor, parse_range_descriptor,
+    read_column, refuse,
 )
 from .profile_history import history_source
 from .types import ANY, DOUBLE_LONG_UNSIGNED, INTEGER, Array
@@ -100,7 +100,7 @@ def _select(ctx: ObjectContext, selector: int, params: Data) -> Data:
     if selector == 2:
         entries = parse_entry_descriptor(params, len(objects))
         return Data(DataType.ARRAY, tuple(source.entries(ctx, entries.start, entries.stop, entries.columns)))
-    raise _refuse(f"access selector {selector} is not defined for the buffer")
+    raise refuse(f"access selector {selector} is not defined for the buffer")
 
 
 PROFILE_GENERIC = interface_class(7, 1, "Profile generic", [

@@ -34,7 +34,7 @@ __all__ = [
     "CAPTURE_OBJECT_DEFINITION", "SORT_METHOD", "SortMethod", "SIGNIFICANCE", "CaptureObject", "RangeSelection",
     "EntrySelection", "RowSource", "StoredRows", "DEFAULT_PROFILE_ENTRIES", "capture_objects",
     "parse_range_descriptor", "parse_entry_descriptor", "project", "read_column", "read_cell", "date_time_epoch",
-    "int_attribute", "sort_column", "sort_key",
+    "int_attribute", "sort_column", "sort_key", "refuse",
 ]
 
 DEFAULT_PROFILE_ENTRIES = 1000
@@ -64,7 +64,7 @@ _NULL = Data(DataType.NULL_DATA)
 _UNIX_DAY = date(1970, 1, 1).toordinal()
 
 
-def _refuse(why: str) -> AccessFailure:
+def refuse(why: str) -> AccessFailure:
     return AccessFailure(DataAccessResult.OTHER_REASON, why)
 
 
@@ -112,11 +112,11 @@ def capture_objects(ctx: ObjectContext) -> tuple[CaptureObject, ...]:
 def _column_of(objects: Sequence[CaptureObject], d: Data, what: str) -> int:
     obj = CaptureObject.from_data(d)
     if obj is None:
-        raise _refuse(f"{what} is not a capture_object_definition")
+        raise refuse(f"{what} is not a capture_object_definition")
     try:
         return objects.index(obj)
     except ValueError:
-        raise _refuse(f"{what} is not one of the profile's capture objects") from None
+        raise refuse(f"{what} is not one of the profile's capture objects") from None
 
 
 def _element(value: Data, data_index: int) -> Data:
@@ -242,16 +242,16 @@ class _Bound:
         if raw is not None:
             moment = _moment(raw, fill)
             if moment is None:
-                raise _refuse("range bound is not a calendar date-time")
+                raise refuse("range bound is not a calendar date-time")
             self.kind, self.value = "date-time", moment
         elif d.type in _NUMBER_TYPES:
             if d.value != d.value:
-                raise _refuse("a NaN cannot bound a range")
+                raise refuse("a NaN cannot bound a range")
             self.kind, self.value = "number", d.value
         elif d.type in (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING):
             self.kind, self.value = d.type.label, d.value
         else:
-            raise _refuse(f"a {d.type.label} cannot bound a range")
+            raise refuse(f"a {d.type.label} cannot bound a range")
 
     def compare(self, cell: Data) -> int | None:
         """Sign of (cell - bound), or None when the cell is of another kind."""
@@ -334,21 +334,21 @@ class EntrySelection:
 
 def _integer(d: Data, what: str) -> int:
     if d.type not in _INTEGER_TYPES or d.value < 0:
-        raise _refuse(f"{what} must be an unsigned integer")
+        raise refuse(f"{what} must be an unsigned integer")
     return d.value
 
 
 def parse_range_descriptor(params: Data, objects: Sequence[CaptureObject]) -> RangeSelection:
     """range_descriptor ::= structure {restricting_object, from_value, to_value, selected_values}."""
     if params.type != DataType.STRUCTURE or len(params.value) != 4:
-        raise _refuse("range_descriptor must be a structure of 4 elements")
+        raise refuse("range_descriptor must be a structure of 4 elements")
     restricting, low, high, selected = params.value
     column = _column_of(objects, restricting, "restricting_object")
     lo, hi = _Bound(low, "low"), _Bound(high, "high")
     if lo.kind != hi.kind:
-        raise _refuse(f"from_value is a {lo.kind}, to_value a {hi.kind}")
+        raise refuse(f"from_value is a {lo.kind}, to_value a {hi.kind}")
     if selected.type != DataType.ARRAY:
-        raise _refuse("selected_values must be an array")
+        raise refuse("selected_values must be an array")
     columns = tuple(_column_of(objects, d, "selected value") for d in selected.value) or None
     return RangeSelection(column, low, high, columns, lo, hi)
 
@@ -360,15 +360,15 @@ def parse_entry_descriptor(params: Data, width: int) -> EntrySelection:
     select nothing; a column range outside the profile's columns is refused.
     """
     if params.type != DataType.STRUCTURE or len(params.value) != 4:
-        raise _refuse("entry_descriptor must be a structure of 4 elements")
+        raise refuse("entry_descriptor must be a structure of 4 elements")
     first, last, first_col, last_col = (_integer(d, n) for d, n in zip(params.value, (
         "from_entry", "to_entry", "from_selected_value", "to_selected_value")))
     first, first_col = max(first, 1), max(first_col, 1)
     if last and last < first:
-        raise _refuse(f"to_entry {last} precedes from_entry {first}")
+        raise refuse(f"to_entry {last} precedes from_entry {first}")
     last_col = last_col or width
     if last_col < first_col or last_col > width:
-        raise _refuse(f"columns {first_col}..{last_col} are not within the profile's {width}")
+        raise refuse(f"columns {first_col}..{last_col} are not within the profile's {width}")
     columns = None if (first_col, last_col) == (1, width) else tuple(range(first_col - 1, last_col))
     return EntrySelection(first - 1, last or None, columns)
 

@@ -57,7 +57,7 @@ from .profile_buffer import (
     DEFAULT_PROFILE_ENTRIES, SIGNIFICANCE, CaptureObject, RangeSelection, RowSource, SortMethod, capture_objects,
     date_time_epoch, int_attribute, project, read_cell, sort_column, sort_key,
 )
-from .schedule import _execution_times, _instants, local_to_epoch
+from .schedule import executions_between, local_to_epoch
 
 __all__ = ["history_source", "HistoryRows", "STATUS_DAYLIGHT_SAVING", "STATUS_CLOCK_ADJUSTED", "STATUS_POWER_DOWN"]
 
@@ -390,8 +390,7 @@ class ScheduledRows(HistoryRows):
         begin, end = _local(ctx, start), _local(ctx, now)
         instants: set[float] = set()
         for schedule in _capturing_schedules(ctx):
-            times = _execution_times(schedule.get(4)) or []
-            instants.update(local_to_epoch(ctx, at) for at in _instants(times, begin, end))
+            instants.update(local_to_epoch(ctx, at) for at in executions_between(schedule, begin, end))
         return _Instants(sorted(t for t in instants if start < t <= now))
 
 

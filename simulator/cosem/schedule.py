@@ -35,6 +35,7 @@ __all__ = [
     "SINGLE_ACTION_SCHEDULE", "ACTION_ITEM", "execute_script", "run_action_item",
     "run_single_action_schedule", "activate_calendar_if_due", "date_matches", "next_execution",
     "calendar_activation_time", "due_executions", "note_run", "computed_lazily", "run_due", "local_to_epoch", "forget_due", "DUE_KEY",
+    "executions_between",
 ]
 
 SCRIPT_TABLE_CLASS_ID = 9
@@ -462,6 +463,12 @@ def next_execution(ctx: ObjectContext) -> datetime | None:
         if found:
             return found[0]
     return None
+
+
+def executions_between(ctx: ObjectContext, start: datetime, end: datetime) -> list[datetime]:
+    """A single action schedule's execution times (naive local) in (start, end], within the
+    400 days before `end` (a living meter's billing rows, simulator/cosem/profile_history.py)."""
+    return _instants(_execution_times(ctx.get(4)) or [], start, end)
 
 
 def _computed_lazily(ctx: ObjectContext, spec: Data) -> bool:
