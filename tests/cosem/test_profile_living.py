@@ -374,3 +374,18 @@ def test_the_power_failure_log_holds_each_long_failure_at_its_end_with_its_durat
     rows = buffer(obj(m, "1.0.99.97.0.255"))
     assert len(long_ones) == len(rows) > 0
     assert [(epoch(r), r.value[1].value) for r in rows] == [(b, round(b - a)) for a, b in long_ones]
+
+
+@pytest.mark.parametrize("name, ln, rows", [
+    ("gas", "7.0.99.1.0.255", 744), ("gas", "7.0.99.2.0.255", 40),
+    ("water", "8.0.99.1.0.255", 744), ("water", "8.0.99.2.0.255", 40),
+    ("idis_poly", "1.0.99.1.2.255", 1440),
+])
+def test_the_gas_water_and_power_quality_profiles_fill(name: str, ln: str, rows: int) -> None:
+    m = meter(model=load_model(SHIPPED_DIR / f"{name}.yaml"))
+    profile = obj(m, ln)
+    buffered = buffer(profile)
+    assert entries_in_use(profile) == len(buffered) == rows
+    assert when(buffered[-1]) == datetime(2024, 3, 10, 13 if rows > 40 else 0, tzinfo=WINTER)
+    if name != "idis_poly":  # the power quality profile's average voltages are not living registers
+        assert buffered[-2].value[1:] != buffered[-1].value[1:]  # the values move
