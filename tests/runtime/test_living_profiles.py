@@ -9,6 +9,7 @@ return the same bytes.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -213,3 +214,27 @@ def test_a_power_failure_in_the_event_log_flags_the_load_profile_status(tmp_path
     flagged = [stamp(r[0]) for r in rows if r[1] & 0x80]  # AMR profile status bit 7: power down
     assert flagged and all(down < t and t - timedelta(minutes=15) < up for t in flagged)
     assert all(r[1] & 0x80 for r in rows if down < stamp(r[0]) and stamp(r[0]) - timedelta(minutes=15) < up)
+
+
+def test_new_rows_follow_the_fleets_time(tmp_path: Path) -> None:
+    """At rate 600 a quarter of an hour passes in 1.5 s: the newest row moves on by one."""
+    fast = PROFILE.replace("history: 40d}", "history: 40d, rate: 600}")
+
+    def newest(peer: GuruxPeer, pg: GXDLMSProfileGeneric) -> list:
+        peer.read(pg, 7)
+        return list(peer.request(peer.client.readRowsByEntry(pg, pg.entriesInUse, 1)).value)[0]
+
+    with RunningFleet(fast, tmp_path) as fleet:
+        peer = gurux(fleet)
+        try:
+            pg = profile(peer, LP1)
+            first = newest(peer, pg)
+            time.sleep(1.6)  # more than fifteen minutes of the fleet's time, whatever the load
+            second = newest(peer, pg)
+        finally:
+            peer.release()
+            peer.pipe.close()
+    assert pg.entriesInUse == 960
+    assert stamp(second[0]) - stamp(first[0]) >= timedelta(minutes=15)
+    # import and export energy went on (at noon the rooftop PV may cover the house: export only)
+    assert second[2] >= first[2] and second[3] >= first[3] and second[2:4] != first[2:4]
