@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.cosem.events import log_event
@@ -389,3 +391,31 @@ def test_the_gas_water_and_power_quality_profiles_fill(name: str, ln: str, rows:
     assert when(buffered[-1]) == datetime(2024, 3, 10, 13 if rows > 40 else 0, tzinfo=WINTER)
     if name != "idis_poly":  # the power quality profile's average voltages are not living registers
         assert buffered[-2].value[1:] != buffered[-1].value[1:]  # the values move
+
+
+# --------------------------------------------------------------------------- arithmetic against the whole buffer
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history_h=st.integers(0, 30), entries=st.integers(1, 150),
+       captures=st.lists(st.integers(1, 3 * 3600), max_size=4, unique=True),
+       reset=st.none() | st.integers(1, 3 * 3600), after_h=st.integers(3, 5),
+       lo=st.integers(-40 * 3600, 6 * 3600), span=st.integers(0, 12 * 3600), local=st.booleans(),
+       first=st.integers(1, 160), count=st.integers(0, 20), lifo=st.booleans())
+def test_entries_and_ranges_agree_with_the_whole_buffer(
+        history_h: int, entries: int, captures: list[int], reset: int | None, after_h: int, lo: int, span: int,
+        local: bool, first: int, count: int, lifo: bool) -> None:
+    m = meter(history_h * 3600.0)
+    obj(m, LP1).set(8, Data(DataType.DOUBLE_LONG_UNSIGNED, entries))  # no restructuring: a model value
+    if lifo:
+        obj(m, LP1).set(5, Data(DataType.ENUM, SortMethod.LIFO))
+    for at in sorted(captures + ([reset] if reset is not None else [])):
+        obj(m, LP1, at).invoke(1 if at == reset else 2, Data(DataType.INTEGER, 0))
+    lp1 = obj(m, LP1, after_h * 3600.0)
+    rows = buffer(lp1)
+    times = [epoch(r) for r in rows]
+    assert times == sorted(times, reverse=lifo) and len(set(times)) == len(times)
+    assert entries_in_use(lp1) == len(rows) <= entries
+    assert by_entry(lp1, first, first + count) == rows[first - 1:first + count]
+    low = datetime.fromtimestamp(START + lo, WINTER).replace(microsecond=0)
+    high = low + timedelta(seconds=span)
+    assert by_range(lp1, stamp(low, not local), stamp(high, not local)) == [r for r in rows if low <= when(r) <= high]
