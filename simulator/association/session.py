@@ -94,8 +94,9 @@ _DECIPHERING_ERROR = ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, Appl
 # IDIS fraud detection log codes the meter raises itself (public source: the Connexo IDIS protocol,
 # chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/
 # protocolimpl/dlms/idis/events/FraudDetectionLog.java): 46 association authentication failure,
-# 50 replay attack. Logged in the fraud detection log, else the communication log, else the standard one.
-ASSOCIATION_AUTHENTICATION_FAILURE, REPLAY_ATTACK = 46, 50
+# 49 decryption or authentication failure, 50 replay attack. Logged in the fraud detection log,
+# else the communication log, else the standard one.
+ASSOCIATION_AUTHENTICATION_FAILURE, DECRYPTION_FAILURE, REPLAY_ATTACK = 46, 49, 50
 _SECURITY_LOGS = ("fraud", "communication", "standard")
 _PROFILE_GENERIC = 7
 
@@ -568,7 +569,11 @@ class AssociationSession:
         try:
             opened = decrypt_apdu(apdu, lookup, system_title=title)
         except DecodeError as error:
+            self._security_event(DECRYPTION_FAILURE, now)
             raise SecurityError(f"malformed ciphered APDU: {error.reason}") from None
+        except SecurityError:  # a wrong tag, or no key for the sender
+            self._security_event(DECRYPTION_FAILURE, now)
+            raise
         if title is not None and opened.system_title != title:
             raise SecurityError("system title is not the association's client's")
         general = opened.general

@@ -2,7 +2,7 @@
 remote disconnect is logged and stops the consumption, an activated firmware image "reboots"
 the meter (the connection closes, the HDLC link is lost) and is the firmware the meter reports
 from then on, across a restart of the simulator, a clock SET logs a clock adjustment, and a
-wrong password or a replayed invocation counter is logged in the fraud detection log.
+wrong password, a replayed invocation counter or a wrong key is logged in the fraud detection log.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import pytest
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.client import DlmsClient
 from dlms_cosem.exceptions import CommunicationError, DlmsClientException
-from dlms_cosem.security import LowLevelSecurityAuthentication
+from dlms_cosem.security import HighLevelSecurityGmacAuthentication, LowLevelSecurityAuthentication
 from gurux_dlms import GXDLMSClient, GXDLMSException, GXDLMSExceptionResponse
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSData
 
 from simulator.axdr import CosemDateTime, Data
 
-from .harness import RunningFleet
+from .harness import EK, RunningFleet
 from .peers import GuruxPeer, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
 
 # A living meter whose fleet time runs ten hours a second: a simulated hour passes in 0.1 s.
@@ -84,10 +84,10 @@ INTEGER_0 = bytes([0x0F, 0x00])
 # IDIS event codes (Connexo IDIS protocol, StandardEventLog.java / DisconnectorControlLog.java):
 # 4/5 clock adjusted (old/new date-time), 18 firmware activated, 62 remote disconnection,
 # 65 limiter threshold exceeded; FraudDetectionLog.java: 46 association authentication failure,
-# 50 replay attack.
+# 49 decryption or authentication failure, 50 replay attack.
 CLOCK_ADJUSTED_OLD, CLOCK_ADJUSTED_NEW, FIRMWARE_ACTIVATED, REMOTE_DISCONNECTION = 4, 5, 18, 62
 LIMITER_THRESHOLD_EXCEEDED = 65
-AUTHENTICATION_FAILURE, REPLAY_ATTACK = 46, 50
+AUTHENTICATION_FAILURE, DECRYPTION_FAILURE, REPLAY_ATTACK = 46, 49, 50
 
 
 def unsigned(raw: bytes) -> int:
@@ -181,7 +181,7 @@ def test_a_remote_disconnect_stops_the_consumption(tmp_path: Path) -> None:
         assert again > opened and current > 0
 
 
-def test_a_wrong_password_and_a_replayed_counter_are_logged_as_fraud(tmp_path: Path) -> None:
+def test_a_wrong_password_a_replayed_counter_and_a_wrong_key_are_logged_as_fraud(tmp_path: Path) -> None:
     with RunningFleet(PROFILE, tmp_path) as fleet:
         port = fleet.port("tcp")
         wrong = DlmsClient(transport=wrapper_transport(port, 2), timeout=5,
@@ -197,6 +197,14 @@ def test_a_wrong_password_and_a_replayed_counter_are_logged_as_fraud(tmp_path: P
             pass
         (code,) = read(wrapper_transport(port, 2), 2, FRAUD_EVENT)
         assert unsigned(code) == REPLAY_ATTACK
+        forged = DlmsClient(transport=wrapper_transport(port, 1), timeout=5,
+                            authentication=HighLevelSecurityGmacAuthentication(challenge_length=32),
+                            encryption_key=EK, authentication_key=bytes(16), client_system_title=b"DLMSCOSM",
+                            client_initial_invocation_counter=10_000)  # a wrong authentication key
+        with pytest.raises(DlmsClientException, match="Unable to perform Association"), forged.session():
+            pass
+        (code,) = read(wrapper_transport(port, 2), 2, FRAUD_EVENT)
+        assert unsigned(code) == DECRYPTION_FAILURE
 
 
 def utc_date_time(epoch: float) -> bytes:
