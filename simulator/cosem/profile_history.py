@@ -15,11 +15,13 @@ from time (`history_source`); any other keeps the rows it captured (`StoredRows`
 Time. Instants are epochs of the meter's clock (fleet epoch plus the meter's clock offset).
 A profile's history starts at the meter's installation (`living.installed`) or at the last
 reset or restructuring (`ProfileReset`), whichever is later; its rows lie strictly after
-that and at or before now. The capture grid of a periodic profile is the instants whose
-local standard time (UTC minus the Clock's time_zone, daylight saving left out) is a multiple
-of capture_period: for a period dividing a day that is local midnight and every period after
-it, so a 15-minute profile captures at :00, :15, :30 and :45 and a daily one at 00:00 standard
-time (01:00 while daylight saving is in force, as meters that keep profiles in standard time).
+that and at or before now. The capture grid of a periodic profile is aligned to the local
+day, as meters capture: a period of an hour or less captures at the multiples of the period
+in local standard time (UTC minus the Clock's time_zone; daylight saving moves local time by
+whole hours, so a 15-minute profile captures at :00, :15, :30 and :45 all year), which is
+plain arithmetic on UTC; a longer period that divides a day captures at its multiples in local
+wall time, daylight saving included, so a daily profile has a row at every local midnight
+(after a 23- or 25-hour day too); any other period counts in local standard time from 1970.
 
 A row is what the capture objects read at its instant (`read_cell(target.at(t), ...)`): its
 clock column is the clock's time then, registers their values then. Exceptions: an AMR profile
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterator, Sequence
 
 from ..axdr import Data, DataType, Obis
@@ -87,6 +89,7 @@ _POWER_FAILURE_LOG = bytes(Obis("1.0.99.97.0.255"))
 _FAILURE_DURATION = bytes(Obis("0.0.96.7.19.255"))
 _LONG_FAILURE_THRESHOLD = Obis("0.0.96.7.20.255")
 _DEFAULT_LONG_FAILURE_S = 180  # IDIS / DSMR default time threshold for a long power failure
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 # --------------------------------------------------------------------------- timelines
@@ -112,6 +115,60 @@ class _Grid:
         """How many instants lie at or before `t`."""
         return min(max(math.floor((t - self.first) / self.period) + 1, 0), self.n)
 
+    def previous(self, k: int) -> float:
+        """The capture instant before instant `k`: where its period starts."""
+        return self.at(k) - self.period
+
+
+class _WallGrid:
+    """The capture instants in (start, now] of a profile whose period is longer than an hour
+    and divides a day: multiples of the period in local wall time, daylight saving included
+    (a daily profile captures at every local midnight, after a 23- or 25-hour day too)."""
+
+    __slots__ = ("ctx", "period", "first", "n")
+
+    def __init__(self, ctx: ObjectContext, start: float, now: float, period: int) -> None:
+        self.ctx, self.period = ctx, period
+        first = _wall_index(ctx, start, period) + 1
+        while self._at(first - 1) > start:
+            first -= 1
+        while self._at(first) <= start:
+            first += 1
+        last = _wall_index(ctx, now, period)
+        while self._at(last) > now:
+            last -= 1
+        while self._at(last + 1) <= now:
+            last += 1
+        self.first, self.n = first, max(last - first + 1, 0)
+
+    def _at(self, w: int) -> float:
+        return local_to_epoch(self.ctx, _NAIVE_EPOCH + timedelta(seconds=w * self.period))
+
+    def at(self, k: int) -> float:
+        return self._at(self.first + k)
+
+    def before(self, t: float) -> int:
+        k = min(max(_wall_index(self.ctx, t, self.period) - self.first, 0), self.n)
+        while k > 0 and self.at(k - 1) >= t:
+            k -= 1
+        while k < self.n and self.at(k) < t:
+            k += 1
+        return k
+
+    def upto(self, t: float) -> int:
+        k = self.before(t)
+        while k < self.n and self.at(k) <= t:
+            k += 1
+        return k
+
+    def previous(self, k: int) -> float:
+        return self._at(self.first + k - 1)
+
+
+def _wall_index(ctx: ObjectContext, meter_epoch: float, period: int) -> int:
+    """Which multiple of `period` of local wall time the meter shows at `meter_epoch`."""
+    return math.floor((_local(ctx, meter_epoch) - _NAIVE_EPOCH) / timedelta(seconds=period))
+
 
 class _Instants:
     """Instants listed one by one (schedule executions, events), oldest first, with what the
@@ -134,7 +191,7 @@ class _Instants:
         return bisect_right(self.times, t)
 
 
-_Timeline = _Grid | _Instants
+_Timeline = _Grid | _WallGrid | _Instants
 _Piece = tuple[int, int] | Data  # a run of computed rows [k0, k1), or one captured row
 
 
@@ -266,21 +323,24 @@ class _Builder:
             elif c == view.own and isinstance(view.timeline, _Instants):
                 cells.append(_number(self.own_type, view.timeline.values[k]))
             elif c in self.status:
-                cells.append(self._status(c, t, clock))
+                cells.append(self._status(c, k, t, clock))
             else:
                 cells.append(self.cell(c, t))
         return Data(DataType.STRUCTURE, tuple(cells))
 
-    def _status(self, c: int, t: float, clock: Data | None) -> Data:
-        """What happened in the period (t - capture_period, t], on top of the object's own value."""
+    def _status(self, c: int, k: int, t: float, clock: Data | None) -> Data:
+        """What happened in row `k`'s period (previous capture instant, t], on top of the
+        object's own value."""
         own = self.cell(c, t)
         bits = own.value if own.type in (DataType.UNSIGNED, DataType.LONG_UNSIGNED) else 0
-        period, offset, living = self.view.period, self.view.offset, self.living
+        timeline = self.view.timeline
+        begin = timeline.previous(k) if not isinstance(timeline, _Instants) else t - self.view.period
+        offset, living = self.view.offset, self.living
         if outages(living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
-                   t - period - offset, t - offset, living.cache):
+                   begin - offset, t - offset, living.cache):
             bits |= STATUS_POWER_DOWN
         adjustments = self._clock_adjustments()
-        if bisect_right(adjustments, t) > bisect_right(adjustments, t - period):
+        if bisect_right(adjustments, t) > bisect_right(adjustments, begin):
             bits |= STATUS_CLOCK_ADJUSTED
         if clock is not None and clock.type == DataType.OCTET_STRING and len(clock.value) == 12:
             if clock.value[11] & _DST_ACTIVE:
@@ -386,8 +446,10 @@ class PeriodicRows(HistoryRows):
     def period(self, ctx: ObjectContext) -> int:
         return int_attribute(ctx, 4, 0)
 
-    def timeline(self, ctx: ObjectContext, start: float, now: float) -> _Grid:
+    def timeline(self, ctx: ObjectContext, start: float, now: float) -> _Grid | _WallGrid:
         period = self.period(ctx)
+        if period > 3600 and 86400 % period == 0:
+            return _WallGrid(ctx, start, now, period)
         deviation = _standard_deviation(ctx)
         return _Grid(start, now, period, (deviation * 60) % period)
 

@@ -123,10 +123,20 @@ def test_rows_lie_on_the_local_grid_after_installation() -> None:
         datetime(2024, 3, 9, tzinfo=WINTER), datetime(2024, 3, 10, tzinfo=WINTER)]
 
 
-def test_a_daily_row_falls_at_midnight_standard_time_in_summer() -> None:
+def test_a_daily_row_falls_at_local_midnight_across_daylight_saving_changes() -> None:
     summer = meter(2 * DAY, start=datetime(2024, 7, 10, 12, tzinfo=timezone.utc).timestamp())
     assert [when(r) for r in buffer(obj(summer, LP2))] == [
-        datetime(2024, 7, 9, 1, tzinfo=SUMMER), datetime(2024, 7, 10, 1, tzinfo=SUMMER)]
+        datetime(2024, 7, 9, tzinfo=SUMMER), datetime(2024, 7, 10, tzinfo=SUMMER)]
+    spring = meter(4 * DAY, start=datetime(2024, 4, 2, 12, tzinfo=timezone.utc).timestamp())
+    rows = buffer(obj(spring, LP2))
+    assert [when(r) for r in rows] == [datetime(2024, 3, 30, tzinfo=WINTER), datetime(2024, 3, 31, tzinfo=WINTER),
+                                       datetime(2024, 4, 1, tzinfo=SUMMER), datetime(2024, 4, 2, tzinfo=SUMMER)]
+    assert [epoch(b) - epoch(a) for a, b in zip(rows, rows[1:])] == [DAY, DAY - 3600, DAY]  # 31 March: 23 hours
+    lp2 = obj(spring, LP2)
+    assert by_range(lp2, stamp(datetime(2024, 3, 31, 12), False), stamp(datetime(2024, 4, 1), False)) == rows[2:3]
+    assert by_entry(lp2, 2, 3) == rows[1:3]
+    quarter = buffer(obj(spring, LP1))
+    assert {epoch(b) - epoch(a) for a, b in zip(quarter, quarter[1:])} == {900.0}
 
 
 def test_each_row_is_what_the_capture_objects_read_at_its_instant() -> None:
@@ -419,3 +429,22 @@ def test_entries_and_ranges_agree_with_the_whole_buffer(
     low = datetime.fromtimestamp(START + lo, WINTER).replace(microsecond=0)
     high = low + timedelta(seconds=span)
     assert by_range(lp1, stamp(low, not local), stamp(high, not local)) == [r for r in rows if low <= when(r) <= high]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history_d=st.integers(0, 12), entries=st.integers(1, 15), lo=st.integers(-12 * 86400, 86400),
+       span=st.integers(0, 5 * 86400), local=st.booleans(), first=st.integers(1, 16), count=st.integers(0, 8))
+def test_daily_entries_and_ranges_agree_across_daylight_saving(
+        history_d: int, entries: int, lo: int, span: int, local: bool, first: int, count: int) -> None:
+    spring = datetime(2024, 4, 2, 12, tzinfo=timezone.utc).timestamp()
+    lp2 = obj(meter(history_d * DAY, start=spring), LP2)
+    lp2.set(8, Data(DataType.DOUBLE_LONG_UNSIGNED, entries))
+    rows = buffer(lp2)
+    assert entries_in_use(lp2) == len(rows) == min(entries, history_d)
+    assert all(when(r).hour == 0 for r in rows)
+    assert by_entry(lp2, first, first + count) == rows[first - 1:first + count]
+    low = datetime.fromtimestamp(spring + lo, WINTER).replace(microsecond=0)
+    high = low + timedelta(seconds=span)
+    assert by_range(lp2, stamp(low, not local), stamp(high, not local)) == [
+        r for r in rows if (low <= when(r) <= high if not local else
+                            low.replace(tzinfo=None) <= when(r).replace(tzinfo=None) <= high.replace(tzinfo=None))]
