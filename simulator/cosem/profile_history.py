@@ -317,6 +317,7 @@ class _Builder:
         if view.clock is not None and clock is None and (self.status or view.clock in self.columns):
             clock = self.cell(view.clock, t)
         cells = []
+        targets, objects = self.targets, view.objects
         for c in self.columns:
             if c == view.clock:
                 cells.append(clock)
@@ -325,7 +326,8 @@ class _Builder:
             elif c in self.status:
                 cells.append(self._status(c, k, t, clock))
             else:
-                cells.append(self.cell(c, t))
+                target = targets[c]
+                cells.append(read_cell(None if target is None else target.at(t), objects[c]))
         return Data(DataType.STRUCTURE, tuple(cells))
 
     def _status(self, c: int, k: int, t: float, clock: Data | None) -> Data:
