@@ -9,8 +9,9 @@ that time), then evaluates the monitors and limiters on the values now.
 
 Cost when nothing is due: the meter epoch at which the next schedule or calendar activation
 falls due is kept in `ctx.living.cache` (dropped when a client changes a schedule's times or the
-activation time, see simulator/cosem/schedule.py), so a request costs one comparison, plus one
-read of each monitored value. A request that finds nothing to do changes nothing in the meter's
+activation time, see simulator/cosem/schedule.py), so a request costs one comparison; monitors
+and limiters sample their values at most once per simulated second of the meter's clock (as
+a real meter's measuring cycle does), whatever the rate of requests. A request that finds nothing to do changes nothing in the meter's
 state (so a read is never held back by a state store that cannot keep changes): a schedule
 whose script is all computed from time notes no run, a monitor keeps the value it last saw in
 the cache, a limiter that never acted is left alone while the value is under its thresholds.
@@ -40,6 +41,8 @@ __all__ = ["catch_up"]
 _SCHEDULE, _CALENDAR, _MONITOR, _LIMITER = 22, 20, 21, 71
 _WATCH_KEY = "catch_up_objects"
 _SEEN_KEY = "monitored_values"  # the value each register monitor last saw
+_SAMPLED_KEY = "monitors_sampled"  # the meter epoch monitors and limiters were last evaluated at
+_SAMPLE_S = 1.0  # they sample their values once per simulated second, as a meter's cycle does
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +140,17 @@ def catch_up(ctx: ObjectContext, device: int) -> None:
     if living is None:
         return
     watched = _watched(ctx, device)
+    now = ctx.clock.epoch()
     if watched.schedules or watched.calendars:
-        now = ctx.clock.epoch()
         dues: dict[int, float] = living.cache.setdefault(DUE_KEY, {})
         if now >= dues.get(device, float("-inf")):
             dues[device] = _run_due(ctx, watched, now)
+    if not (watched.monitors or watched.limiters):
+        return
+    sampled: dict[int, float] = living.cache.setdefault(_SAMPLED_KEY, {})
+    if abs(now - sampled.get(device, float("-inf"))) < _SAMPLE_S:
+        return
+    sampled[device] = now
     seen: dict[Obis, float | None] = living.cache.setdefault(_SEEN_KEY, {})
     for name in watched.monitors:
         monitor = ctx.find(name, _MONITOR)

@@ -184,8 +184,13 @@ def test_register_monitor_fires_on_the_value_now() -> None:
     m = living_meter(MONITORED)
     catch_up(m.obj(CLOCK_LN), 1)  # the first value seen is the baseline
     m.obj(POWER_LN).set(2, Data(DataType.DOUBLE_LONG, 6000))  # moved without a write: as time moves it
+    m.now += 0.5
+    catch_up(m.obj(CLOCK_LN), 1)  # monitors sample once per second of the meter's clock
+    assert m.obj(ALARM_LN).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
+    m.now += 0.5
     catch_up(m.obj(CLOCK_LN), 1)
     assert m.obj(ALARM_LN).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 1)
     m.obj(POWER_LN).set(2, Data(DataType.DOUBLE_LONG, 4000))
+    m.now += 1
     catch_up(m.obj(CLOCK_LN), 1)
     assert m.obj(ALARM_LN).get(2) == Data(DataType.DOUBLE_LONG_UNSIGNED, 0)
