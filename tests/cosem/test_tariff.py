@@ -9,7 +9,9 @@ from simulator.axdr import CosemDate, CosemDateTime, CosemTime, Data, DataType, 
 from simulator.cosem.schedule import activate_calendar_if_due
 from simulator.cosem.tariff import tariff_at, tariff_windows
 from simulator.living.meter import LivingModel
+from simulator.runtime.store import decode_record, encode_record
 from simulator.server.objects import Meter, TimeBase
+from simulator.state.effects import CalendarActivation
 from tests.cosem.helpers import array, octets, struct, u16
 from tests.cosem.meter_fixture import TestMeter
 
@@ -205,3 +207,12 @@ def test_static_meter_keeps_the_stored_tariff() -> None:
     m = tariff_meter(living=False)
     at(m, utc("2024-01-03T21:30:00"))
     assert m.obj(TARIFF_LN).get(2) == u8(1)
+
+
+def test_an_activation_is_kept_with_the_calendar_it_replaced() -> None:
+    m = tariff_meter()
+    at(m, utc("2024-01-10T09:30:00"))
+    m.obj(CALENDAR_LN).invoke(1, Data(DataType.INTEGER, 0))
+    done = m.obj(CALENDAR_LN).effect(CalendarActivation)
+    assert done is not None and done.at == utc("2024-01-10T09:30:00") and len(done.previous) == 3
+    assert CalendarActivation.from_record(decode_record(encode_record(done.to_record()))) == done
