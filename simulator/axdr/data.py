@@ -338,6 +338,9 @@ def _encode_compact(ca: CompactArray, out: bytearray, depth: int) -> None:
 
 def encode_data(d: Data) -> bytes:
     """Encode one tagged value."""
+    v = d.value
+    if d.type is DataType.OCTET_STRING and type(v) is bytes and len(v) < 0x80:
+        return bytes((DataType.OCTET_STRING, len(v))) + v  # the clock's time, a capture time: the common case
     out = bytearray()
     _encode(d, out)
     return bytes(out)

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from simulator.axdr import ClockStatus, CosemDateTime, Data, DataType, Obis
+from simulator.axdr import ClockStatus, CosemDateTime, Data, DataType, Obis, encode_data
+from simulator.axdr.data import encode_data_into
 from simulator.server.objects import Meter, ObjectHandle, TimeBase
 from simulator.state import ClockAdjustment
 from tests.cosem.meter_fixture import TestMeter
@@ -181,3 +182,13 @@ def test_clock_without_time_zone_follows_the_meter_offset_read_by_read() -> None
     assert read(m) == via_datetime(1_717_200_000.5, 0, 0)
     m.state.utc_offset_min = 330  # UTC+05:30
     assert read(m) == via_datetime(1_717_200_000.5, -330, 0)
+
+
+@given(st.one_of(st.binary(max_size=300), st.binary(max_size=300).map(bytearray)))
+def test_octet_string_encoding_shortcut_equals_the_general_encoder(value: bytes) -> None:
+    """encode_data's shortcut for short octet-strings (the clock's time) gives the bytes the
+    general encoder gives: tag 09, A-XDR length, the octets."""
+    general = bytearray()
+    encode_data_into(Data(DataType.OCTET_STRING, value), general)
+    assert encode_data(Data(DataType.OCTET_STRING, value)) == bytes(general)
+    assert general[:1] == b"\x09" and general.endswith(value)
