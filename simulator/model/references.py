@@ -74,13 +74,14 @@ class _Checker:
     """The references of one logical device's objects."""
 
     def __init__(self, objects: Sequence[ObjectSpec], nodes: Sequence[YNode], sap: int, report: Report) -> None:
+        self.objects = objects
         self.by_ln = {bytes(o.logical_name): o for o in objects}
         self.nodes = nodes
         self.sap = sap
         self.report = report
 
-    def run(self, objects: Sequence[ObjectSpec]) -> None:
-        for spec, node in zip(objects, self.nodes):
+    def run(self) -> None:
+        for spec, node in zip(self.objects, self.nodes):
             for attr, ref in _REFERENCES.get(spec.cls.class_id, ()):
                 adef = spec.cls.attribute_named(attr)
                 value = spec.values[adef.index - 1] if adef is not None else None
@@ -293,4 +294,4 @@ def check_references(objects: Sequence[ObjectSpec], nodes: Sequence[YNode], sap:
 
     `nodes[i]` is the YAML that declared `objects[i]`; `report` takes (line, message, **where).
     """
-    _Checker(objects, nodes, sap, report).run(objects)
+    _Checker(objects, nodes, sap, report).run()
