@@ -16,11 +16,14 @@ client SAP) to that client's association on this channel:
   association for, gets no answer at all: a real meter does not answer unknown addresses (gurux
   servers drop them the same way), and on HDLC the link would not even have been connected.
 
-A meter that restarts while answering (an activated firmware image, `Meter.restarts`) loses
-every association, on every channel and the pre-established ones; the channel that carried the
-request reports `restarted` once its answer is out, and stream transports then close the
-connection (TCP wrapper) or drop the link (HDLC), as a rebooting meter does. Other channels
-find their associations gone at their next APDU.
+A meter that restarts (an activated firmware image: `Meter.restarts`, `Meter.restarted_at`)
+loses every association established before that instant of the fleet's time, on every channel,
+and its pre-established ones. The channel whose request restarted it reports `restarted` once
+its answer is out, and stream transports then close the connection (TCP wrapper) or drop the
+link (HDLC), as a rebooting meter does. Other channels find their older associations gone at
+their next APDU (exception-response, as outside an association). An activation that a schedule
+ran in the catch-up restarted the meter at its scheduled instant: associations made after it
+stay, older ones end, and the connection stays open (it may have been opened after the instant).
 
 Before a request to a living meter is served, the meter catches up with what it does by itself
 (schedules, calendar activation, monitors: simulator/cosem/catch_up.py); there are no timers.
@@ -86,7 +89,8 @@ class MeterServer:
 class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
-    __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed", "_boot", "restarted")
+    __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed", "_boot", "_since",
+                 "restarted")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
@@ -95,6 +99,7 @@ class Channel:
         self._pre_established_used = False
         self._streamed: list[bytes] | None = None
         self._boot = server.meter.restarts
+        self._since: dict[tuple[int, int], float] = {}  # fleet epoch each association was made at
         self.restarted = False  # the meter restarted while answering the last APDU: close after the answer
 
     @property
@@ -117,6 +122,7 @@ class Channel:
         self.restarted = False
         if self._boot != self.server.meter.restarts:  # restarted while another channel was served
             self._restart()
+        meter = self.server.meter
         key = (server_sap, client_sap)
         tag = apdu[0]
         session: AssociationSession | None
@@ -127,6 +133,8 @@ class Channel:
             answer = session.handle_aarq(apdu, now)
             _report(log, server_sap, client_sap, session)
             self._keep(key, session)
+            if key in self._sessions:
+                self._since[key] = meter.time_base.epoch(now)
             return answer
         session = self._sessions.get(key) or self.server.pre_established(device, spec)
         if tag == _RLRQ:
@@ -147,19 +155,26 @@ class Channel:
         if transfers is None:
             transfers = self._transfers[key] = Transfers()
         try:
-            meter = self.server.meter
             anchor = meter.object(device, 0, now) if meter.living is not None else None
             if anchor is not None:  # what the meter did by itself since it was last reached
                 catch_up(anchor, server_sap)
+                if self._boot != meter.restarts:  # a scheduled activation, at an instant before this request
+                    log.info("ld %d client %d: the meter restarted (a scheduled firmware activation); the "
+                             "associations made before it ended", server_sap, client_sap)
+                    self.server.restarted()
+                    self._restart()
+                    if key not in self._sessions and not session.persistent:
+                        return None if _unconfirmed(apdu) else exception_response(
+                            StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE)
             answer = serve(transfers, session, meter, device, apdu, now, log)
             _report(log, server_sap, client_sap, session)
             if transfers.gbt is not None and transfers.gbt.outbox:
                 self._streamed = transfers.gbt.take()
-            if self._boot != self.server.meter.restarts:
+            if self._boot != meter.restarts:
                 log.info("ld %d client %d: the meter restarts (firmware activated); its associations end",
                          server_sap, client_sap)
-                self._restart()
                 self.server.restarted()
+                self._restart()
                 self.restarted = True
             return answer
         except Exception:  # a bug must cost one answer and the transfers in progress, not the meter
@@ -174,16 +189,20 @@ class Channel:
         return out or []
 
     def _restart(self) -> None:
-        """The meter restarted: this channel's associations and transfers are gone."""
-        self._boot = self.server.meter.restarts
-        self._sessions.clear()
-        self._transfers.clear()
+        """The meter restarted: this channel's associations made before that instant are gone."""
+        meter = self.server.meter
+        self._boot = meter.restarts
+        for key in [k for k, at in self._since.items() if at <= meter.restarted_at]:
+            self._sessions.pop(key, None)
+            self._transfers.pop(key, None)
+            del self._since[key]
         self._pre_established_used = False
 
     def _keep(self, key: tuple[int, int], session: AssociationSession) -> None:
         if session.state is AssociationState.IDLE:
             self._sessions.pop(key, None)
             self._transfers.pop(key, None)
+            self._since.pop(key, None)
         else:
             self._sessions[key] = session
 
@@ -191,6 +210,7 @@ class Channel:
         """The connection is gone: its associations end (pre-established ones stay usable)."""
         self._sessions.clear()
         self._transfers.clear()
+        self._since.clear()
 
 
 def _report(log: Logger, server_sap: int, client_sap: int, session: AssociationSession) -> None:

@@ -61,7 +61,8 @@ class Meter:
     utc_offset_min: int = 0  # local time minus UTC
     seed: int = 0
     state: MeterState = field(default_factory=MeterState)
-    restarts: int = 0  # how often the meter restarted (firmware activation) since it was built: channels end
+    restarts: int = 0  # how often the meter restarted (firmware activation) since it was built
+    restarted_at: float = float("-inf")  # fleet epoch of the last restart: older associations ended with it
     _rng: random.Random | None = None
     _living: LivingMeter | None = None
 
@@ -254,6 +255,7 @@ class ObjectHandle:
 
     def restart(self) -> None:
         self.meter.restarts += 1
+        self.meter.restarted_at = self.clock.fleet_epoch()
 
     def invoke(self, method: int, parameter: Data | None) -> Data | None:
         mdef = self.spec.cls.method(method)

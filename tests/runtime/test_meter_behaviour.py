@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.client import DlmsClient
 from dlms_cosem.exceptions import CommunicationError, DlmsClientException
+from dlms_cosem.protocol.xdlms import ExceptionResponse, GetRequestNormal
 from dlms_cosem.security import HighLevelSecurityGmacAuthentication, LowLevelSecurityAuthentication
 from gurux_dlms import GXDLMSClient, GXDLMSException, GXDLMSExceptionResponse
 from gurux_dlms.enums import DataType as GuruxType
@@ -297,6 +298,60 @@ def gurux_firmware() -> GXDLMSData:
     firmware = GXDLMSData("1.0.0.2.0.255")
     firmware.setDataType(2, GuruxType.OCTET_STRING)
     return firmware
+
+
+def test_a_scheduled_activation_reboots_the_meter_when_its_time_comes(tmp_path: Path) -> None:
+    """The management client transfers and verifies an image, then writes the image activation
+    schedule 0.0.15.0.2.255 an hour ahead (meter local time) and keeps its association open. Once
+    the fleet's time passed it, the meter has rebooted: the management association is gone
+    (exception-response), and the public client reads the new firmware."""
+    with RunningFleet(LIVING, tmp_path) as fleet:
+        port = fleet.port("tcp")
+        client = dlms_client(wrapper_transport(port, 1), 1)
+        client.connect()
+        try:
+            client.associate()
+            send_image(client)
+            local = CosemDateTime.from_bytes(octets(client.get(CLOCK_TIME)))
+            at = datetime(local.year, local.month, local.day, local.hour, local.minute, local.second) \
+                + timedelta(hours=1)
+            # execution_time: array of {time octet-string(4), date octet-string(5)} (Blue Book,
+            # Single action schedule), the local time an hour from now
+            execution = bytes([0x01, 0x01, 0x02, 0x02, 0x09, 0x04, at.hour, at.minute, at.second, 0x00,
+                               0x09, 0x05, at.year >> 8, at.year & 0xFF, at.month, at.day, 0xFF])
+            response = client.set(attribute(enumerations.CosemInterface.SINGLE_ACTION_SCHEDULE,
+                                            "0.0.15.0.2.255", 4), execution)
+            assert response.result == enumerations.DataAccessResult.SUCCESS
+            assert octets(client.get(FIRMWARE)) == b"FW-1.0.0"
+            assert public_firmware_once_it_changes(port) == NEW_FIRMWARE
+            client.send(GetRequestNormal(cosem_attribute=FIRMWARE))
+            refusal = client.next_event()  # the association ended with the reboot
+            assert isinstance(refusal, ExceptionResponse), refusal
+            assert refusal.state_error == enumerations.StateException.SERVICE_NOT_ALLOWED
+        finally:
+            with contextlib.suppress(CommunicationError):
+                client.transport.io.disconnect()
+        (code,) = read(wrapper_transport(port, 2), 2, STANDARD_EVENT)
+        assert unsigned(code) == FIRMWARE_ACTIVATED
+
+
+def public_firmware_once_it_changes(port: int) -> bytes:
+    """gurux-dlms, public client: read the firmware identifier until it is no longer the model's
+    (bounded). An association made just before the activation's instant ends with the reboot
+    (exception-response): the next round associates again."""
+    deadline = time.monotonic() + 10
+    while True:
+        peer = GuruxPeer(SocketPipe("127.0.0.1", port), gurux_client(16))
+        try:
+            peer.connect()
+            firmware = bytes(peer.read(gurux_firmware(), 2))
+        except GXDLMSExceptionResponse:
+            firmware = b"FW-1.0.0"
+        finally:
+            peer.pipe.close()
+        if firmware != b"FW-1.0.0":
+            return firmware
+        assert time.monotonic() < deadline, "the scheduled activation did not run"
 
 
 class RecordingPipe(SocketPipe):
