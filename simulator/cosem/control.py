@@ -51,7 +51,7 @@ from .types import ANY, BOOLEAN, DATE_TIME, DOUBLE_LONG_UNSIGNED, INTEGER, LONG_
 
 __all__ = [
     "CLASSES", "DISCONNECT_CONTROL", "DISCONNECT_CONTROL_V1", "LIMITER", "ControlState", "Trigger",
-    "MODES", "trigger", "evaluate_limiter", "supplied",
+    "MODES", "trigger", "evaluate_limiter",
 ]
 
 
@@ -138,19 +138,6 @@ def _switch(ctx: ObjectContext, before: ControlState, after: ControlState) -> No
     ctx.set(3, Data(DataType.ENUM, int(after)))
     if (before == _C) != (after == _C):
         ctx.change(SupplyChanges).changes.append((ctx.clock.fleet_epoch(), after == _C))
-
-
-def supplied(ctx: ObjectContext, fleet_epoch: float) -> bool:
-    """Whether this disconnect control object let the load through at `fleet_epoch`."""
-    changes = ctx.effect(SupplyChanges)
-    if changes is None:
-        return True
-    connected = True
-    for at, state in changes.changes:
-        if at > fleet_epoch:
-            break
-        connected = state
-    return connected
 
 
 def trigger(ctx: ObjectContext, what: Trigger) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulator.axdr import Data, DataType, Obis
-from simulator.cosem.control import Trigger, evaluate_limiter, supplied, trigger
+from simulator.cosem.control import Trigger, evaluate_limiter, trigger
 from simulator.server.objects import TimeBase
 from simulator.state.effects import LoggedEvents, SupplyChanges
 from tests.cosem.helpers import ZERO, call, struct, u16, u32
@@ -67,8 +67,7 @@ def test_remote_disconnect_and_reconnect_switch_the_supply_and_are_logged() -> N
     assert changes(m) == [(EPOCH_2024 + 10, False), (EPOCH_2024 + 70, True)]
     assert logged(m) == [(EPOCH_2024 + 10, REMOTE_OFF), (EPOCH_2024 + 70, REMOTE_ON)]
     assert m.obj(CODE_LN).get(2) == Data(DataType.UNSIGNED, REMOTE_ON)
-    assert supplied(m.obj(DC_LN), EPOCH_2024 + 5) and not supplied(m.obj(DC_LN), EPOCH_2024 + 10)
-    assert not supplied(m.obj(DC_LN), EPOCH_2024 + 69) and supplied(m.obj(DC_LN), EPOCH_2024 + 70)
+    assert m.obj(DC_LN).get(2) == Data(DataType.BOOLEAN, True)
 
 
 def test_supply_changes_are_fleet_time_not_the_meters_clock() -> None:
