@@ -117,5 +117,6 @@ class ObjectContext(Protocol):
         """SET an attribute as the server itself: the write checks (type, range), then the setter's side effects."""
 
     def restart(self) -> None:
-        """The meter restarts once this request is answered (an activated firmware image):
-        every association ends and the connection that carried the request closes."""
+        """The meter restarts at this instant (an activated firmware image): the associations
+        made before it end; a client's request that caused it is answered first, then its
+        connection closes."""

@@ -20,9 +20,10 @@ at initiation, blocks received, first missing block, status) and, once an image 
 Activation is what a real meter does: it runs the new image. The active firmware identifier
 objects (Data a.0.0.2.0.255, 1.0.0.2.0.255 for electricity) read the activated image's
 identifier from then on, "firmware activated" is logged in the standard event log, and the
-meter restarts once the ACTION is answered (`ctx.restart()`): every association ends and the
-connection that carried the activation closes. All of it is meter state, kept across a restart
-of the simulator.
+meter restarts (`ctx.restart()`): once the ACTION is answered every association ends and the
+connection that carried it closes; an activation a single action schedule runs restarts the
+meter at its scheduled instant. The identifier and the log are meter state, kept across a
+restart of the simulator.
 """
 
 from __future__ import annotations
