@@ -10,7 +10,8 @@ the Clock object's view of the meter's time (`clock.timestamp`).
 Monitors (Register monitor, Sensor manager) have no timer of their own: after every write
 the server calls `cosem.monitoring.value_written`, which runs `evaluate_monitor` /
 `evaluate_sensor` (the scripts of every threshold crossed since the previous call) and feeds
-Parameter monitors through `record_change`.
+Parameter monitors through `record_change`; a living meter's register monitors also sample
+their value when a request reaches the meter (cosem/catch_up.py).
 """
 
 from __future__ import annotations

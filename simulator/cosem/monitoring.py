@@ -4,8 +4,8 @@ Parameter monitors (65) record the change; register monitors (21), sensor manage
 limiters (71) compare their monitored value and run their actions on a crossing. The server
 asks `watchers_of` before every write, a client's SET or a script's, lets each watcher see the
 value before it changes (so even the first write after start is a crossing from a known
-baseline), writes, then calls `value_written`. Values that change with time alone (a living
-meter's load curve, ROADMAP) will call the same evaluations from the runtime's timer.
+baseline), writes, then calls `value_written`. Values that change with time alone (a living meter's
+load curve) are sampled when a request reaches the meter (simulator/cosem/catch_up.py).
 """
 
 from __future__ import annotations
