@@ -56,7 +56,7 @@ from ..apdu.notification import ExceptionResponse
 from ..axdr import DataType
 from ..cosem.base import ActionFailure
 from ..cosem.context import ObjectContext
-from ..cosem.events import EVENT_LOGS, log_event
+from ..cosem.events import EVENT_LOGS, EventCode, log_event
 from ..errors import DecodeError, DLMSError, EncodeError
 from ..model.spec import AssociationSpec, LogicalDeviceSpec, MeterModel
 from ..security.apdu import CipherKeys, GeneralExchange, KeyRequest, decrypt_apdu, encrypt_apdu
@@ -91,12 +91,9 @@ M = MechanismName
 _UNICAST, _BROADCAST = KeyId.GLOBAL_UNICAST_ENCRYPTION_KEY, KeyId.GLOBAL_BROADCAST_ENCRYPTION_KEY
 _SC_BROADCAST = 0x40  # security control bit B
 _DECIPHERING_ERROR = ConfirmedServiceError(ConfirmedService.INITIATE_ERROR, ApplicationReferenceError.DECIPHERING_ERROR)
-# IDIS fraud detection log codes the meter raises itself (public source: the Connexo IDIS protocol,
-# chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/
-# protocolimpl/dlms/idis/events/FraudDetectionLog.java): 46 association authentication failure,
-# 49 decryption or authentication failure, 50 replay attack. Logged in the fraud detection log,
-# else the communication log, else the standard one.
-ASSOCIATION_AUTHENTICATION_FAILURE, DECRYPTION_FAILURE, REPLAY_ATTACK = 46, 49, 50
+# Security events (EventCode: association authentication failure, decryption or authentication
+# failure, replay attack) go to the fraud detection log as in IDIS, else the communication log,
+# else the standard one.
 _SECURITY_LOGS = ("fraud", "communication", "standard")
 _PROFILE_GENERIC = 7
 
@@ -398,7 +395,7 @@ class AssociationSession:
 
     def _failed(self, key: tuple[int, int], what: str, now: float) -> str:
         """Count a failed authentication against the client SAP and log it; what happened, in words."""
-        self._security_event(ASSOCIATION_AUTHENTICATION_FAILURE, now)
+        self._security_event(EventCode.ASSOCIATION_AUTHENTICATION_FAILURE, now)
         state = self.meter.state.change_lockout(*key)
         policy = self.spec.lockout
         locked = record_failure(state, policy, now)
@@ -569,10 +566,10 @@ class AssociationSession:
         try:
             opened = decrypt_apdu(apdu, lookup, system_title=title)
         except DecodeError as error:
-            self._security_event(DECRYPTION_FAILURE, now)
+            self._security_event(EventCode.DECRYPTION_OR_AUTHENTICATION_FAILURE, now)
             raise SecurityError(f"malformed ciphered APDU: {error.reason}") from None
         except SecurityError:  # a wrong tag, or no key for the sender
-            self._security_event(DECRYPTION_FAILURE, now)
+            self._security_event(EventCode.DECRYPTION_OR_AUTHENTICATION_FAILURE, now)
             raise
         if title is not None and opened.system_title != title:
             raise SecurityError("system title is not the association's client's")
@@ -595,7 +592,7 @@ class AssociationSession:
                 self._dedicated.check_and_update(opened.system_title, opened.invocation_counter)
         except InvocationCounterError as error:  # the log names the sender: a head-end has several titles
             error.args = (f"{error} from system title {opened.system_title.hex().upper()}",)
-            self._security_event(REPLAY_ATTACK, now)
+            self._security_event(EventCode.REPLAY_ATTACK, now)
             raise
         return opened.apdu, Protection(opened.style, sc.to_byte(), opened.system_title, general)
 

@@ -24,7 +24,7 @@ from ..errors import DecodeError
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
-from .events import log_event
+from .events import EventCode, log_event
 from .types import BOOLEAN, DATE_TIME, DEVIATION, INTEGER, LONG, UNSIGNED, Enum, Simple, Struct
 
 __all__ = [
@@ -256,20 +256,13 @@ def to_utc(ctx: ObjectContext, cdt: CosemDateTime) -> datetime | None:
         return None
 
 
-# IDIS standard event log codes 4 / 5 "Clock adjusted (old / new date/time)", stamped with the
-# time before and after the adjustment (public source: the Connexo IDIS protocol, chandangeek/
-# Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/protocolimpl/dlms/
-# idis/events/StandardEventLog.java).
-CLOCK_ADJUSTED_OLD, CLOCK_ADJUSTED_NEW = 4, 5
-
-
 def _adjust(ctx: ObjectContext, seconds: float) -> None:
     """Move the meter's clock and log the adjustment (old time, then new time) in the standard log."""
     if not seconds:
         return
-    log_event(ctx, "standard", CLOCK_ADJUSTED_OLD)
+    log_event(ctx, "standard", EventCode.CLOCK_ADJUSTED_OLD_TIME)
     ctx.clock.shift(seconds)
-    log_event(ctx, "standard", CLOCK_ADJUSTED_NEW)
+    log_event(ctx, "standard", EventCode.CLOCK_ADJUSTED_NEW_TIME)
 
 
 def _set_to(ctx: ObjectContext, target: datetime) -> None:

@@ -45,7 +45,7 @@ from .base import ActionFailure, InterfaceClass, attribute, interface_class, met
 from .clock import date_time_of, to_utc
 from .context import ObjectContext
 from .data_register import VALUE_DEFINITION, number_of, read_value
-from .events import log_event
+from .events import EventCode, log_event
 from .schedule import ACTION_ITEM, run_action_item
 from .types import ANY, BOOLEAN, DATE_TIME, DOUBLE_LONG_UNSIGNED, INTEGER, LONG_UNSIGNED, Array, Enum, Struct
 
@@ -95,15 +95,13 @@ MODES: dict[int, str] = {
 }
 _DISCONNECTING = {Trigger.REMOTE_DISCONNECT, Trigger.MANUAL_DISCONNECT, Trigger.LOCAL_DISCONNECT}
 
-# IDIS disconnector control log event codes, as IDIS head-ends read them (public source: the
-# Connexo IDIS protocol, chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/
-# com/energyict/protocolimpl/dlms/idis/events/DisconnectorControlLog.java).
-READY_FOR_MANUAL_RECONNECTION = 59
-_EVENT_OF: dict[Trigger, int] = {
-    Trigger.MANUAL_DISCONNECT: 60, Trigger.MANUAL_RECONNECT: 61, Trigger.REMOTE_DISCONNECT: 62,
-    Trigger.REMOTE_RECONNECT: 63, Trigger.LOCAL_DISCONNECT: 64, Trigger.LOCAL_RECONNECT: 69,
+# The disconnector control log's code for each trigger (a remote reconnect that only arms the
+# switch logs READY_FOR_MANUAL_RECONNECTION instead).
+_EVENT_OF: dict[Trigger, EventCode] = {
+    Trigger.MANUAL_DISCONNECT: EventCode.MANUAL_DISCONNECTION, Trigger.MANUAL_RECONNECT: EventCode.MANUAL_CONNECTION,
+    Trigger.REMOTE_DISCONNECT: EventCode.REMOTE_DISCONNECTION, Trigger.REMOTE_RECONNECT: EventCode.REMOTE_CONNECTION,
+    Trigger.LOCAL_DISCONNECT: EventCode.LOCAL_DISCONNECTION, Trigger.LOCAL_RECONNECT: EventCode.LOCAL_RECONNECTION,
 }
-LIMITER_THRESHOLD_EXCEEDED, LIMITER_THRESHOLD_OK = 65, 66
 
 
 def _state(ctx: ObjectContext) -> ControlState:
@@ -124,7 +122,7 @@ def _apply(ctx: ObjectContext, what: Trigger) -> bool:
         if trig == what and source == state:
             _switch(ctx, state, target)
             ready = target == _R and what == Trigger.REMOTE_RECONNECT
-            log_event(ctx, "disconnector", READY_FOR_MANUAL_RECONNECTION if ready else _EVENT_OF[what])
+            log_event(ctx, "disconnector", EventCode.READY_FOR_MANUAL_RECONNECTION if ready else _EVENT_OF[what])
             return True
     if (state != _C) == (what in _DISCONNECTING):
         return False  # the output is already where this trigger would put it
@@ -234,7 +232,8 @@ def evaluate_limiter(ctx: ObjectContext) -> str | None:
     if now - st.since < minimum:
         return None
     ctx.change(LimiterState).condition = side
-    log_event(ctx, "disconnector", LIMITER_THRESHOLD_EXCEEDED if side == "over" else LIMITER_THRESHOLD_OK)
+    log_event(ctx, "disconnector",
+              EventCode.LIMITER_THRESHOLD_EXCEEDED if side == "over" else EventCode.LIMITER_THRESHOLD_OK)
     actions = ctx.get(11)
     if actions.type == DataType.STRUCTURE and len(actions.value) == 2:
         run_action_item(ctx, actions.value[0 if side == "over" else 1])

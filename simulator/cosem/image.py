@@ -35,7 +35,7 @@ from ..axdr import BitString, Data, DataType
 from ..state.effects import ImageTransfer
 from .base import ActionFailure, attribute, interface_class, method
 from .context import ObjectContext
-from .events import log_event
+from .events import EventCode, log_event
 from .types import BIT_STRING, BOOLEAN, DOUBLE_LONG_UNSIGNED, INTEGER, OCTET_STRING, Array, Enum, Struct
 
 __all__ = [
@@ -49,10 +49,6 @@ MAX_IMAGE_SIZE = 16 * 1024 * 1024
 DEFAULT_BLOCK_SIZE = 200
 """image_block_size when the model gives none."""
 
-# IDIS standard event log code 18 "Firmware activated" (public source: the Connexo IDIS protocol,
-# chandangeek/Connexo_Code, comu/com.energyict.mdc.protocols/src/main/java/com/energyict/
-# protocolimpl/dlms/idis/events/StandardEventLog.java).
-FIRMWARE_ACTIVATED = 18
 _DATA = 1
 
 
@@ -195,7 +191,7 @@ def _activate(ctx: ObjectContext, parameter: Data | None) -> None:
     running = Data(DataType.OCTET_STRING, state.identifier)
     for firmware in _active_firmware_identifiers(ctx):
         firmware.set(2, running)
-    log_event(ctx, "standard", FIRMWARE_ACTIVATED)
+    log_event(ctx, "standard", EventCode.FIRMWARE_ACTIVATED)
     ctx.restart()
     return None
 
