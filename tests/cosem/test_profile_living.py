@@ -209,7 +209,7 @@ def test_a_range_outside_the_history_is_empty_and_one_across_its_start_is_cut() 
     assert [when(r).time().isoformat() for r in rows] == ["08:15:00", "08:30:00", "08:45:00", "09:00:00"]
 
 
-def test_range_with_selected_columns_builds_only_those() -> None:
+def test_range_with_selected_columns_gives_those_columns_in_their_order() -> None:
     lp1 = obj(meter(), LP1)
     day = datetime(2024, 3, 9, tzinfo=WINTER)
     full = by_range(lp1, stamp(day), stamp(day + timedelta(hours=2)))
