@@ -34,7 +34,7 @@ from ..apdu.common import DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
 from ..living.events import DEFAULT_EVENTS, History, history
-from ..living.load import DAY_S, SLOT_S, MeterCurve, curve_of
+from ..living.load import DAY_S, SLOT_S, STREAMS, MeterCurve, curve_of
 from ..living.metrology import Instant, Interval, Metrology, merge
 from ..state.effects import RegisterBase, SupplyChanges
 from .base import AccessFailure
@@ -88,6 +88,9 @@ def quantity_of(logical_name: bytes) -> Quantity | None:
         if d == 7 and e == 0 and c in _PHASE_INSTANT:
             kind, phase = _PHASE_INSTANT[c]
             return Quantity(False, kind, 0, phase)
+        if d == 24 and e == 0 and c in _PHASE_INSTANT and _PHASE_INSTANT[c][0] in ("voltage", "current"):
+            kind, phase = _PHASE_INSTANT[c]
+            return Quantity(False, "average_" + kind, 0, phase)
         if d in (4, 6) and c in (1, 2) and e == 0:
             return Quantity(False, "demand" if d == 4 else "max_demand", 0, None if c == 1 else 1)
     if a == 7 and e == 0:
@@ -313,10 +316,29 @@ def _instant_value(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, gaps
         winter = math.cos(2 * math.pi * (doy - 15) / 365.25)
         base = 12 - 6 * winter if model.medium == "water" else 15 - 5 * winter
         return base + 0.5 * m.curve.wobble(7, t, 600)
+    if kind.startswith("average_") and q.phase is not None:
+        return _average(m, kind, q.phase, t, gaps, now)
     if q.phase is not None:
         phase_value: Callable[[int], float] = getattr(now, kind)
         return phase_value(q.phase)
     return float(getattr(now, kind))
+
+
+_AVERAGING_S = 600  # the power quality averages' period (IEC 61000-4-30's 10-minute aggregation)
+
+
+def _average(m: Metrology, kind: str, phase: int, t: float, gaps: list[Interval], now: Instant) -> float:
+    """A phase's average voltage or current over the last complete 10-minute period: the
+    current from the energy that flowed in it, the voltage from the period's own seeded level
+    (steadier than the instantaneous one)."""
+    end = t - t % _AVERAGING_S
+    model = m.curve.curve.model
+    voltage = model.voltage + model.voltage_spread / 3 * m.curve.wobble(STREAMS["voltage"] + 16 * (phase + 1), end, _AVERAGING_S)
+    if kind == "average_voltage":
+        return voltage if now.voltage(phase) > 0 else 0.0
+    energy = m.flow(max(end - _AVERAGING_S, m.installed), end, gaps)[0] * model.phases[phase]
+    power = energy * 3600 / _AVERAGING_S
+    return power / (voltage * model.power_factor) if voltage > 0 else 0.0
 
 
 def _cumulative(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, initial: float) -> float:

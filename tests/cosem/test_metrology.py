@@ -119,3 +119,15 @@ def test_a_model_without_living_keeps_its_values_pre_encoded_and_still() -> None
     m = Meter(model, 1, {"serial": "00000001"}, TimeBase(START, 0.0, 1.0, INSTALLED))
     assert read(m, "1.0.1.8.0.255") == read(m, "1.0.1.8.0.255", now=86400.0) == spec.values[1].value  # type: ignore[union-attr]
     assert isinstance(spec.values[1], Data)
+
+
+def test_power_quality_averages_follow_the_supply_and_the_load() -> None:
+    m = meter("idis_poly")
+    voltages = {read(m, "1.0.32.24.0.255", now=s * 600.0) for s in range(12)}
+    assert all(isinstance(v, int) and 2250 < v < 2350 for v in voltages) and len(voltages) > 1  # 0.1 V
+    current = read(m, "1.0.31.24.0.255")  # 0.01 A: the last ten minutes' energy on L1
+    energy = handle(m, "1.0.1.8.0.255")
+    end = START - START % 600
+    share = m.model.living.load.phases[0]  # type: ignore[union-attr]
+    watts = (energy.at(end).get(2).value - energy.at(end - 600).get(2).value) * 6 * share  # type: ignore[operator]
+    assert isinstance(current, int) and current / 100 == pytest.approx(watts / 230 / 0.96, rel=0.15, abs=0.2)
