@@ -186,8 +186,11 @@ def _rules(clock: ObjectContext) -> _Rules:
     """The Clock's rules as they stand on this meter. Attributes 3 and 5 to 8 have neither a
     getter nor a default, so `stored` reads what `get` would."""
     stored = clock.stored
-    begin, end, dev, enabled = stored(5), stored(6), stored(7), stored(8)
-    tz_min = _time_zone(clock, stored(3))
+    tz, begin, end, dev, enabled = stored(3), stored(5), stored(6), stored(7), stored(8)
+    if tz is not None and tz.type == DataType.LONG and tz.value != NOT_SPECIFIED:
+        tz_min = tz.value  # what _time_zone gives, without the call: this is every clock read
+    else:
+        tz_min = _time_zone(clock, tz)
     key = (tz_min, id(begin), id(end), id(dev), id(enabled))
     rules = _RULES.get(key)
     if rules is None:
