@@ -75,7 +75,7 @@ class StreamConnection(asyncio.Protocol):
         self.host.timers.update(self)
 
     def data_received(self, data: bytes) -> None:
-        if self._closed or not self._admitted:
+        if self._closed or self.stopping or not self._admitted:
             return
         if self._backlog is not None:  # read before the pause took effect: after what waits
             self._backlog = memoryview(bytes(self._backlog) + data)
@@ -94,7 +94,7 @@ class StreamConnection(asyncio.Protocol):
 
     def _next_turn(self) -> None:
         backlog, self._backlog = self._backlog, None
-        if backlog is None or self._closed:
+        if backlog is None or self._closed or self.stopping:
             return
         last = len(backlog) <= TURN_BUDGET_BYTES
         if last and not self._write_paused and self.transport is not None:
@@ -173,7 +173,9 @@ class StreamConnection(asyncio.Protocol):
 
     def close_when_written(self) -> None:
         """Close once the answers written so far have left (after the state store's commit
-        when writes wait for it): a meter that restarts drops its connections."""
+        when writes wait for it): a meter that restarts drops its connections, and reads
+        nothing more from them."""
+        self.stopping = True
         if self.host.holding:
             self.host.hold(_HeldClose(self), None)
         else:
