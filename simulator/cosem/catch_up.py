@@ -7,9 +7,10 @@ which runs what fell due since the meter was last reached (since its installatio
 time) in the order it fell due, each script as of its own time (its events and switchings carry
 that time), then evaluates the monitors and limiters on the values now.
 
-Cost when nothing is due: the meter epoch at which the next schedule or calendar activation
-falls due is kept in `ctx.living.cache` (dropped when a client changes a schedule's times or the
-activation time, see simulator/cosem/schedule.py), so a request costs one comparison; monitors
+Cost when nothing is due: the window of meter epochs until the next schedule or calendar
+activation falls due or the monitors sample again is kept in `ctx.living.cache` (dropped when a
+client changes a schedule's times or the activation time, see simulator/cosem/schedule.py), so
+a request costs one comparison; monitors
 and limiters sample their values at most once per simulated second of the meter's clock (as
 a real meter's measuring cycle does), whatever the rate of requests. A request that finds nothing to do changes nothing in the meter's
 state (so a read is never held back by a state store that cannot keep changes): a schedule
@@ -32,7 +33,7 @@ from .context import ObjectContext
 from .control import evaluate_limiter
 from .data_register import evaluate_monitor, number_of, read_value
 from .schedule import (
-    DUE_KEY, activate_calendar_if_due, calendar_activation_time, computed_lazily, due_executions, local_to_epoch,
+    DUE_KEY, QUIET_KEY, activate_calendar_if_due, calendar_activation_time, computed_lazily, due_executions, local_to_epoch,
     next_execution, note_run, run_due,
 )
 
@@ -41,7 +42,6 @@ __all__ = ["catch_up"]
 _SCHEDULE, _CALENDAR, _MONITOR, _LIMITER = 22, 20, 21, 71
 _WATCH_KEY = "catch_up_objects"
 _SEEN_KEY = "monitored_values"  # the value each register monitor last saw
-_SAMPLED_KEY = "monitors_sampled"  # the meter epoch monitors and limiters were last evaluated at
 _SAMPLE_S = 1.0  # they sample their values once per simulated second, as a meter's cycle does
 
 
@@ -139,18 +139,25 @@ def catch_up(ctx: ObjectContext, device: int) -> None:
     living = ctx.living
     if living is None:
         return
-    watched = _watched(ctx, device)
     now = ctx.clock.epoch()
+    quiet: dict[int, tuple[float, float]] | None = living.cache.get(QUIET_KEY)
+    if quiet is not None:  # the usual request: one look, nothing due
+        window = quiet.get(device)
+        if window is not None and window[0] <= now < window[1]:
+            return
+    watched = _watched(ctx, device)
+    until = float("inf")
     if watched.schedules or watched.calendars:
         dues: dict[int, float] = living.cache.setdefault(DUE_KEY, {})
         if now >= dues.get(device, float("-inf")):
             dues[device] = _run_due(ctx, watched, now)
+        until = dues[device]
+    if watched.monitors or watched.limiters:
+        until = min(until, now + _SAMPLE_S)
+    # nothing falls due from now until then (a clock set back leaves the window: it starts at now)
+    living.cache.setdefault(QUIET_KEY, {})[device] = (now, until)
     if not (watched.monitors or watched.limiters):
         return
-    sampled: dict[int, float] = living.cache.setdefault(_SAMPLED_KEY, {})
-    if abs(now - sampled.get(device, float("-inf"))) < _SAMPLE_S:
-        return
-    sampled[device] = now
     seen: dict[Obis, float | None] = living.cache.setdefault(_SEEN_KEY, {})
     for name in watched.monitors:
         monitor = ctx.find(name, _MONITOR)

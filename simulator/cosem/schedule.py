@@ -34,7 +34,7 @@ __all__ = [
     "CLASSES", "SCRIPT_TABLE", "SCHEDULE", "SPECIAL_DAYS_TABLE", "ACTIVITY_CALENDAR",
     "SINGLE_ACTION_SCHEDULE", "ACTION_ITEM", "execute_script", "run_action_item",
     "run_single_action_schedule", "activate_calendar_if_due", "date_matches", "next_execution",
-    "calendar_activation_time", "due_executions", "note_run", "computed_lazily", "run_due", "local_to_epoch", "forget_due", "DUE_KEY",
+    "calendar_activation_time", "due_executions", "note_run", "computed_lazily", "run_due", "local_to_epoch", "forget_due", "DUE_KEY", "QUIET_KEY",
     "executions_between",
 ]
 
@@ -43,6 +43,7 @@ _MAX_SCRIPT_DEPTH = 8  # scripts may execute scripts; a cycle must not recurse f
 _MAX_CATCH_UP_DAYS = 400  # a meter switched off longer than this does not replay every day
 _PROFILE_GENERIC, _CAPTURE = 7, 2
 DUE_KEY = "schedules_due"  # in ctx.living.cache: the meter epoch the next schedule falls due at
+QUIET_KEY = "catch_up_quiet"  # in ctx.living.cache: per device, the meter epochs in which nothing is due
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -542,6 +543,7 @@ def forget_due(ctx: ObjectContext) -> None:
     living = ctx.living
     if living is not None:
         living.cache.pop(DUE_KEY, None)
+        living.cache.pop(QUIET_KEY, None)
 
 
 SINGLE_ACTION_SCHEDULE = interface_class(22, 0, "Single action schedule", [
