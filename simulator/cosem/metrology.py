@@ -197,7 +197,8 @@ def _tariff_flows(ctx: ObjectContext, m: Metrology, t: float, gaps: list[Interva
     living = ctx.living
     assert living is not None
     days: list[dict[int, tuple[float, float]]] = living.cache.setdefault("tariff_days", [{}])
-    whole = max(int((t - m.installed) // DAY_S), 0)
+    # only days already past are kept: what happens later today may still change today
+    whole = max(int((min(t, ctx.clock.fleet_epoch()) - m.installed) // DAY_S), 0)
     while len(days) <= whole:
         start = m.installed + (len(days) - 1) * DAY_S
         days.append(_add(days[-1], _split(ctx, m, start, start + DAY_S, gaps)))
@@ -243,12 +244,19 @@ def _scaler(ctx: ObjectContext, index: int) -> int:
 class _Register:
     """What a living register's reads need from its stored attributes, derived once per meter
     and register, and again only when its scaler_unit object changes: the quantity, the
-    installation reading, and how a measured number becomes the declared value."""
+    installation reading, and how a measured number becomes the declared value.
 
-    __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi")
+    It also keeps the register's current straight segment: within one quarter-hour with no
+    interval without flow, no tariff switch and no change to the meter (its state's revision),
+    a cumulative register grows linearly, so a read there is one multiplication."""
+
+    __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi", "revision",
+                 "seg_lo", "seg_hi", "seg_x0", "seg_slope")
 
     def __init__(self, ctx: ObjectContext, scaler_unit: Data | None) -> None:
         self.scaler_unit = scaler_unit
+        self.revision = ctx.revision
+        self.seg_lo = self.seg_hi = self.seg_x0 = self.seg_slope = 0.0
         self.quantity = quantity_of(bytes(ctx.logical_name))
         self.scaler = _scaler(ctx, 3)
         like = ctx.stored(2)
@@ -271,12 +279,17 @@ class _Register:
 
 
 def _register(ctx: ObjectContext, cache: dict[Any, Any]) -> _Register:
-    scaler_unit = ctx.stored(3)
     key = ("register", ctx.logical_name)
     found = cache.get(key)
-    if isinstance(found, _Register) and found.scaler_unit is scaler_unit:
-        return found
-    found = cache[key] = _Register(ctx, scaler_unit)
+    if isinstance(found, _Register):
+        if found.revision == ctx.revision:
+            return found
+        scaler_unit = ctx.stored(3)
+        if found.scaler_unit is scaler_unit:
+            found.revision = ctx.revision
+            found.seg_hi = found.seg_lo  # the meter changed: the segment is worked out again
+            return found
+    found = cache[key] = _Register(ctx, ctx.stored(3))
     return found
 
 
@@ -368,8 +381,31 @@ def value(ctx: ObjectContext) -> Data:
     if q.kind == "max_demand":
         return max_demand_attribute(ctx, 2)
     t = ctx.clock.fleet_epoch()
-    x = _cumulative(ctx, m, q, t, reg.initial) if q.cumulative else _instant_value(ctx, m, q, t, no_flow(ctx, t))
+    if reg.seg_lo <= t < reg.seg_hi:
+        return reg.encode(reg.seg_x0 + (t - reg.seg_lo) * reg.seg_slope)
+    if not q.cumulative:
+        return reg.encode(_instant_value(ctx, m, q, t, no_flow(ctx, t)))
+    x = _cumulative(ctx, m, q, t, reg.initial)
+    _straighten(ctx, m, q, reg, t, x)
     return reg.encode(x)
+
+
+def _straighten(ctx: ObjectContext, m: Metrology, q: Quantity, reg: _Register, t: float, x: float) -> None:
+    """Note the straight segment holding `t` for the next reads, where there is one."""
+    lo = t - (t + m.curve.curve.offset) % SLOT_S
+    hi = lo + SLOT_S
+    own = ctx.effect(RegisterBase)
+    if own is not None:
+        lo = max([lo, *(at for at, _ in own.bases if at <= t)])
+        if any(t < at < hi for at, _ in own.bases):
+            return
+    if lo < m.installed or any(a < hi and b > lo for a, b in no_flow(ctx, t)):
+        return
+    if q.tariff and len(tariff_windows(ctx, lo, hi)) != 1:
+        return
+    end = _cumulative(ctx, m, q, hi, reg.initial)
+    reg.seg_lo, reg.seg_hi = t, hi
+    reg.seg_x0, reg.seg_slope = x, (end - x) / (hi - t) if hi > t else 0.0
 
 
 def set_value(ctx: ObjectContext, new: Data) -> None:

@@ -131,3 +131,19 @@ def test_power_quality_averages_follow_the_supply_and_the_load() -> None:
     share = m.model.living.load.phases[0]  # type: ignore[union-attr]
     watts = (energy.at(end).get(2).value - energy.at(end - 600).get(2).value) * 6 * share  # type: ignore[operator]
     assert isinstance(current, int) and current / 100 == pytest.approx(watts / 230 / 0.96, rel=0.15, abs=0.2)
+
+
+def test_a_read_inside_a_quarter_hour_agrees_with_one_worked_out_afresh() -> None:
+    """A register keeps its straight segment between reads: the values must not differ from a
+    meter that computes each instant from scratch, across tariff switches, quarter-hours, a SET
+    and a disconnection."""
+    kept = meter("idis_poly")
+    steps = [0.0, 7.5, 300.0, 899.0, 901.0, 3600.0 * 2 + 13, 3 * 3600.0, 5 * 3600.0 + 450]
+    for obis in ("1.0.1.8.0.255", "1.0.1.8.1.255", "1.0.1.8.2.255", "1.0.2.8.0.255", "1.0.5.8.0.255"):
+        for now in steps:
+            assert read(kept, obis, now=now) == read(meter("idis_poly"), obis, now=now), (obis, now)
+    handle(kept, "1.0.1.8.0.255", 4 * 3600.0).write(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 9_000_000))
+    after = read(kept, "1.0.1.8.0.255", now=4 * 3600.0 + 60)
+    assert isinstance(after, int) and 9_000_000 <= after < 9_000_000 + 100
+    handle(kept, "0.0.96.3.10.255").change(SupplyChanges).changes.append((START + 4 * 3600.0 + 120, False))
+    assert read(kept, "1.0.1.8.0.255", now=4 * 3600.0 + 800) == read(kept, "1.0.1.8.0.255", now=4 * 3600.0 + 130)
