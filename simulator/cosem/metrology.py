@@ -129,19 +129,19 @@ def no_flow(ctx: ObjectContext, t: float) -> list[Interval]:
     living = ctx.living
     assert living is not None
     cache = living.cache
+    events = cache.get("events")
+    if not isinstance(events, History) or t >= events.until:
+        events = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+    key = (ctx.revision, events.until)  # a switch of the disconnector changes the revision
+    memo = cache.get("no_flow")
+    if memo is not None and memo[0] == key:
+        return memo[1]
     if "disconnector" not in cache:  # a handle kept for its effect records, which do not depend on `now`
         cache["disconnector"] = ctx.find(_DISCONNECTOR, _DISCONNECT_CONTROL)
     disconnector = cache["disconnector"]
     changes = None if disconnector is None else disconnector.effect(SupplyChanges)
     switched = changes.changes if changes is not None else []
-    events = cache.get("events")
-    if not isinstance(events, History) or t >= events.until:
-        events = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
     failures = events.failures
-    memo = cache.get("no_flow")
-    key = (len(switched), switched[-1] if switched else None, len(failures))
-    if isinstance(memo, tuple) and memo[0] == key:
-        return memo[1]
     out: list[Interval] = list(failures)
     opened: float | None = None
     for at, connected in switched:
@@ -251,12 +251,13 @@ class _Register:
     a cumulative register grows linearly, so a read there is one multiplication."""
 
     __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi", "revision",
-                 "seg_lo", "seg_hi", "seg_x0", "seg_slope")
+                 "seg_lo", "seg_hi", "seg_x0", "seg_slope", "last_read")
 
     def __init__(self, ctx: ObjectContext, scaler_unit: Data | None) -> None:
         self.scaler_unit = scaler_unit
         self.revision = ctx.revision
         self.seg_lo = self.seg_hi = self.seg_x0 = self.seg_slope = 0.0
+        self.last_read = -math.inf
         self.quantity = quantity_of(bytes(ctx.logical_name))
         self.scaler = _scaler(ctx, 3)
         like = ctx.stored(2)
@@ -386,7 +387,9 @@ def value(ctx: ObjectContext) -> Data:
     if not q.cumulative:
         return reg.encode(_instant_value(ctx, m, q, t, no_flow(ctx, t)))
     x = _cumulative(ctx, m, q, t, reg.initial)
-    _straighten(ctx, m, q, reg, t, x)
+    if 0 < t - reg.last_read < SLOT_S:  # read again soon after: a head-end polling, not a profile row
+        _straighten(ctx, m, q, reg, t, x)
+    reg.last_read = t
     return reg.encode(x)
 
 

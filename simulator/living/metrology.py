@@ -113,17 +113,23 @@ class Instant:
 class Metrology:
     """One meter's energy between any two instants, and its instantaneous values."""
 
-    __slots__ = ("curve", "installed", "_at_installed")
+    __slots__ = ("curve", "installed", "_at_installed", "_losses", "_last", "_last_flow")
 
     def __init__(self, curve: MeterCurve, installed: float) -> None:
         self.curve = curve
         self.installed = installed
         self._at_installed = curve.cumulative(installed)
+        self._losses: dict[Interval, tuple[float, float]] = {}  # what a whole interval without flow kept back
+        self._last: tuple[float, float, int] | None = None  # the last flow asked (a profile row's columns share it)
+        self._last_flow = (0.0, 0.0)
 
     def flow(self, a: float, b: float, no_flow: Sequence[Interval]) -> tuple[float, float]:
         """Import and export in [a, b), leaving out the merged intervals `no_flow`."""
         if b <= a:
             return 0.0, 0.0
+        key = (a, b, id(no_flow))
+        if key == self._last:
+            return self._last_flow
         c = self.curve
         start = self._at_installed if a == self.installed else c.cumulative(a)
         end = c.cumulative(b)
@@ -133,10 +139,18 @@ class Metrology:
                 continue
             if x >= b:
                 break
-            lo, hi = c.cumulative(max(x, a)), c.cumulative(min(y, b))
-            imp -= hi[0] - lo[0]
-            exp -= hi[1] - lo[1]
-        return max(imp, 0.0), max(exp, 0.0)
+            if a <= x and y <= b:
+                lost = self._losses.get((x, y))
+                if lost is None:
+                    lo, hi = c.cumulative(x), c.cumulative(y)
+                    lost = self._losses[(x, y)] = (hi[0] - lo[0], hi[1] - lo[1])
+            else:
+                lo, hi = c.cumulative(max(x, a)), c.cumulative(min(y, b))
+                lost = (hi[0] - lo[0], hi[1] - lo[1])
+            imp -= lost[0]
+            exp -= lost[1]
+        self._last, self._last_flow = key, (max(imp, 0.0), max(exp, 0.0))
+        return self._last_flow
 
     def at(self, t: float, no_flow: Sequence[Interval], outages: Sequence[Interval]) -> Instant:
         """Instantaneous values at `t`: nothing flows in a no-flow interval, and an outage
