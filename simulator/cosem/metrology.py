@@ -280,7 +280,7 @@ class _Register:
 
 
 def _register(ctx: ObjectContext, cache: dict[Any, Any]) -> _Register:
-    key = ("register", ctx.logical_name)
+    key = ctx.logical_name  # an Obis (bytes): no other key of the cache is one
     found = cache.get(key)
     if isinstance(found, _Register):
         if found.revision == ctx.revision:
@@ -373,17 +373,17 @@ def _cumulative(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, initial
 def value(ctx: ObjectContext) -> Data:
     """Register / Extended register attribute 2: measured now (living), else what is stored."""
     living = ctx.living
-    m = None if living is None else metrology_of(ctx)
+    m = None if living is None else living.cache.get("metrology") or metrology_of(ctx)
     reg = None if m is None or living is None else _register(ctx, living.cache)
     q = None if reg is None else reg.quantity
     if m is None or reg is None or q is None or q.kind == "demand":
         stored = ctx.stored(2)
         return stored if stored is not None else Data(DataType.NULL_DATA)
+    t = ctx.clock.fleet_epoch()
+    if reg.seg_lo <= t < reg.seg_hi:  # the usual read of a polled register
+        return reg.encode(reg.seg_x0 + (t - reg.seg_lo) * reg.seg_slope)
     if q.kind == "max_demand":
         return max_demand_attribute(ctx, 2)
-    t = ctx.clock.fleet_epoch()
-    if reg.seg_lo <= t < reg.seg_hi:
-        return reg.encode(reg.seg_x0 + (t - reg.seg_lo) * reg.seg_slope)
     if not q.cumulative:
         return reg.encode(_instant_value(ctx, m, q, t, no_flow(ctx, t)))
     x = _cumulative(ctx, m, q, t, reg.initial)
