@@ -42,7 +42,7 @@ from .clock import timestamp
 from .context import ObjectContext
 from .tariff import tariff_windows
 
-__all__ = ["Quantity", "quantity_of", "is_living", "value", "set_value", "reset_value",
+__all__ = ["Quantity", "quantity_of", "is_living", "value", "reader", "set_value", "reset_value",
            "demand_attribute", "max_demand_attribute", "metrology_of", "no_flow"]
 
 _DISCONNECTOR = Obis("0.0.96.3.10.255")
@@ -409,6 +409,28 @@ def _straighten(ctx: ObjectContext, m: Metrology, q: Quantity, reg: _Register, t
     end = _cumulative(ctx, m, q, hi, reg.initial)
     reg.seg_lo, reg.seg_hi = t, hi
     reg.seg_x0, reg.seg_slope = x, (end - x) / (hi - t) if hi > t else 0.0
+
+
+def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None:
+    """A reader of a living cumulative register's value at any fleet epoch up to now, for
+    building many profile rows without an object handle per cell (None: not such a register).
+    `ctx` is the register now: what it was set to and the meter's disconnections are read
+    through it, as a read at an earlier instant would."""
+    if attribute != 2 or ctx.cls.class_id not in (3, 4):
+        return None
+    living = ctx.living
+    m = None if living is None else metrology_of(ctx)
+    if living is None or m is None:
+        return None
+    reg = _register(ctx, living.cache)
+    q = reg.quantity
+    if q is None or not q.cumulative:
+        return None
+
+    def read(t: float) -> Data:
+        return reg.encode(_cumulative(ctx, m, q, t, reg.initial))
+
+    return read
 
 
 def set_value(ctx: ObjectContext, new: Data) -> None:

@@ -62,6 +62,7 @@ from ..axdr import Data, DataType, Obis
 from ..axdr.data import INTEGER_FORMATS
 from ..living.events import DEFAULT_EVENTS, outages
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
+from . import metrology
 from .clock import CLOCK_LN, local_now
 from .context import ObjectContext
 from .events import EVENT_CODE_OBJECTS, EVENT_LOGS, EventCode, events_in
@@ -301,6 +302,9 @@ class _Builder:
         assert living is not None
         self.living = living
         self._adjustments: list[float] | None = None
+        # living registers read at any instant without a handle per cell (the usual columns)
+        self.readers = [None if target is None or o.data_index else metrology.reader(target, o.attribute_index)
+                        for target, o in zip(self.targets, view.objects)]
         own = None if view.own is None else self.targets[view.own]
         like = None if own is None else own.stored(2)
         self.own_type = like.type if like is not None and like.type in INTEGER_FORMATS else DataType.UNSIGNED
@@ -326,6 +330,10 @@ class _Builder:
             elif c in self.status:
                 cells.append(self._status(c, k, t, clock))
             else:
+                fast = self.readers[c]
+                if fast is not None:
+                    cells.append(fast(t - view.offset))
+                    continue
                 target = targets[c]
                 cells.append(read_cell(None if target is None else target.at(t), objects[c]))
         return Data(DataType.STRUCTURE, tuple(cells))
