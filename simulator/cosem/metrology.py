@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..apdu.common import DataAccessResult
 from ..axdr import Data, DataType, Obis
@@ -162,30 +162,28 @@ def _tan(m: Metrology) -> float:
     return math.sqrt(max(1 - pf * pf, 0.0)) / pf
 
 
-def _amount(ctx: ObjectContext, m: Metrology, q: Quantity, imp: float, exp: float) -> float:
-    """Quantity `q` of an interval that imported `imp` and exported `exp`."""
+def _coefficients(ctx: ObjectContext, m: Metrology, q: Quantity) -> tuple[float, float]:
+    """How quantity `q` follows from an interval's import and export: q = a x import + b x export
+    (every quantity a register integrates is linear in them)."""
     kind = q.kind
     model = m.curve.curve.model
     if kind == "import":
-        return imp if q.phase is None else imp * model.phases[q.phase]
+        return (1.0 if q.phase is None else model.phases[q.phase]), 0.0
     if kind == "export":
-        return exp
+        return 0.0, 1.0
     tan = _tan(m)
     share = model.inductive_share
-    reactive = {"QI": imp * tan * share, "QIV": imp * tan * (1 - share), "QII": exp * tan * 0.1, "QIII": 0.0}
+    reactive = {"QI": (tan * share, 0.0), "QIV": (tan * (1 - share), 0.0), "QII": (0.0, tan * 0.1),
+                "QIII": (0.0, 0.0), "+R": (tan * share, tan * 0.1), "-R": (tan * (1 - share), 0.0)}
     if kind in reactive:
         return reactive[kind]
-    if kind == "+R":
-        return reactive["QI"] + reactive["QII"]
-    if kind == "-R":
-        return reactive["QIII"] + reactive["QIV"]
     if kind == "converted":
         factor = ctx.find(_CONVERSION_FACTOR)
         f = factor.get(2).value if factor is not None else 1.0
-        return imp * (f if isinstance(f, (int, float)) else 1.0)
+        return (float(f) if isinstance(f, (int, float)) and not isinstance(f, bool) else 1.0), 0.0
     if kind == "backflow":
-        return imp * model.backflow
-    return 0.0
+        return model.backflow, 0.0
+    return 0.0, 0.0
 
 
 def _tariff_flows(ctx: ObjectContext, m: Metrology, t: float, gaps: list[Interval]) -> dict[int, tuple[float, float]]:
@@ -223,13 +221,15 @@ def _add(a: dict[int, tuple[float, float]], b: dict[int, tuple[float, float]]) -
     return out
 
 
-def _measured(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, gaps: list[Interval]) -> float:
-    """Quantity `q` from installation to `t` (of its tariff only, for a tariff register)."""
-    if q.tariff:
-        imp, exp = _tariff_flows(ctx, m, t, gaps).get(q.tariff, (0.0, 0.0))
+def _measured(ctx: ObjectContext, m: Metrology, reg: "_Register", t: float, gaps: list[Interval]) -> float:
+    """The register's quantity from installation to `t` (of its tariff only, for a tariff register)."""
+    tariff = reg.quantity.tariff if reg.quantity is not None else 0
+    if tariff:
+        imp, exp = _tariff_flows(ctx, m, t, gaps).get(tariff, (0.0, 0.0))
     else:
         imp, exp = m.flow(m.installed, t, gaps)
-    return _amount(ctx, m, q, imp, exp)
+    a, b = reg.coefficients
+    return a * imp + b * exp
 
 
 # --------------------------------------------------------------------------- encoding
@@ -251,14 +251,15 @@ class _Register:
     a cumulative register grows linearly, so a read there is one multiplication."""
 
     __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi", "revision",
-                 "seg_lo", "seg_hi", "seg_x0", "seg_slope", "last_read")
+                 "seg_lo", "seg_hi", "seg_x0", "seg_slope", "last_read", "coefficients")
 
-    def __init__(self, ctx: ObjectContext, scaler_unit: Data | None) -> None:
+    def __init__(self, ctx: ObjectContext, m: Metrology, scaler_unit: Data | None) -> None:
         self.scaler_unit = scaler_unit
         self.revision = ctx.revision
         self.seg_lo = self.seg_hi = self.seg_x0 = self.seg_slope = 0.0
         self.last_read = -math.inf
         self.quantity = quantity_of(bytes(ctx.logical_name))
+        self.coefficients = (0.0, 0.0) if self.quantity is None else _coefficients(ctx, m, self.quantity)
         self.scaler = _scaler(ctx, 3)
         like = ctx.stored(2)
         self.initial = _number(like) * 10.0 ** self.scaler
@@ -279,7 +280,7 @@ class _Register:
         return Data(self.type, min(max(round(raw), self.lo), self.hi))
 
 
-def _register(ctx: ObjectContext, cache: dict[Any, Any]) -> _Register:
+def _register(ctx: ObjectContext, m: Metrology, cache: dict[Any, Any]) -> _Register:
     key = ctx.logical_name  # an Obis (bytes): no other key of the cache is one
     found = cache.get(key)
     if isinstance(found, _Register):
@@ -289,8 +290,10 @@ def _register(ctx: ObjectContext, cache: dict[Any, Any]) -> _Register:
         if found.scaler_unit is scaler_unit:
             found.revision = ctx.revision
             found.seg_hi = found.seg_lo  # the meter changed: the segment is worked out again
+            if found.quantity is not None:  # a conversion factor may have changed
+                found.coefficients = _coefficients(ctx, m, found.quantity)
             return found
-    found = cache[key] = _Register(ctx, ctx.stored(3))
+    found = cache[key] = _Register(ctx, m, ctx.stored(3))
     return found
 
 
@@ -355,26 +358,30 @@ def _average(m: Metrology, kind: str, phase: int, t: float, gaps: list[Interval]
     return power / (voltage * model.power_factor) if voltage > 0 else 0.0
 
 
-def _cumulative(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, initial: float) -> float:
+def _cumulative(ctx: ObjectContext, m: Metrology, reg: "_Register", t: float) -> float:
     """The reading at `t`: the installation reading (or the newest value a client set before
     `t`) plus what was measured since."""
     if t <= m.installed:
-        return initial
-    gaps = no_flow(ctx, t)
-    total = _measured(ctx, m, q, t, gaps)
+        return reg.initial
     own = ctx.effect(RegisterBase)
-    if own is not None:
-        for at, base in reversed(own.bases):
-            if at <= t:
-                return base + total - _measured(ctx, m, q, max(at, m.installed), gaps)
-    return initial + total
+    return _reading(ctx, m, reg, t, no_flow(ctx, t), own.bases if own is not None else ())
+
+
+def _reading(ctx: ObjectContext, m: Metrology, reg: "_Register", t: float, gaps: list[Interval],
+             bases: Sequence[tuple[float, float]]) -> float:
+    """`_cumulative` with the meter's no-flow intervals and the register's bases at hand."""
+    total = _measured(ctx, m, reg, t, gaps)
+    for at, base in reversed(bases):
+        if at <= t:
+            return base + total - _measured(ctx, m, reg, max(at, m.installed), gaps)
+    return reg.initial + total
 
 
 def value(ctx: ObjectContext) -> Data:
     """Register / Extended register attribute 2: measured now (living), else what is stored."""
     living = ctx.living
     m = None if living is None else living.cache.get("metrology") or metrology_of(ctx)
-    reg = None if m is None or living is None else _register(ctx, living.cache)
+    reg = None if m is None or living is None else _register(ctx, m, living.cache)
     q = None if reg is None else reg.quantity
     if m is None or reg is None or q is None or q.kind == "demand":
         stored = ctx.stored(2)
@@ -386,7 +393,7 @@ def value(ctx: ObjectContext) -> Data:
         return max_demand_attribute(ctx, 2)
     if not q.cumulative:
         return reg.encode(_instant_value(ctx, m, q, t, no_flow(ctx, t)))
-    x = _cumulative(ctx, m, q, t, reg.initial)
+    x = _cumulative(ctx, m, reg, t)
     if 0 < t - reg.last_read < SLOT_S:  # read again soon after: a head-end polling, not a profile row
         _straighten(ctx, m, q, reg, t, x)
     reg.last_read = t
@@ -406,7 +413,7 @@ def _straighten(ctx: ObjectContext, m: Metrology, q: Quantity, reg: _Register, t
         return
     if q.tariff and len(tariff_windows(ctx, lo, hi)) != 1:
         return
-    end = _cumulative(ctx, m, q, hi, reg.initial)
+    end = _cumulative(ctx, m, reg, hi)
     reg.seg_lo, reg.seg_hi = t, hi
     reg.seg_x0, reg.seg_slope = x, (end - x) / (hi - t) if hi > t else 0.0
 
@@ -422,13 +429,19 @@ def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None
     m = None if living is None else metrology_of(ctx)
     if living is None or m is None:
         return None
-    reg = _register(ctx, living.cache)
+    reg = _register(ctx, m, living.cache)
     q = reg.quantity
     if q is None or not q.cumulative:
         return None
 
+    # one request: the bases and the intervals without flow up to now hold for every row
+    own = ctx.effect(RegisterBase)
+    bases = own.bases if own is not None else ()
+    gaps = no_flow(ctx, ctx.clock.fleet_epoch())
+    installed, initial, encode = m.installed, reg.initial, reg.encode
+
     def read(t: float) -> Data:
-        return reg.encode(_cumulative(ctx, m, q, t, reg.initial))
+        return encode(initial if t <= installed else _reading(ctx, m, reg, t, gaps, bases))
 
     return read
 
