@@ -43,7 +43,7 @@ from ..apdu.common import ServiceError, StateError
 from ..association.session import AssociationSession, AssociationState
 from ..cosem.catch_up import catch_up
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
-from .objects import Meter
+from .objects import Meter, ObjectHandle
 from .request import Logger, Transfers
 from .services import exception_response, serve
 
@@ -90,7 +90,7 @@ class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
     __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed", "_boot", "_since",
-                 "restarted")
+                 "restarted", "_catch_up_failed")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
@@ -101,6 +101,7 @@ class Channel:
         self._boot = server.meter.restarts
         self._since: dict[tuple[int, int], float] = {}  # fleet epoch each association was made at
         self.restarted = False  # the meter restarted while answering the last APDU: close after the answer
+        self._catch_up_failed = False  # logged once per channel
 
     @property
     def associated(self) -> bool:
@@ -157,7 +158,7 @@ class Channel:
         try:
             anchor = meter.object(device, 0, now) if meter.living is not None else None
             if anchor is not None:  # what the meter did by itself since it was last reached
-                catch_up(anchor, server_sap)
+                self._catch_up(anchor, server_sap, log)
                 if self._boot != meter.restarts:  # a scheduled activation, at an instant before this request
                     log.info("ld %d client %d: the meter restarted (a scheduled firmware activation); the "
                              "associations made before it ended", server_sap, client_sap)
@@ -181,6 +182,17 @@ class Channel:
             log.exception("ld %d client %d: unexpected error serving APDU 0x%02X", server_sap, client_sap, tag)
             transfers.clear()
             return exception_response(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON)
+
+    def _catch_up(self, anchor: ObjectHandle, server_sap: int, log: Logger) -> None:
+        """What the meter did by itself; a bug there costs the schedules and monitors of this
+        request, never the answer: the request is served as if nothing had fallen due."""
+        try:
+            catch_up(anchor, server_sap)
+        except Exception:
+            if not self._catch_up_failed:
+                log.exception("ld %d: the meter's schedules and monitors could not catch up; requests are "
+                              "served without them", server_sap)
+            self._catch_up_failed = True
 
     def streamed(self) -> list[bytes]:
         """The further general-block-transfer blocks of a streaming window that answer the APDU
