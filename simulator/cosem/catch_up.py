@@ -28,6 +28,7 @@ from functools import partial
 from typing import Callable
 
 from ..axdr import Obis
+from ..living.meter import LivingMeter
 from ..state.effects import LimiterState, ThresholdCrossings
 from .context import ObjectContext
 from .control import evaluate_limiter
@@ -37,7 +38,7 @@ from .schedule import (
     next_execution, note_run, run_due,
 )
 
-__all__ = ["catch_up"]
+__all__ = ["catch_up", "quiet"]
 
 _SCHEDULE, _CALENDAR, _MONITOR, _LIMITER = 22, 20, 21, 71
 _WATCH_KEY = "catch_up_objects"
@@ -132,6 +133,14 @@ def _watch_limiter(limiter: ObjectContext) -> None:
         if value is None or not thresholds or value <= min(thresholds):
             return
     evaluate_limiter(limiter)
+
+
+def quiet(living: LivingMeter, device: int, meter_epoch: float) -> bool:
+    """Whether nothing can fall due for `device` at `meter_epoch` (the usual request): the
+    server asks before it builds anything to call `catch_up` with."""
+    windows: dict[int, tuple[float, float]] | None = living.cache.get(QUIET_KEY)
+    window = None if windows is None else windows.get(device)
+    return window is not None and window[0] <= meter_epoch < window[1]
 
 
 def catch_up(ctx: ObjectContext, device: int) -> None:

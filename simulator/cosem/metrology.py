@@ -251,13 +251,14 @@ class _Register:
     a cumulative register grows linearly, so a read there is one multiplication."""
 
     __slots__ = ("scaler_unit", "quantity", "scaler", "initial", "type", "factor", "lo", "hi", "revision",
-                 "seg_lo", "seg_hi", "seg_x0", "seg_slope", "last_read", "coefficients")
+                 "seg_lo", "seg_hi", "seg_x0", "seg_slope", "last_read", "coefficients", "last")
 
     def __init__(self, ctx: ObjectContext, m: Metrology, scaler_unit: Data | None) -> None:
         self.scaler_unit = scaler_unit
         self.revision = ctx.revision
         self.seg_lo = self.seg_hi = self.seg_x0 = self.seg_slope = 0.0
         self.last_read = -math.inf
+        self.last: tuple[int | None, Data] = (None, Data(DataType.NULL_DATA))
         self.quantity = quantity_of(bytes(ctx.logical_name))
         self.coefficients = (0.0, 0.0) if self.quantity is None else _coefficients(ctx, m, self.quantity)
         self.scaler = _scaler(ctx, 3)
@@ -273,11 +274,15 @@ class _Register:
         self.lo = -self.hi - 1 if signed else 0
 
     def encode(self, x: float) -> Data:
-        """`x` (in the register's unit) as the model declares the value: its type, its scaler."""
+        """`x` (in the register's unit) as the model declares the value: its type, its scaler.
+        A polled register mostly reads the same whole number again: that Data is reused."""
         raw = x * self.factor
         if self.type in FLOAT_FORMATS:
             return Data(self.type, raw)
-        return Data(self.type, min(max(round(raw), self.lo), self.hi))
+        number = min(max(round(raw), self.lo), self.hi)
+        if number != self.last[0]:
+            self.last = (number, Data(self.type, number))
+        return self.last[1]
 
 
 def _register(ctx: ObjectContext, m: Metrology, cache: dict[Any, Any]) -> _Register:
@@ -419,8 +424,9 @@ def _straighten(ctx: ObjectContext, m: Metrology, q: Quantity, reg: _Register, t
 
 
 def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None:
-    """A reader of a living cumulative register's value at any fleet epoch up to now, for
-    building many profile rows without an object handle per cell (None: not such a register).
+    """A reader of a living cumulative register's value at any instant of the meter's clock up
+    to now, for building many profile rows without an object handle per cell (None: not such a
+    register).
     `ctx` is the register now: what it was set to and the meter's disconnections are read
     through it, as a read at an earlier instant would."""
     if attribute != 2 or ctx.cls.class_id not in (3, 4):
@@ -439,8 +445,22 @@ def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None
     bases = own.bases if own is not None else ()
     gaps = no_flow(ctx, ctx.clock.fleet_epoch())
     installed, initial, encode = m.installed, reg.initial, reg.encode
+    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    if not q.tariff and not bases:  # the usual column: one shared flow and two products a row
+        a, b = reg.coefficients
+        flow = m.flow
 
-    def read(t: float) -> Data:
+        def read_plain(meter_epoch: float) -> Data:
+            t = meter_epoch - offset
+            if t <= installed:
+                return encode(initial)
+            imp, exp = flow(installed, t, gaps)
+            return encode(initial + a * imp + b * exp)
+
+        return read_plain
+
+    def read(meter_epoch: float) -> Data:
+        t = meter_epoch - offset
         return encode(initial if t <= installed else _reading(ctx, m, reg, t, gaps, bases))
 
     return read

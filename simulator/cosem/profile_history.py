@@ -56,14 +56,14 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import INTEGER_FORMATS
 from ..living.events import DEFAULT_EVENTS, outages
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
 from . import metrology
-from .clock import CLOCK_LN, local_now
+from .clock import CLOCK_LN, local_now, time_reader
 from .context import ObjectContext
 from .events import EVENT_CODE_OBJECTS, EVENT_LOGS, EventCode, events_in
 from .profile_buffer import (
@@ -82,6 +82,7 @@ STATUS_CLOCK_ADJUSTED = 1 << 5
 STATUS_POWER_DOWN = 1 << 7
 _DST_ACTIVE = 0x80  # clock status bit 7 (Blue Book 4.1.6.1), the last octet of a date-time
 
+_CLOCK_CLASS = 8
 _CLOCK_ADJUSTED_CODES = frozenset((EventCode.CLOCK_ADJUSTED_OLD_TIME, EventCode.CLOCK_ADJUSTED_NEW_TIME))
 _DATA, _CLOCK, _PROFILE, _SCRIPT_TABLE, _SINGLE_ACTION_SCHEDULE = 1, 8, 7, 9, 22
 _CAPTURE_METHOD, _EXECUTE_METHOD = 2, 2
@@ -289,6 +290,15 @@ class _View:
         return self.walk(self.keep_from + first, self.keep_from + min(stop, self.count))
 
 
+def _reader(target: ObjectContext | None, obj: CaptureObject) -> Callable[[float], Data] | None:
+    """A fast reader of a capture object at any meter epoch, where its class has one."""
+    if target is None or obj.data_index:
+        return None
+    if target.cls.class_id == _CLOCK_CLASS and obj.attribute_index == 2:
+        return time_reader(target)
+    return metrology.reader(target, obj.attribute_index)
+
+
 class _Builder:
     """Builds computed rows: each cell read from its object at the row's instant."""
 
@@ -302,9 +312,8 @@ class _Builder:
         assert living is not None
         self.living = living
         self._adjustments: list[float] | None = None
-        # living registers read at any instant without a handle per cell (the usual columns)
-        self.readers = [None if target is None or o.data_index else metrology.reader(target, o.attribute_index)
-                        for target, o in zip(self.targets, view.objects)]
+        # the clock and living registers read at any instant without a handle per cell (the usual columns)
+        self.readers = [_reader(target, o) for target, o in zip(self.targets, view.objects)]
         own = None if view.own is None else self.targets[view.own]
         like = None if own is None else own.stored(2)
         self.own_type = like.type if like is not None and like.type in INTEGER_FORMATS else DataType.UNSIGNED
@@ -332,7 +341,7 @@ class _Builder:
             else:
                 fast = self.readers[c]
                 if fast is not None:
-                    cells.append(fast(t - view.offset))
+                    cells.append(fast(t))
                     continue
                 target = targets[c]
                 cells.append(read_cell(None if target is None else target.at(t), objects[c]))

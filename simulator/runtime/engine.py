@@ -18,6 +18,7 @@ withheld and their connections dropped, the log says why, and the commit is retr
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -167,6 +168,7 @@ class Engine:
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
         self._check_descriptors()
+        _tune_collector()
         try:
             for endpoint in self.endpoints:
                 await self._open(endpoint)
@@ -260,3 +262,17 @@ class Engine:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.stop()
+
+
+# The cyclic garbage collector's first generation, in objects allocated: a year of profile rows
+# makes hundreds of thousands of short-lived values, and the default (700) would scan them, and
+# every meter alive, a few hundred times per read.
+_GC_FIRST_GENERATION = 50_000
+
+
+def _tune_collector() -> None:
+    """What lives as long as the process (models, the endpoint table) is moved out of the
+    collector's sight, and it collects less often: about a third of a large profile read's CPU
+    went to scanning objects that were never garbage."""
+    gc.freeze()
+    gc.set_threshold(_GC_FIRST_GENERATION, 20, 100)

@@ -41,7 +41,7 @@ import logging
 
 from ..apdu.common import ServiceError, StateError
 from ..association.session import AssociationSession, AssociationState
-from ..cosem.catch_up import catch_up
+from ..cosem.catch_up import catch_up, quiet
 from ..model.spec import AssociationSpec, LogicalDeviceSpec
 from .objects import Meter, ObjectHandle
 from .request import Logger, Transfers
@@ -156,9 +156,12 @@ class Channel:
         if transfers is None:
             transfers = self._transfers[key] = Transfers()
         try:
-            anchor = meter.object(device, 0, now) if meter.living is not None else None
-            if anchor is not None:  # what the meter did by itself since it was last reached
-                self._catch_up(anchor, server_sap, log)
+            living = meter.living
+            if living is not None:  # what the meter did by itself since it was last reached
+                anchor = None if quiet(living, server_sap, meter.time_base.epoch(now) + meter.state.clock_offset_s) \
+                    else meter.object(device, 0, now)
+                if anchor is not None:
+                    self._catch_up(anchor, server_sap, log)
                 if self._boot != meter.restarts:  # a scheduled activation, at an instant before this request
                     log.info("ld %d client %d: the meter restarted (a scheduled firmware activation); the "
                              "associations made before it ended", server_sap, client_sap)
