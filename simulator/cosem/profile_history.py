@@ -419,7 +419,8 @@ class HistoryRows(RowSource):
             return project([row for row in rows if selection.contains(row)], selection.columns)
         builder = _Builder(view, selection.columns)
         timeline, clock = view.timeline, view.clock
-        k0, k1 = timeline.before(span[0]), timeline.upto(span[1])
+        # the rows lie in (start, now]: an unbounded end (year not specified) stops there
+        k0, k1 = timeline.before(max(span[0], view.start)), timeline.upto(min(span[1], view.now))
         exact = selection.span_is_exact()  # a computed row's clock cell is its instant, with a deviation
         out: list[Data] = []
         for item in view.kept(0, view.count):

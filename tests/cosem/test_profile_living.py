@@ -209,6 +209,18 @@ def test_a_range_outside_the_history_is_empty_and_one_across_its_start_is_cut() 
     assert [when(r).time().isoformat() for r in rows] == ["08:15:00", "08:30:00", "08:45:00", "09:00:00"]
 
 
+@pytest.mark.parametrize("ln", [LP1, LP2])
+def test_a_bound_with_an_unspecified_year_leaves_that_end_of_the_range_open(ln: str) -> None:
+    # date-time year 0xFFFF: not specified (Blue Book, date-time); as from_value no lower
+    # bound, as to_value no upper one (gurux-dlms sends it for DateTimeSkips.YEAR)
+    any_year = Data(DataType.OCTET_STRING, bytes.fromhex("FFFF0101FF000000FF800000"))
+    profile = obj(meter(), ln)
+    rows = buffer(profile)
+    assert by_range(profile, any_year, stamp(when(rows[10]))) == rows[:11]
+    assert by_range(profile, stamp(when(rows[-3])), any_year) == rows[-3:]
+    assert by_range(profile, any_year, any_year) == rows
+
+
 def test_range_with_selected_columns_gives_those_columns_in_their_order() -> None:
     lp1 = obj(meter(), LP1)
     day = datetime(2024, 3, 9, tzinfo=WINTER)

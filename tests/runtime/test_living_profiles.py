@@ -18,7 +18,7 @@ from dlms_cosem import cosem, enumerations
 from dlms_cosem.cosem.capture_object import CaptureObject
 from dlms_cosem.cosem.selective_access import RangeDescriptor
 from gurux_dlms import GXDateTime
-from gurux_dlms.enums import DataType
+from gurux_dlms.enums import DataType, DateTimeSkips
 from gurux_dlms.objects import GXDLMSProfileGeneric, GXDLMSRegister
 
 from simulator.axdr import CosemDateTime, Data
@@ -133,6 +133,23 @@ def test_by_entry_and_column_selection_agree_with_the_range(fleet: RunningFleet)
         [bytes(r[0])] + r[1:] for r in by_entry]
     assert len(day) == 96
     assert CosemDateTime.from_bytes(day[-1].value[0].value).to_datetime() == DAY + timedelta(days=1)
+
+
+def test_a_range_from_an_unspecified_year_starts_at_the_oldest_row(fleet: RunningFleet) -> None:
+    """gurux-dlms's DateTimeSkips.YEAR sends year 0xFFFF (not specified): no lower bound."""
+    peer = gurux(fleet)
+    try:
+        pg = profile(peer, LP1)
+        any_year = GXDateTime(datetime(2024, 1, 1, tzinfo=LOCAL))
+        any_year.skip = DateTimeSkips.YEAR
+        open_start = rows_by_range(peer, pg, any_year, DAY)
+        oldest = list(peer.request(peer.client.readRowsByEntry(pg, 1, 1)).value)[0]
+    finally:
+        peer.release()
+        peer.pipe.close()
+    assert open_start[0] == oldest
+    assert stamp(open_start[-1][0]) == DAY
+    assert len(open_start) == (DAY - stamp(oldest[0])) // timedelta(minutes=15) + 1
 
 
 def test_entries_in_use_and_the_billing_rows_of_the_history(fleet: RunningFleet) -> None:
