@@ -132,10 +132,32 @@ def _apply(ctx: ObjectContext, what: Trigger) -> bool:
 
 
 def _switch(ctx: ObjectContext, before: ControlState, after: ControlState) -> None:
-    """Move to `after`; when the output switches, note it where metrology reads it."""
+    """Move to `after`, noting when (the state at past instants); when the output switches, note
+    it where metrology reads it."""
     ctx.set(3, Data(DataType.ENUM, int(after)))
+    record = ctx.change(SupplyChanges)
+    at = ctx.clock.fleet_epoch()
+    record.states.append((at, int(before), int(after)))
+    del record.states[:-_STATES_KEPT]
     if (before == _C) != (after == _C):
-        ctx.change(SupplyChanges).changes.append((ctx.clock.fleet_epoch(), after == _C))
+        record.changes.append((at, after == _C))
+
+
+_STATES_KEPT = 256  # control_state changes kept for reading the past: more than a disconnector log holds
+
+
+def _control_state(ctx: ObjectContext) -> Data:
+    """control_state: the state now, or at the instant of a handle in the past (a log row)."""
+    stored = ctx.stored(3)
+    now = stored if stored is not None else Data(DataType.ENUM, int(_C))
+    record = ctx.effect(SupplyChanges)
+    if record is None or not record.states:
+        return now
+    t = ctx.clock.fleet_epoch()
+    if t >= record.states[-1][0]:
+        return now
+    before = [after for at, _, after in record.states if at <= t]
+    return Data(DataType.ENUM, before[-1] if before else record.states[0][1])
 
 
 def trigger(ctx: ObjectContext, what: Trigger) -> bool:
@@ -171,7 +193,8 @@ def _disconnect_control(version: int) -> InterfaceClass:
     modes = tuple((m, f"mode_{m}") for m in MODES if version >= 1 or m <= 6)
     return interface_class(70, version, "Disconnect control", [
         attribute(2, "output_state", BOOLEAN, dynamic=True, getter=_output_state),
-        attribute(3, "control_state", CONTROL_STATE, dynamic=True, default=Data(DataType.ENUM, 1)),
+        attribute(3, "control_state", CONTROL_STATE, dynamic=True, default=Data(DataType.ENUM, 1),
+                  getter=_control_state),
         attribute(4, "control_mode", Enum(modes, open=False), default=Data(DataType.ENUM, 0),
                   setter=_set_control_mode),
     ], [

@@ -260,14 +260,18 @@ class LoggedEvents(Effect):
 @dataclass(slots=True)
 class SupplyChanges(Effect):
     """Disconnect control (70): when the load was switched, as (fleet epoch, connected), oldest
-    first. Metrology reads it: no energy flows while disconnected."""
+    first; metrology reads it: no energy flows while disconnected. `states` keeps every change
+    of control_state as (fleet epoch, state before, state after), so the control state at a past
+    instant (a disconnector control log row) reads as it was."""
 
     KIND = "supply_changes"
     changes: list[tuple[float, bool]] = field(default_factory=list)
+    states: list[tuple[float, int, int]] = field(default_factory=list)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> SupplyChanges:
-        return cls([(float(t), bool(c)) for t, c in record.get("changes", ())])
+        return cls([(float(t), bool(c)) for t, c in record.get("changes", ())],
+                   [(float(t), int(b), int(a)) for t, b, a in record.get("states", ())])
 
 
 @dataclass(slots=True)

@@ -132,3 +132,19 @@ def test_the_limiter_counts_fleet_seconds_and_disconnects_through_its_script() -
     assert evaluate_limiter(m.obj(LIMITER_LN)) == "under"
     assert [code for _, code in logged(m)][-2:] == [UNDER, REMOTE_ON]
     assert changes(m)[-1] == (EPOCH_2024 + 180, True)
+
+
+def test_control_state_at_a_past_instant_reads_as_it_was() -> None:
+    """What a disconnector control log row captures: the state at the event's instant, not today's."""
+    m = meter(1)
+    m.now = 10.0
+    call(m.obj(DC_LN), 1, ZERO)  # remote disconnect
+    m.now = 20.0
+    call(m.obj(DC_LN), 2, ZERO)  # remote reconnect: ready for reconnection
+    m.now = 30.0
+    assert trigger(m.obj(DC_LN), Trigger.MANUAL_RECONNECT)
+    m.now = 40.0
+    control = m.obj(DC_LN)
+    at = [control.at(EPOCH_2024 + s).get(3) for s in (5, 10, 15, 20, 25, 30, 35)]
+    assert at == [enum(s) for s in (CONNECTED, DISCONNECTED, DISCONNECTED, READY, READY, CONNECTED, CONNECTED)]
+    assert control.get(3) == enum(CONNECTED)
