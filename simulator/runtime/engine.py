@@ -265,9 +265,10 @@ class Engine:
 
 
 # The cyclic garbage collector's first generation, in objects allocated: a year of profile rows
-# makes hundreds of thousands of short-lived values, and the default (700) would scan them, and
-# every meter alive, a few hundred times per read.
-_GC_FIRST_GENERATION = 50_000
+# makes hundreds of thousands of short-lived values, which the default (700) scans hundreds of
+# times per read; much larger, and the garbage of a burst of connections piles up before it is
+# collected (tests/runtime/test_closed_connections.py bounds that).
+_GC_FIRST_GENERATION = 10_000
 
 
 def _tune_collector() -> None:
