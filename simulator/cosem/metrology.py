@@ -42,7 +42,7 @@ from .clock import timestamp
 from .context import ObjectContext
 from .tariff import tariff_windows
 
-__all__ = ["Quantity", "quantity_of", "is_living", "value", "reader", "set_value", "reset_value",
+__all__ = ["Quantity", "quantity_of", "is_living", "value", "reader", "set_value", "reset_value", "hold_tariff_registers",
            "demand_attribute", "max_demand_attribute", "metrology_of", "no_flow"]
 
 _DISCONNECTOR = Obis("0.0.96.3.10.255")
@@ -464,6 +464,28 @@ def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None
         return encode(initial if t <= installed else _reading(ctx, m, reg, t, gaps, bases))
 
     return read
+
+
+def hold_tariff_registers(ctx: ObjectContext) -> None:
+    """The meter's clock is about to move: each living tariff register keeps its reading now,
+    so the time before stays split into tariffs as it was and what follows is split as the
+    new clock says (without this, the registers of the day, or of the whole history after a
+    restart, would be split anew and could go down). `ctx`: any object of the logical device."""
+    living = ctx.living
+    m = None if living is None else metrology_of(ctx)
+    if living is None or m is None:
+        return
+    t = ctx.clock.fleet_epoch()
+    if t <= m.installed:
+        return
+    for obj in ctx.objects():
+        q = quantity_of(bytes(obj.logical_name)) if obj.cls.class_id in (3, 4) else None
+        if q is None or not q.cumulative or not q.tariff:
+            continue
+        reading = _cumulative(obj, m, _register(obj, m, living.cache), t)
+        bases = obj.change(RegisterBase).bases
+        bases.append((t, reading))
+        del bases[:-16]
 
 
 def set_value(ctx: ObjectContext, new: Data) -> None:

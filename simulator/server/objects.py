@@ -19,6 +19,7 @@ from typing import Any, Iterator, Mapping
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
+from ..cosem.metrology import hold_tariff_registers
 from ..cosem.monitoring import value_written, watchers_of
 from ..cosem.write_check import check_write
 from ..living.meter import LivingMeter
@@ -134,7 +135,12 @@ class Clock:
         return datetime.fromtimestamp(self.epoch(), tz)
 
     def shift(self, seconds: float) -> None:
-        self._meter.state.shift_clock(seconds)
+        meter = self._meter
+        if meter.living is not None:  # what the clock splits into tariffs so far stays as it was
+            for device in meter.model.logical_devices.values():
+                if device.objects:
+                    hold_tariff_registers(ObjectHandle(meter, device, device.objects[0], self._now))
+        meter.state.shift_clock(seconds)
 
 
 class ObjectHandle:

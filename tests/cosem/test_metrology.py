@@ -147,3 +147,22 @@ def test_a_read_inside_a_quarter_hour_agrees_with_one_worked_out_afresh() -> Non
     assert isinstance(after, int) and 9_000_000 <= after < 9_000_000 + 100
     handle(kept, "0.0.96.3.10.255").change(SupplyChanges).changes.append((START + 4 * 3600.0 + 120, False))
     assert read(kept, "1.0.1.8.0.255", now=4 * 3600.0 + 800) == read(kept, "1.0.1.8.0.255", now=4 * 3600.0 + 130)
+
+
+def test_tariff_registers_never_go_down_when_the_clock_moves() -> None:
+    """A clock set two days back (a weekday morning shown as a Saturday) must not split the day
+    anew: the tariff registers keep their readings and go on; a meter rebuilt from the same
+    state (a restart) reads the same."""
+    m = meter("idis_poly")
+    morning = 12 * 3600.0  # START is 19:00 UTC: the next day, 08:00 local, tariff 1
+    tariffs = ["1.0.1.8.1.255", "1.0.1.8.2.255"]
+    before = [read(m, o, now=morning) for o in tariffs]
+    handle(m, "0.0.1.0.0.255", morning).clock.shift(-2 * 86400)
+    after = [read(m, o, now=morning + 1) for o in tariffs]
+    later = [read(m, o, now=morning + 3600) for o in tariffs]
+    assert all(isinstance(v, int) for v in before + after + later)
+    assert [a - b for a, b in zip(after, before)] in ([0, 0], [1, 0], [0, 1])  # one second of consumption
+    assert all(c >= a for a, c in zip(after, later))
+    again = Meter(m.model, 1, m.fields, m.time_base, utc_offset_min=60)
+    again.state = m.state
+    assert [read(again, o, now=morning + 3600) for o in tariffs] == later
