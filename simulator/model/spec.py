@@ -149,8 +149,9 @@ class AssociationSpec:
     location: SourceLocation | None = None
     lockout: LockoutPolicy | None = LockoutPolicy()  # None: no defence against guessing
     # Data derived once from this spec and shared by every meter (the object_list of its
-    # Association object); filled lazily by simulator/cosem/association.py.
-    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    # Association object); filled lazily by simulator/cosem/association.py. Not an init field:
+    # a spec made from another with dataclasses.replace (other rights) starts with its own.
+    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def visible(self, object_index: int) -> bool:
         return object_index in self.rights
