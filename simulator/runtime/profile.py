@@ -362,6 +362,9 @@ class _Reader:
             try:
                 when = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 start = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+                if not 1970 <= when.year <= 8999:  # the years a meter's clock can be set to and run on
+                    self.problem(ymap.key_line("start"), f"start: the year must be within 1970..8999, found {when.year}")
+                    start = None
             except ValueError:
                 self.problem(ymap.key_line("start"), f"start: expected 'now' or an ISO date-time like "
                              f"2024-01-01T00:00:00Z, found {describe_node(start_node)}")

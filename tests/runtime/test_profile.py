@@ -186,6 +186,17 @@ def test_time_and_limits() -> None:
     assert profile.time.start == 1704067200.0 and profile.time.rate == 60 and profile.time.utc_offset_min == 60
     assert profile.limits.max_connections == 10 and profile.limits.tcp_inactivity_timeout_s == 0
     assert "start: expected 'now' or an ISO date-time" in only("time: {start: yesterday}\n" + GROUP.format(extra=""))
+    assert "within 1970..8999, found 9999" in only("time: {start: 9999-12-31T23:59:00Z}\n" + GROUP.format(extra=""))
+
+
+def test_history_is_a_duration_and_places_the_installation() -> None:
+    text = "time: {start: 2024-03-01T00:00:00Z, history: 40d}\n" + GROUP.format(extra="")
+    settings = parse_profile(text, "p.yaml").time
+    assert settings.history_s == 40 * 86400 and settings.installed(1709251200.0) == 1709251200.0 - 40 * 86400
+    now = parse_profile("time: {history: 2d, utc_offset_min: 60}\n" + GROUP.format(extra=""), "p.yaml").time
+    assert now.installed(1709290000.0) == 1709074800.0  # 2024-02-28 00:00 local (UTC+1): the midnight two days before
+    for bad in ("40 days", "-3d", "21000d"):
+        assert "history: expected a duration" in only(f"time: {{history: {bad}}}\n" + GROUP.format(extra=""))
 
 
 # --------------------------------------------------------------------------- layout
