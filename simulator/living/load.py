@@ -169,7 +169,7 @@ class Curve:
         return found
 
     # -- cumulative over days
-    def _prefix(self, day: int) -> tuple[float, float]:
+    def prefix(self, day: int) -> tuple[float, float]:
         """Import and export from the anchor day (the first day ever asked for) to the start of
         `day`; negative before the anchor. Fixed once anchored, so differences stay right
         whatever order days are asked in."""
@@ -198,14 +198,6 @@ class Curve:
         sec = local - day * DAY_S
         slot = min(int(sec // SLOT_S), _SLOTS - 1)
         return day, slot, (sec - slot * SLOT_S) / SLOT_S
-
-    def cumulative(self, t: float) -> tuple[float, float]:
-        """Smooth import and export (scale 1) from the origin to `t`."""
-        day, slot, frac = self.locate(t)
-        d = self.day(day)
-        pi, pe = self._prefix(day)
-        return (pi + d.imp[slot] + (d.imp[slot + 1] - d.imp[slot]) * frac,
-                pe + d.exp[slot] + (d.exp[slot + 1] - d.exp[slot]) * frac)
 
     def slot_energy(self, day: int, slot: int) -> tuple[float, float]:
         d = self.day(day)
@@ -257,7 +249,7 @@ class MeterCurve:
             return self._last
         day, slot, frac = self.curve.locate(t)
         d = self.curve.day(day)
-        pi, pe = self.curve._prefix(day)
+        pi, pe = self.curve.prefix(day)
         lo, hi = d.imp[slot], d.imp[slot + 1]
         k = day * _SLOTS + slot
         if self._knot_slot != k:
