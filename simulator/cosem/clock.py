@@ -22,6 +22,7 @@ from typing import Callable
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import NULL, ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
+from ..living.events import DEFAULT_EVENTS, history
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
@@ -209,7 +210,31 @@ def _shown(clock: ObjectContext, epoch: float) -> tuple[int, int]:
     status = (0 if own is None else own.status) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
     if dst:
         status |= ClockStatus.DAYLIGHT_SAVING_ACTIVE
+    if clock.living is not None and _time_lost(clock, own, epoch):
+        status |= ClockStatus.INVALID
     return deviation, status
+
+
+# How long the real-time clock keeps time without supply (a backup capacitor): after a longer
+# power failure the time is invalid until a client sets it.
+CLOCK_BACKUP_S = 12 * 3600.0
+
+
+def _time_lost(clock: ObjectContext, own: ClockAdjustment | None, epoch: float) -> bool:
+    """Whether a power failure longer than the clock's backup ended before meter epoch `epoch`,
+    after the last time a client set the clock."""
+    living = clock.living
+    assert living is not None
+    t = epoch - (clock.clock.epoch() - clock.clock.fleet_epoch())
+    failures = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
+                       t).failures
+    set_at = -math.inf if own is None or own.set_at is None else own.set_at
+    for start, end in reversed(failures):
+        if end <= set_at:
+            return False
+        if end <= t and end - start > CLOCK_BACKUP_S:
+            return True
+    return False
 
 
 @lru_cache(maxsize=64)
@@ -289,10 +314,14 @@ def time_reader(clock: ObjectContext) -> Callable[[float], Data]:
     kept = (0 if own is None else own.status) & ~ClockStatus.DAYLIGHT_SAVING_ACTIVE
     pack = CosemDateTime.bytes_from_epoch
 
+    living = clock.living
+
     def read(epoch: float) -> Data:
         deviation, dst = rules.deviation(epoch)
-        return Data(DataType.OCTET_STRING,
-                    pack(epoch, deviation, kept | ClockStatus.DAYLIGHT_SAVING_ACTIVE if dst else kept))
+        status = kept | ClockStatus.DAYLIGHT_SAVING_ACTIVE if dst else kept
+        if living is not None and _time_lost(clock, own, epoch):
+            status |= ClockStatus.INVALID
+        return Data(DataType.OCTET_STRING, pack(epoch, deviation, status))
 
     return read
 
@@ -307,6 +336,7 @@ def _set_time(ctx: ObjectContext, value: Data) -> None:
                             f"{_SETTABLE_YEARS.start}..{_SETTABLE_YEARS.stop - 1}")
     _set_to(ctx, target)
     # A clock set by a client is valid again.
+    ctx.change(ClockAdjustment).set_at = ctx.clock.fleet_epoch()
     own = ctx.effect(ClockAdjustment)
     if own is not None and own.status & (ClockStatus.INVALID | ClockStatus.DOUBTFUL):
         own = ctx.change(ClockAdjustment)

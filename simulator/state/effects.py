@@ -89,16 +89,20 @@ class ImageTransfer(Effect):
 
 @dataclass(slots=True)
 class ClockAdjustment(Effect):
-    """Clock (8): the status bits a client set or cleared, and a preset adjusting time."""
+    """Clock (8): the status bits a client set or cleared, a preset adjusting time, and when a
+    client last set the time (fleet epoch: a clock invalid after a long power failure is valid
+    again from then)."""
 
     KIND = "clock"
     status: int = 0
     preset: tuple[float, float, float] | None = None  # preset time, validity start, end (UTC epoch s)
+    set_at: float | None = None
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ClockAdjustment:
         preset = record.get("preset")
-        return cls(record.get("status", 0), None if preset is None else (preset[0], preset[1], preset[2]))
+        return cls(record.get("status", 0), None if preset is None else (preset[0], preset[1], preset[2]),
+                   record.get("set_at"))
 
 
 @dataclass(slots=True)

@@ -3,12 +3,14 @@ measures, gas and water volumes, demand and maximum demand, a disconnection, a s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from simulator.axdr import Data, DataType, Obis
+from simulator.axdr import ClockStatus, Data, DataType, Obis
 from simulator.cosem.metrology import quantity_of
+from simulator.living.events import EventModel, EventRate, history
 from simulator.model.catalogue import SHIPPED_DIR
 from simulator.model.loader import load_model, parse_model
 from simulator.server.objects import Meter, ObjectHandle, TimeBase
@@ -166,3 +168,27 @@ def test_tariff_registers_never_go_down_when_the_clock_moves() -> None:
     again = Meter(m.model, 1, m.fields, m.time_base, utc_offset_min=60)
     again.state = m.state
     assert [read(again, o, now=morning + 3600) for o in tariffs] == later
+
+
+def test_after_a_power_failure_longer_than_its_backup_the_clock_is_invalid_until_set() -> None:
+    """The clock's status bits follow the supply: a day-long failure outlasts the clock's
+    backup, so the time read after it carries 'invalid value' until a client sets the clock."""
+    day_long = EventModel(power_failure=EventRate(20.0, 86400.0, 0.0), voltage_sag=EventRate(0.0, 1.0),
+                          voltage_swell=EventRate(0.0, 1.0))
+    m = meter("idis_poly")
+    m.model = dataclasses.replace(m.model, living=dataclasses.replace(m.model.living, events=day_long))
+    m._living = None  # type: ignore[attr-defined]  # the view is built again from the new model
+    living = m.living
+    assert living is not None
+    failures = history(living.cache, day_long, living.seed, living.installed, START).failures
+    assert failures, "twenty day-long failures a year: some in 40 days of history"
+    start, end = failures[0]
+    clock = handle(m, "0.0.1.0.0.255")
+    assert not clock.at(start - 60).get(2).value[11] & ClockStatus.INVALID
+    assert clock.at(end + 60).get(2).value[11] & ClockStatus.INVALID
+    assert clock.at(end + 60).get(4).value & ClockStatus.INVALID
+    assert failures[-1][1] < START + 600  # this meter's last failure is over before the head-end comes
+    clock = handle(m, "0.0.1.0.0.255", 600.0)
+    assert clock.get(2).value[11] & ClockStatus.INVALID
+    clock.write(2, clock.get(2))  # the head-end sets the time
+    assert not handle(m, "0.0.1.0.0.255", 700.0).get(2).value[11] & ClockStatus.INVALID
