@@ -22,7 +22,7 @@ from typing import Callable
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import NULL, ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
-from ..living.events import DEFAULT_EVENTS, history
+from ..living.events import DEFAULT_EVENTS, History, history
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
@@ -222,19 +222,26 @@ CLOCK_BACKUP_S = 12 * 3600.0
 
 def _time_lost(clock: ObjectContext, own: ClockAdjustment | None, epoch: float) -> bool:
     """Whether a power failure longer than the clock's backup ended before meter epoch `epoch`,
-    after the last time a client set the clock."""
+    after the last time a client set the clock. The ends of such failures are kept per meter
+    with the event history they come from (usually there is none, and this is one look)."""
     living = clock.living
     assert living is not None
-    t = epoch - (clock.clock.epoch() - clock.clock.fleet_epoch())
-    failures = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
-                       t).failures
+    events = living.cache.get("events")
+    memo = living.cache.get("long_failure_ends")
+    if memo is not None and memo[0] is events and memo[1] == events.until and not memo[2]:
+        return False  # the usual read: no long failure so far (the history grows as requests come)
+    c = clock.clock
+    t = epoch - (c.epoch() - c.fleet_epoch())
+    if not isinstance(events, History) or t >= events.until or memo is None or memo[0] is not events \
+            or memo[1] != events.until:
+        events = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+        memo = living.cache["long_failure_ends"] = (
+            events, events.until, [end for start, end in events.failures if end - start > CLOCK_BACKUP_S])
+    ends: list[float] = memo[2]
+    if not ends:
+        return False
     set_at = -math.inf if own is None or own.set_at is None else own.set_at
-    for start, end in reversed(failures):
-        if end <= set_at:
-            return False
-        if end <= t and end - start > CLOCK_BACKUP_S:
-            return True
-    return False
+    return any(set_at < end <= t for end in ends)
 
 
 @lru_cache(maxsize=64)
