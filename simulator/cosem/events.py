@@ -234,7 +234,10 @@ def events_in(ctx: ObjectContext, log: str, t0: float, t1: float) -> list[tuple[
                 out.append((e.start + offset, start))
             if f0 <= e.end < f1:
                 out.append((e.end + offset, end))
-    out.extend(entry for entry in _logged(ctx, log) if t0 <= entry[0] < t1)
+    # A range reaching the present holds every event logged since t0, even one stamped after now
+    # on the meter's clock (the old time of a clock set back): the meter logged it, it is no future event.
+    present = t1 > ctx.clock.epoch()
+    out.extend(entry for entry in _logged(ctx, log) if t0 <= entry[0] and (present or entry[0] < t1))
     out.sort(key=lambda entry: entry[0])
     return out
 

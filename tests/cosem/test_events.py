@@ -195,3 +195,19 @@ def test_a_range_reaching_past_now_is_generated_without_growing_the_meter_s_hist
     assert max(e.start for e in failures) > NOW + 300 * DAY
     history = meter.meter.living.cache.get("events")  # type: ignore[union-attr]
     assert history is None or history.until < NOW + 8 * DAY
+
+
+def test_a_clock_set_back_keeps_both_of_its_entries_in_the_log_read_up_to_now() -> None:
+    """Setting the clock an hour back logs the old time (now an hour 'ahead' of the meter's
+    clock) and the new time: a read of the log up to now holds both."""
+    m = Living(events=NO_EVENTS)
+    clock = m.at(LOG["standard"])  # any object of the meter: its clock
+    before = clock.clock.epoch()
+    log_event(clock, "standard", EventCode.CLOCK_ADJUSTED_OLD_TIME)
+    clock.clock.shift(-3600)
+    log_event(clock, "standard", EventCode.CLOCK_ADJUSTED_NEW_TIME)
+    now = m.at(LOG["standard"], NOW + 60)
+    entries = events_in(now, "standard", INSTALLED, now.clock.epoch() + 1)
+    assert [code for _, code in entries] == [EventCode.CLOCK_ADJUSTED_NEW_TIME, EventCode.CLOCK_ADJUSTED_OLD_TIME]
+    assert entries[-1][0] == before
+    assert events_in(now, "standard", INSTALLED, now.clock.epoch() - 30) == [entries[0]]  # a range in the past
