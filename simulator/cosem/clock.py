@@ -230,8 +230,7 @@ def _time_lost(clock: ObjectContext, own: ClockAdjustment | None, epoch: float) 
     memo = living.cache.get("long_failure_ends")
     if memo is not None and memo[0] is events and memo[1] == events.until and not memo[2]:
         return False  # the usual read: no long failure so far (the history grows as requests come)
-    c = clock.clock
-    t = epoch - (c.epoch() - c.fleet_epoch())
+    t = epoch - clock.clock.offset()
     if not isinstance(events, History) or t >= events.until or memo is None or memo[0] is not events \
             or memo[1] != events.until:
         events = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)

@@ -34,6 +34,9 @@ class MeterClock(Protocol):
         """The fleet's time, before this meter's clock offset: what living values run on
         (a client setting the meter's clock does not change what the house consumed)."""
 
+    def offset(self) -> float:
+        """This meter's clock offset: meter epoch minus fleet epoch (what clients moved it by)."""
+
     def local_time(self) -> datetime:
         """The meter's local time (aware, with the meter's UTC offset)."""
 

@@ -187,11 +187,6 @@ def _codes(kind: str, phase: int | None) -> tuple[str, int, int]:
     return log, start + shift, end + shift
 
 
-def _offset(ctx: ObjectContext) -> float:
-    """The meter's clock offset: meter epoch minus fleet epoch."""
-    clock = ctx.clock
-    return clock.epoch() - clock.fleet_epoch()
-
 
 def _logged(ctx: ObjectContext, log: str) -> list[tuple[float, int]]:
     """The meter's own events in `log`, oldest first (meter epochs)."""
@@ -219,7 +214,7 @@ def events_in(ctx: ObjectContext, log: str, t0: float, t1: float) -> list[tuple[
     out: list[tuple[float, int]] = []
     living = ctx.living
     if living is not None:
-        offset = _offset(ctx)
+        offset = ctx.clock.offset()
         f0, f1 = t0 - offset, t1 - offset
         model = _events_of(living)
         if f1 <= ctx.clock.fleet_epoch() + 1:
@@ -311,7 +306,7 @@ def _latest_code(ctx: ObjectContext, living: LivingMeter, log: str) -> int | Non
             i = bisect_right(instants, t)
             if i and (best is None or instants[i - 1] > best[0]):
                 best = (instants[i - 1], code)
-    offset = _offset(ctx)
+    offset = ctx.clock.offset()
     logged = [entry for entry in _logged(ctx, log) if entry[0] <= t + offset]
     if logged and (best is None or logged[-1][0] - offset >= best[0]):
         return logged[-1][1]
@@ -330,7 +325,7 @@ def _alarm_register(ctx: ObjectContext, living: LivingMeter, which: int) -> Data
             since, base = earlier[-1][0], int(earlier[-1][1])
     index = _index(living, t)
     bits = 0
-    offset = _offset(ctx)
+    offset = ctx.clock.offset()
     for code, bit in _ALARM_CODES[which]:
         if _count(index, code, since, t):
             bits |= 1 << bit

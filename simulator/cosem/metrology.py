@@ -445,7 +445,7 @@ def reader(ctx: ObjectContext, attribute: int) -> Callable[[float], Data] | None
     bases = own.bases if own is not None else ()
     gaps = no_flow(ctx, ctx.clock.fleet_epoch())
     installed, initial, encode = m.installed, reg.initial, reg.encode
-    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    offset = ctx.clock.offset()
     if not q.tariff and not bases:  # the usual column: one shared flow and two products a row
         a, b = reg.coefficients
         flow = m.flow
@@ -517,7 +517,7 @@ def reset_value(ctx: ObjectContext) -> bool:
 
 def _meter_time(ctx: ObjectContext, fleet_epoch: float) -> Data:
     """The date-time the meter's clock showed at `fleet_epoch`, as capture times hold it."""
-    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    offset = ctx.clock.offset()
     return timestamp(ctx.at(fleet_epoch + offset))
 
 
@@ -531,7 +531,7 @@ def demand_attribute(ctx: ObjectContext, index: int) -> Data | None:
     if q is None or m is None:
         return None
     period = max(int(_number(ctx.stored(8))) or SLOT_S, 1)
-    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    offset = ctx.clock.offset()
     t = ctx.clock.fleet_epoch()
     start = math.floor((t + offset) / period) * period - offset
     if index in (6, 7):
@@ -550,7 +550,7 @@ def _billing_start(ctx: ObjectContext, t: float) -> float:
     """The fleet epoch the billing period holding `t` began: the meter's local midnight on the
     first of the month (an instant exactly at that midnight still belongs to the period before,
     whose values the billing capture then reads)."""
-    offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+    offset = ctx.clock.offset()
     tz = ctx.clock.local_time().utcoffset() or timedelta(0)
     local = datetime.fromtimestamp(t + offset - 1, timezone.utc) + tz
     first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -219,7 +219,7 @@ class _View:
         self.ctx = ctx
         self.objects = capture_objects(ctx)
         now = ctx.clock.epoch()
-        self.offset = now - ctx.clock.fleet_epoch()
+        self.offset = ctx.clock.offset()
         start = living.installed + self.offset
         reset = ctx.effect(ProfileReset)
         if reset is not None:
@@ -508,7 +508,7 @@ class PowerFailureRows(HistoryRows):
     def timeline(self, ctx: ObjectContext, start: float, now: float) -> _Instants:
         living = ctx.living
         assert living is not None
-        offset = ctx.clock.epoch() - ctx.clock.fleet_epoch()
+        offset = ctx.clock.offset()
         threshold = _number_of(ctx.find(_LONG_FAILURE_THRESHOLD), _DEFAULT_LONG_FAILURE_S)
         failures = [(b + offset, round(b - a)) for a, b in outages(
             living.model.events or DEFAULT_EVENTS, living.seed, living.installed, start - offset, now - offset,

@@ -442,7 +442,7 @@ def due_executions(ctx: ObjectContext) -> tuple[list[datetime], datetime]:
     last = None if run is None else run.last
     living = ctx.living
     if last is None and living is not None:
-        last = _local(ctx.at(living.installed + ctx.clock.epoch() - ctx.clock.fleet_epoch()))
+        last = _local(ctx.at(living.installed + ctx.clock.offset()))
     if last is None or local <= last:
         return [], local
     return _instants(_execution_times(ctx.get(4)) or [], last, local), local

@@ -384,8 +384,7 @@ def tariff_windows(ctx: ObjectContext, t0: float, t1: float) -> list[tuple[float
     cache = _meter_cache(ctx)
     if cache is None:
         return [(t0, t1, _DEFAULT_TARIFF)]
-    meter_clock = ctx.clock
-    offset = meter_clock.epoch() - meter_clock.fleet_epoch()
+    offset = ctx.clock.offset()
     m0, m1 = t0 + offset, t1 + offset
     out: list[tuple[float, float, int]] = []
     at = m0

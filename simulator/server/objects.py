@@ -127,6 +127,9 @@ class Clock:
     def fleet_epoch(self) -> float:
         return self._meter.time_base.epoch(self._now)
 
+    def offset(self) -> float:
+        return self._meter.state.clock_offset_s
+
     def utc_time(self) -> datetime:
         return datetime.fromtimestamp(self.epoch(), timezone.utc)
 
