@@ -119,6 +119,14 @@ class ObjectContext(Protocol):
     def write(self, attribute: int, value: Data) -> None:
         """SET an attribute as the server itself: the write checks (type, range), then the setter's side effects."""
 
+    def trigger_push(self, trigger: str) -> None:
+        """A push is due now for `trigger` (simulator/server/push.py TRIGGERS): on a Push setup
+        object, its own push; on any other object, those of every Push setup whose model says
+        `push_on: [trigger]`. Queued in the meter's outbox for the runtime to send."""
+
+    def reset_push(self) -> None:
+        """Push setup reset: drop this object's pushes queued and waiting to be sent."""
+
     def restart(self) -> None:
         """The meter restarts at this instant (an activated firmware image): the associations
         made before it end; a client's request that caused it is answered first, then its

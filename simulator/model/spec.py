@@ -108,6 +108,9 @@ class ObjectSpec:
     # (global_unicast_encryption_key, global_broadcast_encryption_key, authentication_key,
     # master_key), as hex templates.
     secrets: tuple[tuple[str, Template], ...] = ()
+    # Push setup only: the triggers (simulator/server/push.py TRIGGERS) that push it by
+    # themselves besides its own method, e.g. alarm, power_up, installation.
+    push_on: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         return f"{self.cls.name} {self.logical_name}"

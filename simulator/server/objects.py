@@ -28,6 +28,9 @@ from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 from ..security.errors import SecurityParameterError
 from ..state import KEY_NAMES, MeterState, SecurityState
 from ..state.effects import E, Effect
+from .push import PushRequest
+
+PUSH_SETUP_CLASS = 40
 
 __all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "security_from_templates"]
 
@@ -64,6 +67,9 @@ class Meter:
     state: MeterState = field(default_factory=MeterState)
     restarts: int = 0  # how often the meter restarted (firmware activation) since it was built
     restarted_at: float = float("-inf")  # fleet epoch of the last restart: older associations ended with it
+    push_requests: list[PushRequest] | None = None  # the outbox: pushes triggered, not yet taken
+    push_reset: set[tuple[int, int]] | None = None  # (server_sap, index) of Push setups reset since the last take
+    push_invoke_id: int = 0  # the last long-invoke-id a push used (in memory)
     _rng: random.Random | None = None
     _living: LivingMeter | None = None
 
@@ -81,6 +87,14 @@ class Meter:
         if self._rng is None:
             self._rng = random.Random(self.seed * 1_000_003 + self.index)
         return self._rng
+
+    def take_push_requests(self) -> list[PushRequest]:
+        """The pushes triggered since the last take, in order; empties the outbox and `push_reset`
+        (read `push_reset` first)."""
+        taken = self.push_requests or []
+        self.push_requests = None
+        self.push_reset = None
+        return taken
 
     def object(self, device: LogicalDeviceSpec, index: int, now: float,
                association: Any = None) -> ObjectHandle | None:
@@ -265,6 +279,30 @@ class ObjectHandle:
     def restart(self) -> None:
         self.meter.restarts += 1
         self.meter.restarted_at = self.clock.fleet_epoch()
+
+    def trigger_push(self, trigger: str) -> None:
+        meter = self.meter
+        if self.spec.cls.class_id == PUSH_SETUP_CLASS:
+            targets = [(self._sap, self.spec.index)]
+        else:
+            targets = [(device.server_sap, spec.index) for device in meter.model.logical_devices.values()
+                       for spec in device.objects
+                       if spec.cls.class_id == PUSH_SETUP_CLASS and trigger in spec.push_on]
+        if not targets:
+            return
+        if meter.push_requests is None:
+            meter.push_requests = []
+        meter.push_requests.extend(PushRequest(sap, index, self.now, trigger) for sap, index in targets)
+
+    def reset_push(self) -> None:
+        """Push setup reset: forget this object's pushes queued and not yet taken, and tell the
+        runtime to drop those waiting."""
+        meter, key = self.meter, (self._sap, self.spec.index)
+        if meter.push_requests:
+            meter.push_requests = [r for r in meter.push_requests if (r.server_sap, r.index) != key] or None
+        if meter.push_reset is None:
+            meter.push_reset = set()
+        meter.push_reset.add(key)
 
     def invoke(self, method: int, parameter: Data | None) -> Data | None:
         mdef = self.spec.cls.method(method)
