@@ -27,6 +27,7 @@ __all__ = [
     "Effect", "E", "EFFECT_KINDS", "ImageTransfer", "ClockAdjustment", "LimiterState", "ThresholdCrossings",
     "CompactCapture", "ScriptRun", "CalendarActivation", "ScheduleRun", "TrafficRequests", "MBusTraffic",
     "ProfileRows", "ProfileReset", "ObjectListEdits", "SapAssignment", "LoggedEvents", "SupplyChanges", "RegisterBase",
+    "PushHistory",
 ]
 
 
@@ -291,7 +292,16 @@ class RegisterBase(Effect):
         return cls([(float(t), float(v)) for t, v in record.get("bases", ())])
 
 
+@dataclass(slots=True)
+class PushHistory(Effect):
+    """Push setup (40): what this meter pushed once in its life (the installation notice), so a
+    restart of the fleet with its state does not push it again."""
+
+    KIND = "push_history"
+    installed: bool = False
+
+
 EFFECT_KINDS: dict[str, type[Effect]] = {k.KIND: k for k in (
     ImageTransfer, ClockAdjustment, LimiterState, ThresholdCrossings, CompactCapture, ScriptRun,
     CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ProfileReset, ObjectListEdits,
-    SapAssignment, LoggedEvents, SupplyChanges, RegisterBase)}
+    SapAssignment, LoggedEvents, SupplyChanges, RegisterBase, PushHistory)}
