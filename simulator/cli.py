@@ -105,6 +105,12 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(args: argparse.Namespace) -> int:
+    from .runtime.listen import run_listen
+
+    return run_listen(args)
+
+
 def _probe(args: argparse.Namespace) -> int:
     from .runtime.probe import run_probe
 
@@ -113,6 +119,7 @@ def _probe(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .runtime.command import add_run_arguments
+    from .runtime.listen import add_listen_arguments
     from .runtime.probe import add_probe_arguments
     from .runtime.state_command import add_state_arguments
 
@@ -158,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  description=DECODE_DESCRIPTION)
     add_decode_arguments(decode)
     decode.set_defaults(handler=run_decode)
+    listen = commands.add_parser("listen", help="receive pushes (DataNotification) and print them decoded",
+                                 description="A head-end's push port for labs and rigs: prints each "
+                                             "notification decoded, the values named with their OBIS codes, and "
+                                             "says when a sender's invocation counter does not increase.")
+    add_listen_arguments(listen)
+    listen.set_defaults(handler=_listen)
     return parser
 
 
