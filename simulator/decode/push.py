@@ -209,6 +209,7 @@ class _Stream:
     skipped: int = 0         # noise octets already reported
     segments: dict[tuple[HDLCAddress, HDLCAddress], list[bytes]] = field(default_factory=dict)
     held: int = 0            # octets held in `segments`
+    dropping: set[tuple[HDLCAddress, HDLCAddress]] = field(default_factory=set)  # too long: skip to its end
     unframed: int = 0        # wrapper octets received and not yet cut into a frame
 
 
@@ -305,11 +306,17 @@ class PushReceiver:
                                                           "I or UI frames"))
                 continue
             key = (frame.destination, frame.source)
+            if key in s.dropping:  # the rest of an APDU dropped for its length
+                if not frame.segmented:
+                    s.dropping.discard(key)
+                continue
             parts = s.segments.setdefault(key, [])
             parts.append(frame.information)
             s.held += len(frame.information)
             if s.held > MAX_APDU:
                 s.held -= sum(len(p) for p in s.segments.pop(key))
+                if frame.segmented:
+                    s.dropping.add(key)
                 events.append(ReceiveProblem("tcp", peer, f"HDLC segments from {_hdlc_text(frame.source)} exceed "
                                                           f"{MAX_APDU} octets: APDU dropped"))
                 continue
