@@ -8,6 +8,10 @@ which traces it and keeps a bug in one meter from taking the process down.
 With a store, a meter whose APDU changed its state is noted as changed (`on_change` tells the
 engine once per batch); `commit()` writes every noted meter's journal in one transaction. The
 engine holds the answers of a turn until that commit (runtime/engine.py).
+
+Pushes a meter asked for while handling an APDU (its outbox, server/push.py) go to `on_push`,
+resets of its Push setup objects to `on_push_reset` (the engine's pusher), and an APDU that
+changed its values is told to `on_values_changed` (the push scheduler re-plans the meter).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any, Callable, MutableMapping
 from ..axdr import Data, DataType, Obis
 from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
+from ..server.push import PushRequest
 from .layout import MeterEntry
-from .profile import FleetProfile, meter_fields
+from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change
 from .store import StateStore, StoreError, restore
 from .trace import Tracer
@@ -29,6 +34,9 @@ __all__ = ["MeterFault", "LiveMeter", "Fleet"]
 _log = logging.getLogger(__name__)
 _LDN = Obis("0.0.42.0.0.255")
 _IEC_HDLC_SETUP, _DEVICE_ADDRESS = 23, 9  # class id, attribute
+_PUSH_SETUP, _SEND_DESTINATION = 40, 3  # class id, attribute (send_destination_and_method)
+_TRANSPORT_SERVICE = {"tcp": 0, "udp": 1, "hdlc": 5}  # Push setup transport_service enumeration
+assert set(_TRANSPORT_SERVICE) == set(PUSH_TRANSPORTS)
 
 
 class MeterFault(Exception):
@@ -68,6 +76,7 @@ class LiveMeter:
         traced = tracer.enabled and wrapper
         if traced:
             tracer.wrapper(self, channel, True, client_sap, server_sap, apdu)
+        revision = self.meter.state.revision
         try:
             answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
         except Exception as exc:
@@ -76,9 +85,17 @@ class LiveMeter:
             raise MeterFault(self.label) from exc
         if answer is not None and traced:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
+        self.note_changes()
+        fleet = self._fleet
+        if self.meter.state.revision != revision and fleet.on_values_changed is not None:
+            fleet.on_values_changed(self)
+        fleet.take_pushes(self)
+        return answer
+
+    def note_changes(self) -> None:
+        """With a store, have what the meter's journal names committed (before answers leave)."""
         if self.meter.state.journal and self._fleet.store is not None:
             self._fleet.changed(self)
-        return answer
 
     def streamed(self, channel: Channel, server_sap: int, client_sap: int, *, wrapper: bool = True) -> list[bytes]:
         """The further general-block-transfer blocks of a streaming window that answer the APDU
@@ -107,6 +124,9 @@ class Fleet:
         self.store = store
         self.live_meters: dict[int, LiveMeter] = {}
         self.on_change: Callable[[], None] | None = None  # called for each change noted: schedule a commit
+        self.on_push: Callable[[LiveMeter, PushRequest], None] | None = None  # a push a meter asked for
+        self.on_push_reset: Callable[[LiveMeter, int, int], None] | None = None  # (server_sap, index) reset
+        self.on_values_changed: Callable[[LiveMeter], None] | None = None  # an APDU changed a meter's values
         self._changed: dict[int, LiveMeter] = {}  # since the last commit
         # changes whose commit failed, by meter: tried again with the next commit
         self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}
@@ -123,6 +143,8 @@ class Fleet:
             _name_devices(own, str(fields["logical_device_name"]))
         if entry.hdlc_address is not None:
             _address_hdlc_setups(own, entry.hdlc_address)
+        if group.push:
+            _direct_pushes(own, group.push)
         if self.store is not None:
             saved = self.store.load(group.name, entry.group_index)
             if saved is not None:
@@ -134,6 +156,20 @@ class Fleet:
         self.live_meters[entry.index] = meter
         _log.debug("%s: first contact, meter built", entry.label)
         return meter
+
+    def take_pushes(self, meter: LiveMeter) -> None:
+        """Hand the resets and pushes a meter asked for to the pusher (resets first)."""
+        own = meter.meter
+        if own.push_requests is None and own.push_reset is None:
+            return
+        resets = own.push_reset or ()
+        requests = own.take_push_requests()
+        if self.on_push_reset is not None:
+            for server_sap, index in sorted(resets):
+                self.on_push_reset(meter, server_sap, index)
+        if self.on_push is not None:
+            for request in requests:
+                self.on_push(meter, request)
 
     @property
     def pending(self) -> bool:
@@ -189,6 +225,24 @@ def _address_hdlc_setups(meter: Meter, physical: int) -> None:
         for spec in device.objects:
             if spec.cls.class_id == _IEC_HDLC_SETUP:
                 ObjectHandle(meter, device, spec, 0.0).set(_DEVICE_ADDRESS, value)
+
+
+def _direct_pushes(meter: Meter, overrides: tuple[PushOverride, ...]) -> None:
+    """The profile's `push:` destinations replace the model's in send_destination_and_method
+    (the message type stays): one named by its Push setup's OBIS code, else the group's."""
+    by_obis = {o.obis: o for o in overrides}
+    for device in meter.model.logical_devices.values():
+        for spec in device.objects:
+            if spec.cls.class_id != _PUSH_SETUP:
+                continue
+            override = by_obis.get(str(spec.logical_name), by_obis.get(None))
+            if override is None:
+                continue
+            handle = ObjectHandle(meter, device, spec, 0.0)
+            message = handle.get(_SEND_DESTINATION).value[2]
+            handle.set(_SEND_DESTINATION, Data(DataType.STRUCTURE, (
+                Data(DataType.ENUM, _TRANSPORT_SERVICE[override.transport]),
+                Data(DataType.OCTET_STRING, override.destination.encode("ascii")), message)))
 
 
 def _name_devices(meter: Meter, name: str) -> None:

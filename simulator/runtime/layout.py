@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from ..model.errors import Problem
 from .profile import FleetProfile, GroupSpec, ListenerSpec
 
-__all__ = ["MeterEntry", "Endpoint", "Layout", "plan", "address_key"]
+__all__ = ["MeterEntry", "Endpoint", "Layout", "plan", "address_key", "push_source"]
 
 
 @dataclass(slots=True, eq=False)
@@ -112,6 +112,22 @@ def plan(profile: FleetProfile) -> Layout:
                                         owner=f"group {group.name} listener {number}"))
     problems.extend(_bind_conflicts(profile.file, endpoints))
     return Layout(entries, list(endpoints.values()), problems)
+
+
+def push_source(group: GroupSpec, group_index: int, transport: str) -> str | None:
+    """The address meter `group_index` of `group` pushes from: its own listener's address (a
+    udp listener's for a UDP push, a tcp or hdlc-tcp one's for a stream, else any with an
+    address; address addressing: the meter's own address). None: any address (a wildcard or
+    serial-only meter)."""
+    families = ("udp",) if transport == "udp" else ("tcp", "hdlc-tcp")
+    listeners = ([lst for lst in group.listeners if lst.transport in families]
+                 or [lst for lst in group.listeners if lst.transport != "hdlc-serial"])
+    if not listeners:
+        return None
+    listener = listeners[0]
+    if listener.addressing == "address":
+        return str(ipaddress.IPv4Address(int(ipaddress.IPv4Address(listener.host)) + group_index))
+    return None if listener.host == "0.0.0.0" else listener.host
 
 
 def address_key(address: str) -> int:

@@ -8,7 +8,7 @@
     x-keys: &keys {...}               # keys starting with x- are ignored: anchors for YAML merges
     limits: {max_connections: 1000, max_connections_per_meter: 4, max_buffered_bytes: 65536,
              tcp_inactivity_timeout_s: 300, udp_peer_timeout_s: 300, association_timeout_s: 30,
-             max_hdlc_links_per_line: 16}
+             max_hdlc_links_per_line: 16, max_pushes_in_flight: 1000, push_connections_per_s: 500}
     groups:
       - name: electricity
         model: idis-electricity       # a shipped model's name, or a path relative to this file
@@ -25,6 +25,8 @@
           - {transport: udp, addressing: address, host: 127.0.1.1, port: 4059}
           - {transport: hdlc-tcp, addressing: multidrop, port: 4060, physical_address: 17}
           - {transport: hdlc-serial, device: /dev/ttyUSB0, baud_rate: 9600}
+        push: {destination: "127.0.0.1:4058", transport: tcp}   # where every Push setup sends
+        # or per Push setup object: push: {0.0.25.9.0.255: {destination: "10.0.0.5:4058"}}
 
 Every value a meter gets is a deterministic function of its position, so a head-end test can
 compute it. Templates are Python str.format text over these fields, each available to the
@@ -44,6 +46,12 @@ port + i * port_step at host), `address` (meter i answers at host + i, e.g. 127.
 `multidrop` (HDLC only: the whole group on one line, told apart by HDLC physical address:
 meter i answers physical_address + i). hdlc-serial is multidrop. By port or address each meter
 has a line of its own, and every one answers physical_address.
+
+`push` replaces the destination of the group's Push setup objects (send_destination_and_method,
+as if a head-end had set it before the meter's first contact; the message type and the
+client SAP stay the model's): `transport` tcp or udp (the wrapper) or hdlc (HDLC UI frames
+over TCP), default tcp; a meter pushes from its own listener address. What a client SETs later
+wins, as for any attribute.
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..axdr import Obis
+from ..errors import DecodeError
 from ..model.catalogue import SHIPPED_DIR, shipped_dir
 from ..model.errors import BRACES, UNFILLABLE, ModelError, Problem, did_you_mean
 from ..model.loader import load_model, parse_document
@@ -67,14 +77,14 @@ from ..model.yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe
 __all__ = [
     "TRANSPORTS", "ADDRESSING", "Limits", "TimeSettings", "FieldRule", "ListenerSpec", "GroupSpec",
     "FleetProfile", "ProfileError", "parse_profile", "load_profile", "demo_profile_path",
-    "meter_fields", "derive_secret", "resolve_model", "is_profile_text",
+    "meter_fields", "derive_secret", "resolve_model", "is_profile_text", "PushOverride", "PUSH_TRANSPORTS",
 ]
 
 TRANSPORTS = ("tcp", "udp", "hdlc-tcp", "hdlc-serial")
 ADDRESSING = ("port", "address", "multidrop")
 _TOP_KEYS = ("name", "description", "seed", "state_dir", "time", "limits", "groups")
 _GROUP_KEYS = ("name", "model", "count", "manufacturer", "serial", "system_title", "logical_device_name",
-               "fields", "listen")
+               "fields", "listen", "push")
 _LISTEN_KEYS = ("transport", "addressing", "host", "bind", "port", "port_step", "physical_address",
                 "device", "baud_rate")
 _TIME_KEYS = ("start", "rate", "utc_offset_min", "history")
@@ -86,6 +96,9 @@ _FORMATTER = string.Formatter()
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_COUNT = 1_000_000
 _PHYSICAL = (0x10, 0x3FFD)  # assignable HDLC lower addresses (IEC 62056-46)
+PUSH_TRANSPORTS = ("tcp", "udp", "hdlc")
+_PUSH_KEYS = ("destination", "transport")
+_PUSH_SETUP = 40  # class id
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +112,8 @@ class Limits:
     udp_peer_timeout_s: float = 300.0  # a UDP client's association is dropped after this silence
     association_timeout_s: float = 30.0  # a TCP connection or UDP client not associated by then is dropped
     max_hdlc_links_per_line: int = 16  # HDLC links up at once on one TCP connection or serial line
+    max_pushes_in_flight: int = 1000  # notifications being built, committed or sent at once
+    push_connections_per_s: float = 500.0  # push connections (and UDP pushes) opened per second
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +179,21 @@ class ListenerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PushOverride:
+    """A group's `push:` destination, for one Push setup object (`obis`) or all of them (None)."""
+
+    obis: str | None
+    transport: str  # one of PUSH_TRANSPORTS
+    host: str
+    port: int
+    line: int = 0
+
+    @property
+    def destination(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSpec:
     """Meters of one object model; `first_index` is the fleet index of its first meter."""
 
@@ -175,6 +205,7 @@ class GroupSpec:
     rules: tuple[FieldRule, ...]
     listeners: tuple[ListenerSpec, ...]
     line: int = 0
+    push: tuple[PushOverride, ...] = ()  # destinations replaced by the profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +379,8 @@ class _Reader:
             self.number(ymap, "udp_peer_timeout_s", 0.001, 86400 * 365, d.udp_peer_timeout_s, integer=False),
             self.number(ymap, "association_timeout_s", 0, 86400 * 365, d.association_timeout_s, integer=False),
             self.number(ymap, "max_hdlc_links_per_line", 1, 16384, d.max_hdlc_links_per_line),
+            self.number(ymap, "max_pushes_in_flight", 1, 1_000_000, d.max_pushes_in_flight),
+            self.number(ymap, "push_connections_per_s", 0.001, 1_000_000, d.push_connections_per_s, integer=False),
         )
 
     def time(self, node: YNode | None) -> TimeSettings:
@@ -410,7 +443,9 @@ class _Reader:
                      if (lst := self.listener(n, f"{owner} listener {i + 1}", count)) is not None]
         if model is None:
             return None
-        group = GroupSpec(name, model, count, first_index, manufacturer, tuple(rules), tuple(listeners), ymap.line)
+        push = self.push(ymap, model, owner)
+        group = GroupSpec(name, model, count, first_index, manufacturer, tuple(rules), tuple(listeners), ymap.line,
+                          push)
         self.check_fields(group, ymap, owner)
         return group
 
@@ -539,6 +574,64 @@ class _Reader:
                              f"no such field{did_you_mean(rule.name, used)}; its fields: "
                              f"{', '.join(sorted(used - set(_BASE_FIELDS + _IDENTITY))) or 'none'}", owner)
 
+
+    # ---------------------------------------------------------------- push destinations
+    def push(self, ymap: YMap, model: MeterModel, owner: str) -> tuple[PushOverride, ...]:
+        """`push: {destination, transport}` for every Push setup, or keyed by a Push setup's OBIS."""
+        node = self.mapping(ymap.get("push"), "push", owner)
+        if node is None:
+            return ()
+        if not node.entries:
+            self.problem(ymap.key_line("push"), "push: expected {destination: HOST:PORT, transport: tcp|udp|hdlc} "
+                         "or such a mapping per Push setup OBIS code", owner)
+            return ()
+        setups = {bytes(spec.logical_name) for device in model.logical_devices.values() for spec in device.objects
+                  if spec.cls.class_id == _PUSH_SETUP}
+        if any(key in _PUSH_KEYS for key in node.entries):
+            if not setups:
+                self.problem(ymap.key_line("push"), f"push: model {model.name} has no Push setup object", owner)
+                return ()
+            found = self.push_destination(node, None, owner)
+            return () if found is None else (found,)
+        overrides = []
+        for key, (line, value) in node.entries.items():
+            if key.startswith("x-"):
+                continue
+            try:
+                obis = Obis(key)
+            except DecodeError as exc:
+                self.problem(line, f"push: {exc}; expected destination and transport, or Push setup OBIS codes "
+                             "as keys", owner)
+                continue
+            if bytes(obis) not in setups:
+                names = ", ".join(sorted(str(Obis(s)) for s in setups)) or "none"
+                self.problem(line, f"push: model {model.name} has no Push setup object {obis}; its Push setup "
+                             f"objects: {names}", owner)
+                continue
+            setting = self.mapping(value, f"push {key}", owner)
+            found = None if setting is None else self.push_destination(setting, str(obis), owner)
+            if found is not None:
+                overrides.append(found)
+        return tuple(overrides)
+
+    def push_destination(self, ymap: YMap, obis: str | None, owner: str) -> PushOverride | None:
+        what = "push" if obis is None else f"push {obis}"
+        self.keys(ymap, _PUSH_KEYS, what, owner)
+        transport = self.text(ymap, "transport", "tcp", owner) or "tcp"
+        if transport not in PUSH_TRANSPORTS:
+            self.problem(ymap.key_line("transport"), f"{what}: transport: expected one of "
+                         f"{', '.join(PUSH_TRANSPORTS)}, found {transport!r}{did_you_mean(transport, PUSH_TRANSPORTS)}",
+                         owner)
+            return None
+        destination = self.text(ymap, "destination", None, owner)
+        host, _, port = (destination or "").rpartition(":")
+        if (not host or not host.isascii() or any(c.isspace() for c in host) or not port.isdigit()
+                or not 0 < int(port) <= 65535):
+            found = "nothing" if destination is None else repr(destination)
+            self.problem(ymap.key_line("destination"), f"{what}: destination: expected HOST:PORT like "
+                         f"127.0.0.1:4058, found {found}", owner)
+            return None
+        return PushOverride(obis, transport, host, int(port), ymap.line)
 
     # ---------------------------------------------------------------- listeners
     def listen_nodes(self, ymap: YMap, owner: str) -> list[YNode]:
