@@ -46,7 +46,7 @@ from .errors import ModelError, Problem, closest, did_you_mean
 from ..living.meter import LivingModel
 from .living import parse_living
 from .references import check_references
-from .spec import LogicalDeviceSpec, MeterModel, ObjectSpec, SourceLocation, Template
+from .spec import PUSH_TRIGGERS, LogicalDeviceSpec, MeterModel, ObjectSpec, SourceLocation, Template
 from .values import Converter, Interner, Invalid
 from .yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
 
@@ -65,7 +65,8 @@ LDN_OBIS = Obis("0.0.42.0.0.255")
 _LDN_MAX = 16  # Blue Book: the logical device name is at most 16 octets
 _TOP_KEYS = ("name", "description", "manufacturer", "fields", "logical_devices", "living")
 _DEVICE_KEYS = ("server_sap", "name", "associations", "objects")
-_OBJECT_KEYS = ("class", "version", "obis", "name", "attributes", "access", "short_name", "keys")
+_OBJECT_KEYS = ("class", "version", "obis", "name", "attributes", "access", "short_name", "keys", "push_on")
+_PUSH_SETUP_CLASS = 40
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CACHE: dict[str, tuple[tuple[int, int], MeterModel]] = {}
 
@@ -302,8 +303,28 @@ class Builder:
         secrets = self._keys(ymap, cls, values, where)
         access = self.mapping(ymap.get("access"), "access", **where)
         spec = ObjectSpec(index, cls, obis, self.interner.tuple(tuple(values)), self.interner.tuple(encoded),
-                          tuple(templates), short_name, SourceLocation(self.file, ymap.line), label, secrets)
+                          tuple(templates), short_name, SourceLocation(self.file, ymap.line), label, secrets,
+                          self._push_on(ymap, cls, where))
         return spec, access
+
+    def _push_on(self, ymap: YMap, cls: InterfaceClass, where: dict[str, Any]) -> frozenset[str]:
+        """`push_on: [alarm, ...]`: the triggers that push a Push setup by themselves."""
+        node = ymap.get("push_on")
+        if node is None:
+            return frozenset()
+        if cls.class_id != _PUSH_SETUP_CLASS:
+            self.problem(ymap.key_line("push_on"), "only a Push setup (class 40) has push_on", **where)
+            return frozenset()
+        triggers = set()
+        for item in self.sequence(node, "push_on triggers", **where):
+            name = item.text if isinstance(item, YScalar) and isinstance(item.value, str) else None
+            if name not in PUSH_TRIGGERS:
+                shown = name if name is not None else describe_node(item)
+                self.problem(item.line, f"unknown push trigger {shown!r}{did_you_mean(shown, PUSH_TRIGGERS)}; "
+                             f"expected {', '.join(PUSH_TRIGGERS)}", **where)
+                continue
+            triggers.add(name)
+        return frozenset(triggers)
 
     def _class(self, ymap: YMap, obis_text: str) -> InterfaceClass | None:
         node = ymap.get("class")

@@ -24,8 +24,11 @@ from .errors import UNFILLABLE
 __all__ = [
     "TemplateError",
     "SourceLocation", "Template", "ObjectSpec", "ObjectRights", "AssociationSpec", "LockoutPolicy", "SecurityPolicy",
-    "LogicalDeviceSpec", "MeterModel",
+    "LogicalDeviceSpec", "MeterModel", "PUSH_TRIGGERS",
 ]
+
+# What may push a Push setup by itself (ObjectSpec.push_on) or through its method (action, script).
+PUSH_TRIGGERS = ("action", "script", "schedule", "alarm", "power_up", "installation", "control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ class ObjectSpec:
     # (global_unicast_encryption_key, global_broadcast_encryption_key, authentication_key,
     # master_key), as hex templates.
     secrets: tuple[tuple[str, Template], ...] = ()
-    # Push setup only: the triggers (simulator/server/push.py TRIGGERS) that push it by
+    # Push setup only: the triggers (PUSH_TRIGGERS) that push it by
     # themselves besides its own method, e.g. alarm, power_up, installation.
     push_on: frozenset[str] = frozenset()
 
