@@ -8,9 +8,10 @@ LTE monitoring (151), CoAP setup (152) and CoAP diagnostic (153), as the Blue Bo
 1000-1) declares them.
 
 Behaviour is real where a method edits the object's own state: the multicast and IPv6 address
-arrays, NTP keys, port-protection reset, diagnostic counter resets. Methods that would start
-traffic (push, connect, NTP synchronize) only leave a marker in the object's per-meter state,
-for the runtime's Push feature (ROADMAP) to pick up.
+arrays, NTP keys, port-protection reset, diagnostic counter resets. Push setup's push queues a
+push in the meter's outbox (simulator/server/push.py builds it, the runtime sends it); the other
+methods that would start traffic (connect, NTP synchronize) only leave a marker in the object's
+per-meter state.
 """
 
 from __future__ import annotations
@@ -179,10 +180,16 @@ def _push_object_definition(version: int) -> TypeSpec:
     return Struct(tuple(fields))
 
 
+def _push(ctx: ObjectContext, parameter: Data | None) -> None:
+    """push: queue this object's push in the meter's outbox; a client's ACTION is trigger
+    "action", a script run by the meter itself (a schedule) "script"."""
+    ctx.trigger_push("action" if ctx.association is not None else "script")
+    return None
+
+
 def _reset_push(ctx: ObjectContext, parameter: Data | None) -> None:
-    """reset (v2): forget a pending push request."""
-    if ctx.effect(TrafficRequests) is not None:
-        ctx.change(TrafficRequests).push = None
+    """reset (v2): forget this object's pushes queued and waiting to be sent."""
+    ctx.reset_push()
     return None
 
 
@@ -213,7 +220,7 @@ def _push_setup(version: int) -> InterfaceClass:
                                                              ("confirmation_interval", DOUBLE_LONG_UNSIGNED)))),
             attribute(13, "last_confirmation_date_time", DATE_TIME, dynamic=True),
         ]
-    methods = [method(1, "push", INTEGER, impl=_request_marker("push"))]
+    methods = [method(1, "push", INTEGER, impl=_push)]
     if version >= 2:
         methods.append(method(2, "reset", INTEGER, impl=_reset_push))
     return interface_class(40, version, "Push setup", attrs, methods)

@@ -164,7 +164,11 @@ def log_event(ctx: ObjectContext, log: str, code: int) -> None:
     A meter whose model lacks the log still updates the event code object when it has one,
     as a meter without that log would. A living meter's event code object computes its value
     from the log's events (`data_value`), so nothing is stored for it.
+
+    An event that raises an alarm bit the alarm filter lets through, and that the alarm
+    register did not show yet, triggers the pushes declared `push_on: [alarm]`.
     """
+    alarm = _new_alarm(ctx, code)
     profile = ctx.find(EVENT_LOGS[log], _PROFILE_GENERIC)
     if profile is not None:
         entries = profile.change(LoggedEvents).entries
@@ -173,6 +177,22 @@ def log_event(ctx: ObjectContext, log: str, code: int) -> None:
     holder = ctx.find(EVENT_CODE_OBJECTS[log], _DATA)
     if holder is not None and (ctx.living is None or profile is None):
         holder.set(2, Data(DataType.UNSIGNED, code & 0xFF))
+    if alarm:
+        ctx.trigger_push("alarm")
+
+
+def _new_alarm(ctx: ObjectContext, code: int) -> bool:
+    """Does `code` raise an alarm bit that passes the alarm filter and is not set in its
+    register yet (read before the event is logged)?"""
+    alarm = ALARM_BITS.get(code)
+    if alarm is None:
+        return False
+    which, bit = alarm
+    alarm_filter = ctx.find(ALARM_FILTERS[which], _DATA)
+    if alarm_filter is not None and not _int_of(alarm_filter.get(2), 0xFFFFFFFF) >> bit & 1:
+        return False
+    register = ctx.find(ALARM_REGISTERS[which], _DATA)
+    return register is None or not _int_of(register.get(2), 0) >> bit & 1
 
 
 # --------------------------------------------------------------------------- generated events

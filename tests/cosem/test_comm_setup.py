@@ -11,6 +11,7 @@ from simulator.apdu.common import ActionResult, DataAccessResult
 from simulator.axdr import Data, DataType
 from simulator.cosem.base import AccessFailure, ActionFailure
 from simulator.cosem.comm_setup import IEC_HDLC_SETUP, IEC_HDLC_SETUP_V0, PUSH_SETUP, PUSH_SETUP_V0
+from simulator.server.push import PushRequest
 from simulator.state import TrafficRequests
 from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter
@@ -97,14 +98,14 @@ def test_ipv6_refuses_unknown_address_type() -> None:
 PUSH = "0.0.25.9.0.255"
 
 
-def test_push_records_marker_and_reset_clears_it() -> None:
+def test_push_queues_a_request_and_reset_forgets_it() -> None:
     m = TestMeter([(40, PUSH, {})])
     m.now = 12.5
     obj = m.obj(PUSH)
     assert call(obj, 1, ZERO) is None
-    assert obj.effect(TrafficRequests).push == 12.5
+    assert m.state.push_requests == [PushRequest(1, 0, 12.5, "script")]  # no association: the meter itself
     call(obj, 2, ZERO)
-    assert obj.effect(TrafficRequests).push is None
+    assert m.state.push_requests is None and m.state.push_reset == {(1, 0)}
 
 
 def test_push_setup_versions() -> None:
