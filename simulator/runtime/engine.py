@@ -13,6 +13,11 @@ changed since the last commit, or answers already wait), in arrival order; one c
 event-loop turn (`_flush`) commits every changed meter in one transaction, then writes the held
 answers in order. When the commit fails (disk full, read-only directory) the held answers are
 withheld and their connections dropped, the log says why, and the commit is retried.
+
+Push: the engine owns the fleet's `Pusher` (runtime/push.py: pushes wait behind one timer, the
+limits, the connections to the head-ends) and `PushScheduler` (runtime/push_schedule.py: what
+the meters push by themselves). A pushed notification's invocation counter goes through the
+same group commit as an answer's.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from .hdlc_stream import HDLCStream
 from .host import Connection
 from .layout import Endpoint, plan
 from .profile import FleetProfile, Limits, ProfileError
+from .push import Pusher
+from .push_schedule import PushScheduler
 from .serial import open_serial
 from .store import StateStore
 from .tcp import WrapperStream
@@ -95,6 +102,8 @@ class Engine:
         self._held: list[tuple[Held, Any]] = []
         self._flush_due = False
         self._stopped = False  # no commit is scheduled any more (stop() commits last)
+        self._pusher: Pusher | None = None
+        self._push_scheduler: PushScheduler | None = None
 
     # -- Host
     @property
@@ -108,6 +117,18 @@ class Engine:
         if self._timers is None:
             raise RuntimeError("the engine has not started")
         return self._timers
+
+    @property
+    def pusher(self) -> Pusher:
+        if self._pusher is None:
+            raise RuntimeError("the engine has not started")
+        return self._pusher
+
+    @property
+    def push_scheduler(self) -> PushScheduler:
+        if self._push_scheduler is None:
+            raise RuntimeError("the engine has not started")
+        return self._push_scheduler
 
     def now(self) -> float:
         assert self._loop is not None
@@ -167,6 +188,11 @@ class Engine:
             store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
+        pusher = self._pusher = Pusher(self, self.limits)
+        scheduler = self._push_scheduler = PushScheduler(self, pusher.submit)
+        self._fleet.on_push = pusher.submit
+        self._fleet.on_push_reset = pusher.reset
+        self._fleet.on_values_changed = scheduler.changed
         self._check_descriptors()
         _tune_collector()
         try:
@@ -175,6 +201,7 @@ class Engine:
         except OSError:
             await self.stop()
             raise
+        scheduler.start()
         _log.info("%d meters of profile %s on %d endpoints", len(self.entries), self.profile.name,
                   len(self.endpoints))
 
@@ -210,7 +237,12 @@ class Engine:
                          len(self.endpoints), self.limits.max_connections, soft)
 
     async def stop(self) -> None:
-        """Stop listening, write held answers, close connections and lines cleanly, close the store."""
+        """Stop pushing, stop listening, write held answers, close connections and lines cleanly,
+        close the store."""
+        if self._push_scheduler is not None:
+            self._push_scheduler.close()
+        if self._pusher is not None:
+            await self._pusher.close()
         self._flush()
         for server in self._servers:
             server.close()
