@@ -44,7 +44,7 @@ from ..server.objects import Meter, ObjectHandle
 from ..server.push import PushRequest
 from ..server.push_plan import (
     ScheduledPush, alarm_rose, follows_model, model_randomisation, own_randomisation, own_scheduled_pushes,
-    planning_objects, push_offset, pushes_on, scheduled_pushes, wake,
+    planning_attributes, push_offset, pushes_on, scheduled_pushes, wake,
 )
 from ..state.effects import PushHistory
 from .fleet import Fleet, LiveMeter
@@ -92,7 +92,7 @@ class _Group:
         self.alarm = pushes_on(group.model, "alarm")
         self.power_up = pushes_on(group.model, "power_up")
         self.installation = pushes_on(group.model, "installation")
-        self.planning = planning_objects(group.model)
+        self.planning = planning_attributes(group.model)
         self._seeds: array[int] | None = None
         self._scheduler = scheduler
 
@@ -356,7 +356,7 @@ class PushScheduler:
             return
         self._revisions[index] = meter.state.revision
         group = self._groups.get(live.entry.group.name)
-        follows = follows_model(meter, group.planning if group is not None else planning_objects(meter.model))
+        follows = follows_model(meter, group.planning if group is not None else planning_attributes(meter.model))
         old = self.own.pop(index, None)
         if old is not None:
             old.cancelled = True

@@ -26,14 +26,18 @@ from .push import PushRequest
 
 __all__ = [
     "ScheduledPush", "scheduled_pushes", "own_scheduled_pushes", "pushes_on", "push_offset", "randomisation",
-    "model_randomisation", "own_randomisation", "follows_model", "planning_objects", "wake", "alarm_rose",
+    "model_randomisation", "own_randomisation", "follows_model", "planning_attributes", "wake", "alarm_rose",
 ]
 
 _DATA, _CLOCK, _SCRIPT_TABLE, _PUSH_SETUP, _SINGLE_ACTION_SCHEDULE = 1, 8, 9, 40, 22
 _EXECUTE, _PUSH = 1, 1  # Script table method execute, Push setup method push
 _EXECUTE_SPECIFIC_METHOD = 2
 _MAX_DEPTH = 8  # a script may execute scripts; as deep as the Script table itself allows
-_PLANNING_CLASSES = frozenset((_CLOCK, _SCRIPT_TABLE, _PUSH_SETUP, _SINGLE_ACTION_SCHEDULE))
+# The attributes that decide when and what a meter pushes by itself, by class: the clock's time
+# zone and daylight saving, a script table's scripts, a push setup's randomisation interval (not
+# its destination: a profile's `push:` sets that on every meter), a schedule's script and times.
+_PLANNING_ATTRIBUTES = {_CLOCK: (3, 5, 6, 7, 8), _SCRIPT_TABLE: (2,), _PUSH_SETUP: (5,),
+                        _SINGLE_ACTION_SCHEDULE: (2, 3, 4)}
 # A noise stream of its own, apart from the load (1..6) and event (16..99) streams.
 _PUSH_OFFSET = 200
 _RANDOMISATION = 5  # Push setup attribute randomisation_start_interval
@@ -138,20 +142,18 @@ def push_offset(seed: int, server_sap: int, index: int, randomisation_s: float) 
     return unit(seed, _PUSH_OFFSET, server_sap << 16 | index) * randomisation_s
 
 
-def follows_model(meter: Meter, planning: frozenset[tuple[int, int]]) -> bool:
+def follows_model(meter: Meter, planning: frozenset[tuple[int, int, int]]) -> bool:
     """Whether the meter pushes by itself as the model says: no value of its own for any of the
-    `planning` objects (`planning_objects`) and no clock offset."""
+    `planning` attributes (`planning_attributes`) and no clock offset."""
     state = meter.state
-    if state.clock_offset_s:
-        return False
-    return not any((sap, index) in planning for sap, index, _ in state.values)
+    return not state.clock_offset_s and planning.isdisjoint(state.values)
 
 
-def planning_objects(model: MeterModel) -> frozenset[tuple[int, int]]:
-    """(server_sap, index) of the objects whose values decide when and what a meter pushes by
-    itself: schedules, script tables, push setups and clocks."""
-    return frozenset((device.server_sap, spec.index) for device in model.logical_devices.values()
-                     for spec in device.objects if spec.cls.class_id in _PLANNING_CLASSES)
+def planning_attributes(model: MeterModel) -> frozenset[tuple[int, int, int]]:
+    """(server_sap, index, attribute) of the values that decide when and what a meter pushes by
+    itself: the clocks' time zones, the scripts, the randomisation intervals, the schedules."""
+    return frozenset((device.server_sap, spec.index, attribute) for device in model.logical_devices.values()
+                     for spec in device.objects for attribute in _PLANNING_ATTRIBUTES.get(spec.cls.class_id, ()))
 
 
 def wake(meter: Meter, now: float) -> list[PushRequest]:
