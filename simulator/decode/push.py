@@ -15,8 +15,10 @@ system title the counters must only increase: one that does not is reported and 
 the body starts with the logical name of a Push setup whose push_object_list is known
 (`PushLabels`) and has as many entries as the body has elements.
 
-Tolerated quirk: Kaifa meters' HAN port (the shared vector "HDLC I-frame ... Kaifa HAN port")
-puts a Data octet-string tag 09 before the date-time's length; it is decoded and noted.
+Tolerated quirks, decoded and noted: Kaifa meters' HAN port (the shared vector "HDLC I-frame ...
+Kaifa HAN port") puts a Data octet-string tag 09 before a DataNotification date-time's length;
+dlms-cosem 25.1.0 writes a presence flag 01 where that length belongs; gurux-dlms 1.0.203 writes
+an EventNotificationRequest's optional time with a tag 09 where its presence flag belongs.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ __all__ = [
 MAX_APDU = 64 * 1024  # the longest APDU a peer may make us hold (HDLC segments joined)
 _FLAG = 0x7E
 _DATE_TIME_QUIRK = "date-time sent as a Data octet-string (tag 09 before its length: the Kaifa quirk), read anyway"
+_PRESENCE_FLAG_QUIRK = ("date-time sent with a presence flag 01 where its length 0C belongs (as dlms-cosem "
+                        "writes it), read anyway")
+_EVENT_TIME_QUIRK = ("time sent with an octet-string tag 09 where the presence flag 01 belongs (as gurux-dlms "
+                     "writes it), read anyway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +375,8 @@ class PushReceiver:
             counter = container.invocation_counter
             if isinstance(container, GeneralCiphering) and container.system_title:
                 title = bytes(container.system_title)
-                self._titles[peer] = title
+                if transport == "tcp":  # forgotten when the connection closes
+                    self._titles[peer] = title
             else:
                 title = self._titles.get(peer)
                 if title is not None:
@@ -443,14 +450,33 @@ class PushReceiver:
 
 
 def _read_notification(plain: bytes) -> tuple[Any, str]:
-    """The APDU decoded, and a note when the Kaifa date-time quirk had to be undone."""
+    """The APDU decoded, and a note when a known date-time quirk had to be undone first."""
     try:
         return decode_apdu(plain), ""
     except DecodeError:
-        if len(plain) > 6 and plain[0] == DataNotification.TAG and plain[5] == DataType.OCTET_STRING \
-                and plain[6] in (0, CosemDateTime.SIZE):
-            return decode_apdu(plain[:5] + plain[6:]), _DATE_TIME_QUIRK
+        for repaired, note in _repairs(plain):
+            try:
+                return decode_apdu(repaired), note
+            except DecodeError:
+                pass
         raise
+
+
+def _repairs(plain: bytes) -> list[tuple[bytes, str]]:
+    """What a notification whose date-time does not follow the Green Book may have meant.
+
+    DataNotification's date-time is an OCTET STRING: length 00 or 0C, then the octets.
+    EventNotificationRequest's is OPTIONAL: presence flag 00 or 01, then 0C and the octets.
+    """
+    tag, size = plain[:1], CosemDateTime.SIZE
+    if tag == bytes((DataNotification.TAG,)) and len(plain) > 6 + size:
+        if plain[5] == DataType.OCTET_STRING and plain[6] in (0, size):
+            return [(plain[:5] + plain[6:], _DATE_TIME_QUIRK)]
+        if plain[5] == 0x01:
+            return [(plain[:5] + bytes((size,)) + plain[6:], _PRESENCE_FLAG_QUIRK)]
+    if tag == bytes((EventNotificationRequest.TAG,)) and plain[1:3] == bytes((DataType.OCTET_STRING, size)):
+        return [(plain[:1] + b"\x01" + plain[2:], _EVENT_TIME_QUIRK)]
+    return []
 
 
 def _hdlc_text(a: HDLCAddress) -> str:

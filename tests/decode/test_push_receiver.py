@@ -255,6 +255,34 @@ def test_an_unfinished_wrapper_frame_is_reported_at_close() -> None:
     assert receiver.stream_closed(PEER) == []
 
 
+def test_the_date_time_quirks_of_gurux_and_dlms_cosem_are_read_and_noted() -> None:
+    from datetime import datetime
+
+    from dlms_cosem.protocol import xdlms
+    from dlms_cosem.protocol.xdlms.data_notification import LongInvokeIdAndPriority as TheirLong
+    from gurux_dlms import GXDateTime, GXDLMSNotify
+    from gurux_dlms.enums import DataType as GuruxType
+    from gurux_dlms.enums import InterfaceType
+    from gurux_dlms.objects import GXDLMSData
+
+    # dlms-cosem 25.1.0: a present date-time as 01 + 12 octets
+    theirs = xdlms.DataNotification(TheirLong(long_invoke_id=9), datetime(2024, 5, 6, 7, 8, 9), bytes.fromhex("1101"))
+    n = notifications(PushReceiver().datagram(PEER, wrapped(theirs.to_bytes())))[0]
+    assert n.date_time is not None and (n.date_time.year, n.date_time.hour, n.date_time.second) == (2024, 7, 9)
+    assert n.body == Data(DataType.UNSIGNED, 1) and "as dlms-cosem writes it" in n.notes[0]
+
+    # gurux-dlms 1.0.203: an event notification's time as 09 0C + 12 octets
+    obj = GXDLMSData("0.0.96.11.0.255")
+    obj.value = 5
+    obj.setDataType(2, GuruxType.UINT16)
+    notify = GXDLMSNotify(True, 1, 16, InterfaceType.WRAPPER)
+    [report] = notify.generateReport(GXDateTime(datetime(2024, 5, 6, 7, 8, 9)), [(obj, 2)])
+    n = notifications(PushReceiver().stream_data(PEER, bytes(report)))[0]
+    assert n.service == "event-notification-request" and n.body == Data(DataType.LONG_UNSIGNED, 5)
+    assert n.date_time is not None and n.date_time.minute == 8 and "as gurux-dlms writes it" in n.notes[0]
+    assert "0.0.96.11.0.255 Data attribute 2 value" in text(n)
+
+
 # -- values named from the push object list ---------------------------------------------------
 
 LABELS = {bytes(ALARM_PUSH): [PushObjectList("idis_poly", "Push setup - alarm", (

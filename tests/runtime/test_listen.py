@@ -100,8 +100,8 @@ class ListenProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "listen", "--tcp", "0", *options],
                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None and self.proc.stderr is not None
-        banner = self.proc.stderr.readline()
-        assert banner.startswith("cosem-sim listen: receiving pushes on tcp 127.0.0.1:"), banner
+        while not (banner := self.proc.stderr.readline()).startswith("cosem-sim listen: receiving pushes on "):
+            assert banner, "cosem-sim listen ended before it listened"
         self.ports = {part.split()[0]: int(part.rsplit(":", 1)[1]) for part in banner.split(" on ", 1)[1].split(", ")}
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -226,6 +226,17 @@ def test_a_stream_of_noise_is_closed_with_a_line() -> None:
             assert sock.recv(100) == b""  # the listener closed it
         assert "first octet 47 starts neither an HDLC frame (7E) nor a wrapper frame" in listen.block()
         listen.stop()
+
+
+def test_connections_opened_and_closed_logged_at_debug_level() -> None:
+    with listening("--log-level", "debug") as listen:
+        with socket.create_connection((HOST, listen.ports["tcp"]), timeout=5) as sock:
+            port = sock.getsockname()[1]
+            sock.sendall(WrapperFrame(1, 1, GOSEM_NOTIFICATION).to_bytes())
+        listen.block()
+        log = listen.stop()
+    assert f"simulator.listen: 127.0.0.1:{port}: connection opened" in log
+    assert f"simulator.listen: 127.0.0.1:{port}: connection closed" in log
 
 
 def test_bad_keys_are_refused_without_repeating_them() -> None:
