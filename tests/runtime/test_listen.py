@@ -245,6 +245,55 @@ def test_bad_keys_are_refused_without_repeating_them() -> None:
     assert done.returncode == 2 and done.stderr == "cosem-sim listen: --ak must be 16 bytes (32 hex digits)\n"
 
 
+# -- a simulated meter pushing to it ----------------------------------------------------------
+
+FLEET = """
+name: push-listen
+time: {{start: 2024-01-10T00:00:00Z}}
+groups:
+  - name: electricity
+    model: idis_poly
+    fields: {{lls_password: "12345678", block_cipher_key: {ek}, authentication_key: {ak},
+             master_key: 00112233445566778899AABBCCDDEEFF}}
+    listen:
+      - {{transport: tcp, host: 127.0.0.1, port: 0}}
+    push: {{destination: "127.0.0.1:{port}", transport: tcp}}
+"""
+
+
+def test_a_simulated_meter_pushes_on_a_clients_action_and_listen_names_the_values(tmp_path: Path) -> None:
+    from gurux_dlms.enums import DataType as GuruxType
+    from gurux_dlms.objects import GXDLMSPushSetup
+
+    from .harness import RunningFleet
+    from .peers import GuruxPeer, SocketPipe, gurux_client
+
+    with listening("--json", "--ek", EK.hex(), "--ak", AK.hex(), "--model", "idis_poly") as listen:
+        profile = FLEET.format(ek=EK.hex().upper(), ak=AK.hex().upper(), port=listen.ports["tcp"])
+        with RunningFleet(profile, tmp_path, state_dir=None) as fleet:
+            peer = GuruxPeer(SocketPipe(HOST, fleet.port("tcp")), gurux_client(1))
+            peer.connect()
+            try:
+                peer.request(peer.client.method(GXDLMSPushSetup("0.0.25.9.0.255"), 1, 0, GuruxType.INT8))
+                pushed = json.loads(listen.line())
+            finally:
+                peer.release()
+                peer.pipe.close()
+        summary = listen.stop()
+    assert pushed["kind"] == "data-notification" and pushed["transport"] == "tcp" and pushed["link"] == "wrapper"
+    assert pushed["destination"] == {"wport": 1} and pushed["source"] == {"wport": 1}
+    # v0: protected as the management association's policy says (authenticated encryption)
+    assert pushed["protection"] == "general-glo-ciphering" and pushed["system_title"] == "53494D0000000001"
+    assert pushed["invocation_counter"] is not None and not pushed["replayed"]
+    assert pushed["push_setup"]["model"] == "idis_poly"
+    values = {v["obis"]: v for v in pushed["values"]}
+    assert values["0.0.25.9.0.255"]["value"]["obis"] == "0.0.25.9.0.255"
+    assert values["0.0.42.0.0.255"]["value"]["value"] == b"SIM00000001".hex().upper()
+    assert values["0.0.1.0.0.255"]["value"]["type"] == "octet-string" and "date_time" in values["0.0.1.0.0.255"]["value"]
+    assert values["0.0.97.98.0.255"]["value"]["type"] == "double-long-unsigned"
+    assert "1 notification(s) received, 0 with an invocation counter not above the last one" in summary
+
+
 # -- the server in-process --------------------------------------------------------------------
 
 class Output(io.StringIO):
