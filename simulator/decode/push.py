@@ -401,7 +401,7 @@ class PushReceiver:
                 return [ReceiveProblem(transport, peer, f"{service_name(message)} from {_source_text(link, source)} "
                                                         "is not a notification: ignored")]
             service = service_name(message)
-        labels = None if body is None or attribute is not None else self._label(body)
+        labels = None if body is None or attribute is not None else self._label(body, notes)
         self.received += 1
         return [NotificationReceived(ReceivedNotification(
             transport, peer, link, source, destination, protection, security, title, counter,
@@ -436,17 +436,22 @@ class PushReceiver:
         self._counters[title] = counter
         return False
 
-    def _label(self, body: Data) -> PushObjectList | None:
-        """The push object list this body follows: its first element names the Push setup."""
+    def _label(self, body: Data, notes: list[str]) -> PushObjectList | None:
+        """The push object list this body follows: its first element names the Push setup.
+        When models differ on a list of that length, the first is used and the note says so."""
         if body.type != DataType.STRUCTURE or not body.value:
             return None
         first = body.value[0]
         if first.type != DataType.OCTET_STRING or len(first.value) != 6:
             return None
-        for candidate in self._labels.get(bytes(first.value), ()):
-            if len(candidate.entries) == len(body.value):
-                return candidate
-        return None
+        fitting = [c for c in self._labels.get(bytes(first.value), ()) if len(c.entries) == len(body.value)]
+        if not fitting:
+            return None
+        others = sorted({c.model for c in fitting if c.entries != fitting[0].entries})
+        if others:
+            notes.append(f"values named after model {fitting[0].model}; the push setup of {', '.join(others)} "
+                         "has as many values but lists others (give --model)")
+        return fitting[0]
 
 
 def _read_notification(plain: bytes) -> tuple[Any, str]:

@@ -30,7 +30,7 @@ from ..model.loader import load_model
 from ..model.spec import MeterModel, ObjectSpec
 from ..security import CipherKeys
 
-__all__ = ["add_listen_arguments", "push_labels", "Listener", "run_listen"]
+__all__ = ["add_listen_arguments", "load_models", "push_labels", "Listener", "run_listen"]
 
 log = logging.getLogger("simulator.listen")
 
@@ -82,7 +82,7 @@ def _entries(value: Data | None, find: Callable[[bytes], ObjectSpec | None]) -> 
     return tuple(out)
 
 
-def _models(names: list[str] | None) -> list[MeterModel]:
+def load_models(names: list[str] | None) -> list[MeterModel]:
     """The models asked for (an unknown or invalid one is an error), or every shipped model that
     validates (one that does not is skipped with a warning)."""
     if names:
@@ -224,7 +224,7 @@ def run_listen(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
         ak = _option_bytes(args.ak, 16, "--ak")
         if (ek is None) != (ak is None):
             raise ValueError("--ek and --ak go together")
-        labels: PushLabels = push_labels(_models(args.model))
+        labels: PushLabels = push_labels(load_models(args.model))
     except (ValueError, FileNotFoundError) as error:
         err.write(f"cosem-sim listen: {error}\n")
         return 2

@@ -308,6 +308,20 @@ def test_values_named_with_their_obis_codes() -> None:
     assert values[2]["value"] == {"type": "double-long-unsigned", "value": 4}
 
 
+def test_models_that_differ_on_a_push_setup_are_noted() -> None:
+    listed = LABELS[bytes(ALARM_PUSH)][0]
+    other = PushObjectList("gas", "Push setup - alarm", listed.entries[:2] + (
+        PushedAttribute(3, Obis("7.0.3.0.0.255"), 2, 0, "Gas volume"),))
+    same = PushObjectList("water", "Push setup - alarm", listed.entries)
+    receiver = PushReceiver(None, {bytes(ALARM_PUSH): [listed, same, other]})
+    body = _alarm_body(Data(DataType.OCTET_STRING, b"SIM0000001"), Data(DataType.DOUBLE_LONG_UNSIGNED, 4))
+    n = notifications(receiver.datagram(PEER, wrapped(
+        DataNotification(LongInvokeIdAndPriority(1), None, body).to_bytes())))[0]
+    assert n.labels is listed and n.notes == (
+        "values named after model idis_poly; the push setup of gas has as many values but lists others "
+        "(give --model)",)
+
+
 def test_a_body_of_another_length_is_not_named() -> None:
     body = _alarm_body(Data(DataType.DOUBLE_LONG_UNSIGNED, 4))
     n = notifications(PushReceiver(None, LABELS).datagram(PEER, wrapped(

@@ -26,7 +26,7 @@ from simulator.axdr import Data, DataType
 from simulator.decode.push import PushReceiver
 from simulator.link.wrapper import WrapperFrame
 from simulator.model.loader import load_model
-from simulator.runtime.listen import Listener, push_labels
+from simulator.runtime.listen import Listener, load_models, push_labels
 from simulator.security import CipherKeys
 from tests.decode.push_vectors import (
     GENERAL_GLO_KEY, GENERAL_GLO_NOTIFICATION, GOSEM_NOTIFICATION, KAIFA_HAN_FRAME, KAIFA_READINGS,
@@ -312,6 +312,13 @@ class Output(io.StringIO):
             self.changed.clear()
             await asyncio.wait_for(self.changed.wait(), 10)
         return found
+
+
+def test_by_default_the_push_object_lists_of_every_shipped_model() -> None:
+    labels = push_labels(load_models(None))
+    alarm = labels[bytes.fromhex("0000190900FF")]
+    assert "idis_poly" in {found.model for found in alarm}
+    assert all(entry.name for found in alarm for entry in found.entries)  # every object named from its model
 
 
 async def test_labels_from_a_model_and_a_connection_closed_by_the_listener(tmp_path: Path) -> None:
