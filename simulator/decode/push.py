@@ -112,7 +112,7 @@ class ReceivedNotification:
             _address_field("destination", self.destination),
             Field("protection", self.protection,
                   self.protection + (f" ({', '.join(self.security)})" if self.security else "")
-                  + ("" if self.protection == "plain" else ", deciphered" if self.deciphered else ", not deciphered")),
+                  + ("" if plain else ", deciphered" if self.deciphered else ", not deciphered")),
             Field("system-title", None if self.system_title is None else self.system_title.hex().upper(),
                   "" if plain else "unknown" if self.system_title is None else _title_text(self.system_title)),
             Field("invocation-counter", self.invocation_counter,
@@ -124,9 +124,8 @@ class ReceivedNotification:
                             "" if invoke is None else
                             f"{invoke.invoke_id}, {'confirmed' if invoke.confirmed else 'unconfirmed'}, "
                             f"priority {'high' if invoke.high_priority else 'normal'}"))
-        if self.service:
-            fields.append(Field("date-time", None if self.date_time is None else str(self.date_time),
-                                "absent" if self.date_time is None else str(self.date_time)))
+        fields.append(Field("date-time", None if self.date_time is None else str(self.date_time),
+                            "" if not self.service else "absent" if self.date_time is None else str(self.date_time)))
         if self.attribute is not None:
             a = self.attribute
             fields.append(Field("attribute", {"class_id": a.class_id, "obis": str(a.instance_id),
