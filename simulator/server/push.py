@@ -52,7 +52,7 @@ _OTHER_TRANSPORTS = {2: "ftp", 3: "smtp", 4: "sms", 6: "m_bus", 7: "zigbee", 8: 
 _DEFAULT_PHYSICAL = 17  # the HDLC lower address of a meter whose IEC HDLC setup does not say
 _HDLC_SEGMENT = 128  # information octets per UI frame (the default maximum information field)
 _MANAGEMENT_CLIENT = 1
-_RESPONSE_AUTHENTICATED, _RESPONSE_ENCRYPTED = 0x10, 0x20  # Security setup v1 security_policy bits 4, 5
+_RESPONSE_AUTHENTICATED, _RESPONSE_ENCRYPTED = 0x20, 0x40  # Security setup v1 security_policy bits 5, 6
 _PROTECTION_SC = {0: (True, False), 1: (False, True), 2: (True, True)}  # protection_type -> (A, E)
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _WINDOW_SEARCH_DAYS = 4 * 366 + 1  # a window that repeats at all does so within four years (29 February)
@@ -160,6 +160,8 @@ def _parse_address(text: str) -> tuple[str, int] | str:
             return f"destination {text!r} is not [IPv6 address]:port"
     else:
         host, sep, port = text.rpartition(":")
+        if not sep or "." in port:
+            return f"destination {text!r} has no port 1..65535"
         if not _HOST.fullmatch(host):
             return f"destination {text!r} is not host:port"
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
