@@ -18,6 +18,10 @@ A model file, in brief (object_models/minimal.yaml is a complete example):
             name: Active energy import (+A)
             attributes: {value: 0, scaler_unit: [0, Wh]}
             access: {public: none}     # per association: none, a role, or {attributes, methods}
+          - class: Push setup
+            obis: 0.0.25.9.0.255
+            push_on: [alarm, power_up]  # what pushes it besides its own method: schedule, alarm,
+                                        # power_up, installation, control (Push setup only)
 
 Values are typed by the class declaration (simulator/model/values.py). Text holding {field} is
 a per-meter template over the fleet profile's fields: `index`, `group_index`, `number` (ints),
