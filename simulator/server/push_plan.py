@@ -80,8 +80,9 @@ def _invoked(device: LogicalDeviceSpec, value: Value, item: Data | None, depth: 
                 continue
             if class_id == _PUSH_SETUP and index == _PUSH:
                 found.append(target_spec.index)
-            elif class_id == _SCRIPT_TABLE and index == _EXECUTE:
-                found += _invoked(device, value, Data(DataType.STRUCTURE, (action.value[2], action.value[4])), depth + 1)
+            elif class_id == _SCRIPT_TABLE and index == _EXECUTE:  # the script it executes, in that table
+                nested = Data(DataType.STRUCTURE, (action.value[2], action.value[4]))
+                found += _invoked(device, value, nested, depth + 1)
     return found
 
 

@@ -7,7 +7,9 @@ push port whose notifications gurux-dlms decodes.
 - a meter with frequent tamper events pushes its alarm register after an event sets its fraud
   bit, not for the next one while the bit stays set, and again once a client cleared it;
 - power-up pushes at every start, the installation push only at the first one (the state dir
-  keeps that it was sent).
+  keeps that it was sent);
+- a static meter (no `living:`, so no catch-up) is pushed by the scheduler at its schedule's time;
+- the end of a generated power failure pushes power-up, and the alarm its power-up bit raises.
 
 The fleets run accelerated (rate 300 or 600), so a simulated 10 minutes take a second or two.
 """
@@ -44,6 +46,7 @@ HOST = "127.0.0.1"
 DAILY_PUSH = bytes.fromhex("0001190900FF")  # 0.1.25.9.0.255, the first value of each daily push
 ALARM_PUSH, POWER_UP_PUSH, INSTALLATION_PUSH = (bytes((0, 0, 25, 9, i, 255)) for i in range(3))  # 0.0.25.9.i.255
 FRAUD_BIT = 1 << 13  # meter cover removed (simulator/cosem/events.py ALARM_BITS)
+POWER_UP_BIT = 1 << 2
 INSTALLER = 2  # the models' management client (low-level security, the demo password)
 WAIT_S = 20.0  # a bound on waiting for notifications a correct fleet sends within seconds
 
@@ -228,6 +231,20 @@ def test_a_meter_whose_client_set_its_execution_time_pushes_at_that_time(tmp_pat
     assert all(run <= r.at for peer, r in pushed.items() if peer != address(own))
 
 
+def test_static_meters_are_pushed_by_the_scheduler(tmp_path: Path) -> None:
+    """A meter without `living:` runs no schedule by itself: the scheduler asks for its push."""
+    n, run = 5, utc("2024-01-03T00:05:00")
+    static = tmp_path / "static.yaml"
+    text = DAILY.read_text(encoding="utf-8")
+    assert "living:\n  events: none\n" in text
+    static.write_text(text.replace("living:\n  events: none\n", ""), encoding="utf-8")
+    with Receiver() as receiver, \
+            RunningFleet(fleet_profile(static, n, run - timedelta(seconds=30), 300, receiver.port), tmp_path):
+        got = receiver.count(n)
+    assert sorted(r.peer for r in got) == sorted(address(i) for i in range(n))
+    assert all(run <= r.at < run + timedelta(seconds=660) for r in got)
+
+
 # --------------------------------------------------------------------------- events, power-up, installation
 
 def cover_openings(start: datetime) -> list[datetime]:
@@ -272,3 +289,26 @@ def test_alarm_power_up_and_installation_pushes(tmp_path: Path) -> None:
             got = receiver.wait(lambda got: pushes_of(got, ALARM_PUSH), "the alarm push of the second run")
     assert len(pushes_of(got, POWER_UP_PUSH)) == 1  # power-up at every start
     assert pushes_of(got, INSTALLATION_PUSH) == []  # installed once: it was not pushed again
+
+
+def test_the_end_of_a_power_failure_pushes_power_up_and_its_alarm(tmp_path: Path) -> None:
+    text = ALARM.read_text(encoding="utf-8")
+    failing = text.replace("power_failure: {per_year: 0}",
+                           "power_failure: {per_year: 3000, mean_seconds: 60, spread: 0}") \
+        .replace("cover_open: {per_year: 3000, mean_seconds: 10, spread: 0}", "cover_open: {per_year: 0}")
+    assert failing.count("per_year: 3000") == 1 and "mean_seconds: 60" in failing
+    model = tmp_path / "outages.yaml"
+    model.write_text(failing, encoding="utf-8")
+    living = load_model(model).living
+    assert living is not None and living.events is not None
+    t0 = utc("2024-01-03T00:00:00").timestamp()
+    outage = next(e for e in events_between(living.events, meter_seed(0, "00000001"), t0, t0, t0 + 86400))
+    start = datetime.fromtimestamp(outage.start - 60, timezone.utc)  # a minute before the supply fails
+    restored = datetime.fromtimestamp(outage.end, timezone.utc)
+    with Receiver() as receiver, RunningFleet(fleet_profile(model, 1, start, 600, receiver.port), tmp_path):
+        got = receiver.wait(lambda got: len(pushes_of(got, POWER_UP_PUSH)) >= 2 and pushes_of(got, ALARM_PUSH),
+                            "the power-up and alarm pushes after the outage")
+    at_start, after = pushes_of(got, POWER_UP_PUSH)[:2]
+    assert at_start.at < restored <= after.at < restored + timedelta(seconds=60)
+    [alarm] = pushes_of(got, ALARM_PUSH)
+    assert restored <= alarm.at and alarm.values[2] == POWER_UP_BIT
