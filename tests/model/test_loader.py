@@ -237,7 +237,7 @@ def test_unknown_key_in_an_object() -> None:
     line = line_of(text, "atributes")
     assert message == (f"m.yaml:{line}: object 1.0.1.8.0.255 (Register): unknown key 'atributes' in an object "
                        "(did you mean 'attributes'?); expected class, version, obis, name, attributes, access, "
-                       "short_name, keys")
+                       "short_name, keys, push_on")
 
 
 def test_unknown_attribute_name() -> None:
