@@ -440,12 +440,12 @@ class PushScheduler:
             return []
 
     def _send(self, live: LiveMeter, requests: list[PushRequest]) -> None:
-        fleet = self.fleet
-        if live.meter.state.journal and fleet.store is not None:
-            fleet.changed(live)  # what the catch-up ran, or the installation noted
+        live.note_changes()  # what the catch-up ran, or the installation noted, is kept
+        self.changed(live)  # a script the catch-up ran may have changed the meter's schedules
+        devices = live.meter.model.logical_devices
         for request in requests:
-            _log.debug("%s: push of logical device %d object %d asked for (%s)", live.label, request.server_sap,
-                       request.index, request.trigger)
+            _log.debug("%s: push %s asked for (%s)", live.label,
+                       devices[request.server_sap].objects[request.index].logical_name, request.trigger)
             self._submit(live, request)
 
     # -- the one timer
