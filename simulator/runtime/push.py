@@ -26,8 +26,7 @@ from typing import Any, Protocol
 
 from ..living.noise import meter_seed
 from ..server.objects import Meter, ObjectHandle
-from ..server import push as server_push  # TEMP until notify lands
-from ..server.push import Notification, PushError, PushRequest, PushSettings, push_settings, window_start
+from ..server.push import Notification, PushError, PushRequest, PushSettings, notify, push_settings, window_start
 from ..server.push_plan import push_offset
 from .fleet import Fleet, LiveMeter
 from .layout import push_source
@@ -92,6 +91,7 @@ class Pusher:
         self._resets: dict[tuple[int, int, int], int] = {}  # (meter, sap, index) -> resets so far
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        self.peak_in_flight = 0  # the most pushes in flight at once so far
         self._closed = False
         self.sent = 0  # notifications written to their destination
         self.failed = 0  # pushes given up (every attempt failed) or that could not be built
@@ -103,8 +103,8 @@ class Pusher:
 
     @property
     def pending(self) -> int:
-        """Pushes waiting for their instant or for the limits."""
-        return len(self._heap) + len(self._ready)
+        """Pushes waiting for their instant or for the limits (not those a reset dropped)."""
+        return sum(1 for _, _, push in self._heap if self._current(push)) + len(self._ready)
 
     # -- asked for by the meters
     def submit(self, live: LiveMeter, request: PushRequest) -> None:
@@ -150,7 +150,7 @@ class Pusher:
         if self._handle is not None:
             self._handle.cancel()
         self._handle = self._armed_for = None
-        dropped = sum(1 for _, _, push in self._heap if self._current(push)) + len(self._ready)
+        dropped = self.pending
         self._heap.clear()
         self._ready.clear()
         if dropped:
@@ -218,7 +218,7 @@ class Pusher:
             settings = push.settings = push_settings(_handle(live.meter, request, now))
             if settings.destination is None:
                 raise PushError(settings.problem or "no destination")
-            notification = server_push.notify(live.meter, request, now)
+            notification = notify(live.meter, request, now)
         except PushError as exc:
             live.note_changes()
             self._failed(push, str(exc))
@@ -229,8 +229,10 @@ class Pusher:
             self.failed += 1
             return
         self._in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         live.note_changes()  # the invocation counter used is committed before the frames leave
         self._host.hold(_Delivery(self, push), notification)
+        self._host.fleet.take_pushes(live)  # what reading the values triggered (an alarm) follows
 
     def _deliver(self, push: _Push, notification: Notification) -> None:
         if self._closed:
