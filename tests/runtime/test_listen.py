@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from gurux_dlms import GXByteBuffer, GXDLMSNotify
 from gurux_dlms.enums import InterfaceType, Security
 from gurux_dlms.GXCiphering import GXCiphering
@@ -257,19 +258,23 @@ groups:
              master_key: 00112233445566778899AABBCCDDEEFF}}
     listen:
       - {{transport: tcp, host: 127.0.0.1, port: 0}}
-    push: {{destination: "127.0.0.1:{port}", transport: tcp}}
+      - {{transport: udp, host: 127.0.0.1, port: 0}}
+    push: {{destination: "127.0.0.1:{port}", transport: {transport}}}
 """
 
 
-def test_a_simulated_meter_pushes_on_a_clients_action_and_listen_names_the_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport, link", [("tcp", "wrapper"), ("hdlc", "hdlc"), ("udp", "wrapper")])
+def test_a_simulated_meter_pushes_on_a_clients_action_and_listen_names_the_values(
+        tmp_path: Path, transport: str, link: str) -> None:
     from gurux_dlms.enums import DataType as GuruxType
     from gurux_dlms.objects import GXDLMSPushSetup
 
     from .harness import RunningFleet
     from .peers import GuruxPeer, SocketPipe, gurux_client
 
-    with listening("--json", "--ek", EK.hex(), "--ak", AK.hex(), "--model", "idis_poly") as listen:
-        profile = FLEET.format(ek=EK.hex().upper(), ak=AK.hex().upper(), port=listen.ports["tcp"])
+    with listening("--udp", "0", "--json", "--ek", EK.hex(), "--ak", AK.hex(), "--model", "idis_poly") as listen:
+        port = listen.ports["udp" if transport == "udp" else "tcp"]
+        profile = FLEET.format(ek=EK.hex().upper(), ak=AK.hex().upper(), port=port, transport=transport)
         with RunningFleet(profile, tmp_path, state_dir=None) as fleet:
             peer = GuruxPeer(SocketPipe(HOST, fleet.port("tcp")), gurux_client(1))
             peer.connect()
@@ -280,8 +285,12 @@ def test_a_simulated_meter_pushes_on_a_clients_action_and_listen_names_the_value
                 peer.release()
                 peer.pipe.close()
         summary = listen.stop()
-    assert pushed["kind"] == "data-notification" and pushed["transport"] == "tcp" and pushed["link"] == "wrapper"
-    assert pushed["destination"] == {"wport": 1} and pushed["source"] == {"wport": 1}
+    assert pushed["kind"] == "data-notification"
+    assert (pushed["transport"], pushed["link"]) == ("udp" if transport == "udp" else "tcp", link)
+    if link == "wrapper":
+        assert pushed["destination"] == {"wport": 1} and pushed["source"] == {"wport": 1}
+    else:  # UI frames from the meter's server address (logical 1, physical 17) to client 1
+        assert pushed["destination"] == {"logical": 1} and pushed["source"] == {"logical": 1, "physical": 17}
     # v0: protected as the management association's policy says (authenticated encryption)
     assert pushed["protection"] == "general-glo-ciphering" and pushed["system_title"] == "53494D0000000001"
     assert pushed["invocation_counter"] is not None and not pushed["replayed"]
