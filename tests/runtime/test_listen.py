@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 from gurux_dlms import GXByteBuffer, GXDLMSNotify
+from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.enums import InterfaceType, Security
 from gurux_dlms.GXCiphering import GXCiphering
+from gurux_dlms.objects import GXDLMSPushSetup
 
 from simulator.apdu.common import LongInvokeIdAndPriority
 from simulator.apdu.notification import DataNotification
@@ -33,7 +35,8 @@ from tests.decode.push_vectors import (
     GENERAL_GLO_KEY, GENERAL_GLO_NOTIFICATION, GOSEM_NOTIFICATION, KAIFA_HAN_FRAME, KAIFA_READINGS,
 )
 
-from .harness import AK, EK
+from .harness import AK, EK, RunningFleet
+from .peers import GuruxPeer, SocketPipe, gurux_client
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -266,12 +269,6 @@ groups:
 @pytest.mark.parametrize("transport, link", [("tcp", "wrapper"), ("hdlc", "hdlc"), ("udp", "wrapper")])
 def test_a_simulated_meter_pushes_on_a_clients_action_and_listen_names_the_values(
         tmp_path: Path, transport: str, link: str) -> None:
-    from gurux_dlms.enums import DataType as GuruxType
-    from gurux_dlms.objects import GXDLMSPushSetup
-
-    from .harness import RunningFleet
-    from .peers import GuruxPeer, SocketPipe, gurux_client
-
     with listening("--udp", "0", "--json", "--ek", EK.hex(), "--ak", AK.hex(), "--model", "idis_poly") as listen:
         port = listen.ports["udp" if transport == "udp" else "tcp"]
         profile = FLEET.format(ek=EK.hex().upper(), ak=AK.hex().upper(), port=port, transport=transport)
