@@ -248,12 +248,15 @@ def _day_matches(cdt: CosemDateTime, day: date) -> bool:
     return cdt.day_of_week is None or cdt.day_of_week == day.isoweekday()
 
 
-def _on(cdt: CosemDateTime, day: date, high: bool) -> datetime:
-    """The local instant of the pattern on `day`; unspecified time fields are the day's first
-    (start) or last (end) value."""
-    def pick(v: int | None, top: int) -> int:
-        return (top if high else 0) if v is None or v > top else v
-    return datetime(day.year, day.month, day.day, pick(cdt.hour, 23), pick(cdt.minute, 59), pick(cdt.second, 59))
+def _starts(cdt: CosemDateTime, day: date) -> list[datetime]:
+    """The instants a window's start names on `day`, earliest first: every hour when the hour
+    is a wildcard (an hourly window), unspecified minutes and seconds 0."""
+    if not _day_matches(cdt, day):
+        return []
+    hours = range(24) if cdt.hour is None or cdt.hour > 23 else (cdt.hour,)
+    minute = cdt.minute if cdt.minute is not None and cdt.minute < 60 else 0
+    second = cdt.second if cdt.second is not None and cdt.second < 60 else 0
+    return [datetime(day.year, day.month, day.day, h, minute, second) for h in hours]
 
 
 def _days(first: date, count: int, step: int = 1) -> Iterator[date]:
@@ -265,27 +268,35 @@ def _days(first: date, count: int, step: int = 1) -> Iterator[date]:
 
 
 def _window_end(end: CosemDateTime, start: datetime) -> datetime | None:
+    """The first instant at or after `start` that the window's end names; its unspecified
+    minutes and seconds are the hour's last, an unspecified hour is any hour."""
+    minute = end.minute if end.minute is not None and end.minute < 60 else 59
+    second = end.second if end.second is not None and end.second < 60 else 59
+    hours = range(24) if end.hour is None or end.hour > 23 else (end.hour,)
     for day in _days(start.date(), _WINDOW_SEARCH_DAYS):
         if _day_matches(end, day):
-            instant = _on(end, day, high=True)
-            if instant >= start:
-                return instant
+            for h in hours:
+                instant = datetime(day.year, day.month, day.day, h, minute, second)
+                if instant >= start:
+                    return instant
     return None
 
 
 def window_start(settings: PushSettings, meter_epoch: float, utc_offset_min: int) -> float | None:
     """The first meter epoch >= meter_epoch inside a communication window (itself when the list is
     empty or it is inside one); None when no window ever opens again. Windows are date-time pairs
-    with wildcards (a daily window has wildcard dates), in the meter's local time."""
+    with wildcards (a daily window has wildcard dates, an hourly one a wildcard hour), in the
+    meter's local time; a window closes at the first instant its end names after it opened."""
     if not settings.windows:
         return meter_epoch
     shift = utc_offset_min * 60
     local = datetime(1970, 1, 1) + timedelta(seconds=meter_epoch + shift)
     best: datetime | None = None
     for start, end in settings.windows:
-        # the latest start at or before now: are we inside its window?
+        # the latest opening at or before now: are we inside its window?
         for day in _days(local.date(), _WINDOW_SEARCH_DAYS, -1):
-            if _day_matches(start, day) and (opened := _on(start, day, high=False)) <= local:
+            opened = next((t for t in reversed(_starts(start, day)) if t <= local), None)
+            if opened is not None:
                 closes = _window_end(end, opened)
                 if closes is not None and local <= closes:
                     return meter_epoch
@@ -293,10 +304,10 @@ def window_start(settings: PushSettings, meter_epoch: float, utc_offset_min: int
         for day in _days(local.date(), _WINDOW_SEARCH_DAYS):
             if best is not None and day > best.date():
                 break
-            if _day_matches(start, day) and (opened := _on(start, day, high=False)) > local:
-                if _window_end(end, opened) is not None:
-                    best = opened if best is None else min(best, opened)
-                    break
+            opening = next((t for t in _starts(start, day) if t > local and _window_end(end, t) is not None), None)
+            if opening is not None:
+                best = opening if best is None else min(best, opening)
+                break
     if best is None:
         return None
     return (best - datetime(1970, 1, 1)).total_seconds() - shift

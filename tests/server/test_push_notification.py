@@ -281,6 +281,13 @@ def test_a_window_across_midnight_and_the_earliest_of_several() -> None:
     assert window_start(two, local_epoch("2024-05-11 22:00:00"), 60) == local_epoch("2024-05-12 06:00:00")
 
 
+def test_an_hourly_window() -> None:
+    hourly = windowed(("*-*-* *:00:00", "*-*-* *:10:00"))  # the first ten minutes of every hour
+    assert window_start(hourly, local_epoch("2024-05-11 13:05:00"), 60) == local_epoch("2024-05-11 13:05:00")
+    assert window_start(hourly, local_epoch("2024-05-11 13:20:00"), 60) == local_epoch("2024-05-11 14:00:00")
+    assert window_start(hourly, local_epoch("2024-05-11 23:30:00"), 60) == local_epoch("2024-05-12 00:00:00")
+
+
 def test_monthly_and_dated_windows() -> None:
     first_of_month = windowed(("*-*-01 00:00:00", "*-*-01 06:00:00"))
     assert window_start(first_of_month, local_epoch("2024-05-10 12:00:00"), 60) == local_epoch("2024-06-01 00:00:00")
