@@ -243,6 +243,16 @@ def test_connections_opened_and_closed_logged_at_debug_level() -> None:
     assert f"simulator.listen: 127.0.0.1:{port}: connection closed" in log
 
 
+def test_a_port_in_use_is_one_line_and_status_1() -> None:
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        done = subprocess.run([sys.executable, "-m", "simulator.cli", "listen", "--tcp", str(taken.getsockname()[1])],
+                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and done.stderr.startswith("cosem-sim listen: cannot listen on 127.0.0.1: ")
+    assert "Traceback" not in done.stderr
+
+
 def test_bad_keys_are_refused_without_repeating_them() -> None:
     done = subprocess.run([sys.executable, "-m", "simulator.cli", "listen", "--ek", "C0FFEE" * 5 + "AB",
                            "--ak", "D00D"], cwd=ROOT, capture_output=True, text=True, timeout=30)
