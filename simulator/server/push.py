@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Iterator
 
+from ..apdu.ciphered import CipherStyle
 from ..apdu.common import LongInvokeIdAndPriority
 from ..apdu.notification import DataNotification
 from ..axdr import CosemDateTime, Data, DataType, Obis
@@ -25,15 +26,11 @@ from ..link.hdlc.address import HDLCAddress
 from ..link.hdlc.frame import FrameKind, HDLCFrame
 from ..link.wrapper import WrapperFrame
 from ..model.spec import PUSH_TRIGGERS, AssociationSpec, LogicalDeviceSpec, SecurityPolicy
-from ..apdu.ciphered import CipherStyle
 from ..security.apdu import encrypt_apdu
 from ..security.control import SecurityControl
 from ..security.errors import SecurityError
 from ..security.gcm import SYSTEM_TITLE_LENGTH
 from ..security.keywrap import KeyId
-
-if TYPE_CHECKING:  # objects.py queues PushRequests: it imports this module
-    from .objects import Meter, ObjectHandle
 
 if TYPE_CHECKING:  # objects.py queues PushRequests: it imports this module
     from .objects import Meter, ObjectHandle
