@@ -114,9 +114,13 @@ class Pusher:
         push = _Push(live, request, self._resets.get((live.entry.index, request.server_sap, request.index), 0))
         try:
             settings = push.settings = push_settings(_handle(live.meter, request, request.now))
+        except PushError as exc:
+            _log.warning("%s (%s) dropped: %s", push.what, request.trigger, exc)
+            self.failed += 1
+            return
         except Exception:  # a bug must not stop the other pushes
-            _log.exception("%s of object %d in logical device %d (%s) cannot be read", push.what, request.index,
-                           request.server_sap, request.trigger)
+            _log.exception("%s of object %d in logical device %d (%s): its settings cannot be read", push.what,
+                           request.index, request.server_sap, request.trigger)
             self.failed += 1
             return
         push.what = f"{live.label}: push {settings.logical_name} ({request.trigger})"
@@ -154,7 +158,8 @@ class Pusher:
         self._heap.clear()
         self._ready.clear()
         if dropped:
-            _log.info("%d pending push(es) dropped at stop", dropped)
+            _log.info("stopping: %d push%s waiting %s dropped", dropped, "" if dropped == 1 else "es",
+                      "is" if dropped == 1 else "are")
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -237,6 +242,7 @@ class Pusher:
     def _deliver(self, push: _Push, notification: Notification) -> None:
         if self._closed:
             self._in_flight -= 1
+            _log.debug("%s: not sent, the fleet is stopping", push.what)
             return
         task = self._loop.create_task(self._send(push, notification))
         self._tasks.add(task)

@@ -21,10 +21,13 @@ from gurux_dlms import GXByteBuffer, GXDLMSClient, GXReplyData
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.enums import Authentication, InterfaceType, Security
 from gurux_dlms.objects import GXDLMSPushSetup
+from gurux_dlms.objects.enums import MessageType, ServiceType
 from gurux_dlms.secure import GXDLMSSecureNotify
 
 from simulator.axdr import Obis
+from simulator.living.noise import meter_seed
 from simulator.server.push import PushRequest
+from simulator.server.push_plan import push_offset
 
 from .harness import AK, EK, RunningFleet
 from .peers import GuruxPeer, SocketPipe, gurux_client
@@ -211,7 +214,8 @@ def wait_for(condition: Callable[[], Any], what: str) -> None:
 
 
 def push_lines(caplog: Any) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "simulator.push"]
+    """The pusher's lines about the meters' pushes (not the push scheduler's about groups)."""
+    return [r.getMessage() for r in caplog.records if r.name == "simulator.push" and "#" in r.getMessage().split()[0]]
 
 
 def counters(fleet: RunningFleet) -> tuple[int, int, int, int]:
@@ -387,5 +391,94 @@ def test_stop_drops_pending_pushes_with_a_log_line(tmp_path: Path, receiver: Rec
         receiver.get()
         wait_for(lambda: counters(fleet)[0] == 1, "the first push counted as sent")
         assert counters(fleet) == (1, 0, 2, 0)  # the other two wait for a token
-    assert "2 pending push(es) dropped at stop" in push_lines(caplog)
+    assert "stopping: 2 pushes waiting are dropped" in [r.getMessage() for r in caplog.records]
     assert receiver.messages.empty()
+
+
+# --------------------------------------------------------------------------- what is not sent
+
+def test_reset_drops_the_waiting_push(tmp_path: Path, receiver: Receiver, caplog: Any) -> None:
+    """The daily push (version 2) waits for the meter's place in its 900 s randomisation interval;
+    its reset (method 2) drops it."""
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    daily = "0.1.25.9.0.255"
+    extra = f'      {daily}: {{destination: "127.0.0.1:{receiver.port}"}}\n'
+    text = demo_fleet(receiver.port).replace(f"    push: {{{ALARM_PUSH}:", "    push:\n      " + ALARM_PUSH + ":")
+    text = text.replace('"}}\n', '"}\n' + extra, 1)
+    with RunningFleet(text, tmp_path) as fleet:
+        model = fleet.engine.entries[0].group.model
+        spec = model.logical_devices[1].find(bytes(Obis(daily)))
+        assert spec is not None
+        assert push_offset(meter_seed(0, "00000001"), 1, spec.index, 900) > 60  # it waits a while
+        invoke_push(fleet.port("tcp"), obis=daily)
+        assert counters(fleet)[2] == 1
+        invoke_push(fleet.port("tcp"), obis=daily, method=2)
+        assert counters(fleet) == (0, 0, 0, 0)
+    assert f"electricity#0: push setup of object {spec.index} in logical device 1 reset: its waiting pushes " \
+           "are dropped" in push_lines(caplog)
+    assert receiver.connections == 0
+
+
+def test_a_destination_the_meter_cannot_reach_fails_each_attempt(tmp_path: Path, caplog: Any) -> None:
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    with RunningFleet(plain_fleet(tmp_path, 9, rate=120), tmp_path) as fleet:
+        client = GXDLMSClient(True, 1, 1, Authentication.NONE, None, InterfaceType.WRAPPER)
+        peer = GuruxPeer(SocketPipe("127.0.0.1", fleet.port("tcp")), client)
+        setup = GXDLMSPushSetup(ALARM_PUSH)
+        setup.service, setup.destination, setup.message = ServiceType.SMS, "+3312345678", MessageType.COSEM_APDU
+        try:
+            peer.connect()
+            peer.request(client.write(setup, 3))
+            peer.request(client.method(setup, 1, 0, GuruxType.INT8))
+            peer.release()
+        finally:
+            peer.pipe.close()
+        wait_for(lambda: counters(fleet)[1] == 1, "the push given up")
+        assert counters(fleet) == (0, 1, 0, 0)
+    lines = push_lines(caplog)
+    assert len(lines) == 4 and all(line.startswith(f"plain#0: push {ALARM_PUSH} (action): attempt ") for line in lines)
+    assert lines[0].endswith("; retry in 60 s") and lines[3].endswith("; gave up after 4 attempts")
+
+
+def test_a_bug_building_a_push_is_logged_and_the_next_push_goes(tmp_path: Path, receiver: Receiver,
+                                                                 caplog: Any, monkeypatch: Any) -> None:
+    from simulator.runtime import push as runtime_push
+
+    real = runtime_push.notify
+    calls = []
+
+    def broken_once(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise ZeroDivisionError("a bug")
+        return real(*args)
+
+    monkeypatch.setattr(runtime_push, "notify", broken_once)
+    with RunningFleet(plain_fleet(tmp_path, receiver.port), tmp_path) as fleet:
+        invoke_push(fleet.port("tcp"), plain=True)
+        wait_for(lambda: counters(fleet)[1] == 1, "the broken push counted as failed")
+        invoke_push(fleet.port("tcp"), plain=True)
+        _, message = receiver.get()
+        wait_for(lambda: counters(fleet)[0] == 1, "the next push counted as sent")
+    [bug] = [r for r in caplog.records if r.name == "simulator.push" and r.levelname == "ERROR"]
+    assert bug.getMessage() == f"plain#0: push {ALARM_PUSH} (action): attempt 1 could not be built"
+    assert bug.exc_info is not None and bug.exc_info[0] is ZeroDivisionError
+    assert bytes(opened(message).value[1]) == b"SIM00000001"
+
+
+def test_a_push_whose_counter_cannot_be_kept_is_not_sent(tmp_path: Path, receiver: Receiver, caplog: Any) -> None:
+    """The store fails under the engine (closed, as a broken disk would): the ciphered push's
+    invocation counter cannot be kept, so its frames never leave."""
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    text = demo_fleet(receiver.port).replace(f"time: {{start: {START}}}", f"time: {{start: {START}, rate: 120}}")
+    with RunningFleet(text, tmp_path, state_dir=tmp_path / "state") as fleet:
+        store = fleet.engine.store
+        assert store is not None
+        fleet.call(store.close)
+        submit_all(fleet)
+        wait_for(lambda: counters(fleet)[1] == 1, "the push given up")
+        assert counters(fleet) == (0, 1, 0, 0)
+    assert receiver.connections == 0
+    lines = push_lines(caplog)
+    assert len(lines) == 4 and all("failed: not sent, its invocation counter could not be kept (" in line
+                                   for line in lines), lines
