@@ -441,6 +441,7 @@ class PushScheduler:
 
     def _send(self, live: LiveMeter, requests: list[PushRequest]) -> None:
         live.note_changes()  # what the catch-up ran, or the installation noted, is kept
+        self.fleet.take_pushes(live)  # a Push setup a script reset drops its pushes waiting, first
         self.changed(live)  # a script the catch-up ran may have changed the meter's schedules
         devices = live.meter.model.logical_devices
         for request in requests:

@@ -159,14 +159,18 @@ def planning_attributes(model: MeterModel) -> frozenset[tuple[int, int, int]]:
 
 def wake(meter: Meter, now: float) -> list[PushRequest]:
     """Bring every logical device of the meter up to `now` (a living meter's catch-up runs the
-    schedules that fell due, whose scripts queue their pushes) and take the pushes queued."""
+    schedules that fell due, whose scripts queue their pushes) and take the pushes queued. The
+    Push setups a script reset stay in `meter.push_reset` for the runtime to hand on."""
     living = meter.living
     if living is not None:
         meter_epoch = meter.time_base.epoch(now) + meter.state.clock_offset_s
         for device in meter.model.logical_devices.values():
             if device.objects and not quiet(living, device.server_sap, meter_epoch):
                 catch_up(ObjectHandle(meter, device, device.objects[0], now), device.server_sap)
-    return meter.take_push_requests()
+    reset = meter.push_reset
+    requests = meter.take_push_requests()
+    meter.push_reset = reset
+    return requests
 
 
 def alarm_rose(meter: Meter, device: LogicalDeviceSpec, fleet_epoch: float) -> bool:

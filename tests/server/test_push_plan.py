@@ -167,3 +167,14 @@ def test_a_filtered_alarm_does_not_rise() -> None:
     [first] = cover_openings(m, INSTALLED, INSTALLED + 3 * 86400)[:1]
     handle(m, ALARM_FILTER).set(2, Data(DataType.DOUBLE_LONG_UNSIGNED, 0xFFFFFFFF & ~FRAUD_BIT))
     assert not alarm_rose(m, device, first)
+
+
+def test_wake_leaves_a_scripts_push_reset_for_the_runtime() -> None:
+    m = meter(DAILY, utc("2024-01-01T12:00:00"))
+    push = index_of(DAILY, PUSH)
+    reset_then_push = struct(u16(1), array(action(2, 40, PUSH, 2, Data(DataType.INTEGER, 0)),
+                                           action(2, 40, PUSH, 1, Data(DataType.INTEGER, 0))))
+    handle(m, SCRIPTS).set(2, array(reset_then_push))
+    [request] = wake(m, 0.0)
+    assert (request.index, request.trigger) == (push, "script")
+    assert m.push_reset == {(1, push)}  # Fleet.take_pushes hands it to the pusher
