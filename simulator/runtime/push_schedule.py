@@ -61,6 +61,8 @@ _SCAN_AHEAD_S = BUCKET_S / 2  # a week's events are looked up half a week before
 
 
 class PushHost(Protocol):
+    """What the scheduler needs from the engine: the fleet and the loop's clock."""
+
     @property
     def fleet(self) -> Fleet: ...
 
@@ -149,7 +151,7 @@ class _ScheduleSweep(_Task):
 
     def step(self, epoch: float, budget: int) -> int:
         done = 0
-        own = self._scheduler.own
+        own = self._scheduler._own
         instant = self._instant
         assert instant is not None
         while done < budget and self._pos < len(self._order) and instant + self._offsets[self._pos] <= epoch:
@@ -157,7 +159,7 @@ class _ScheduleSweep(_Task):
             self._pos += 1
             done += 1
             if entry.index not in own:
-                self._scheduler.run_schedule(entry, self._push, instant)
+                self._scheduler._run_schedule(entry, self._push, instant)
         self._update()
         return max(done, 1)
 
@@ -180,7 +182,7 @@ class _StartSweep(_Task):
             entry = self._group.entries[self._order[self._pos][1]]
             self._pos += 1
             done += 1
-            self._scheduler.run_start(entry, self._group, self._start)
+            self._scheduler._run_start(entry, self._group, self._start)
         self.due = self._order[self._pos][0] if self._pos < len(self._order) else math.inf
         return max(done, 1)
 
@@ -217,7 +219,7 @@ class _EventSweep(_Task):
             while marks and marks[0][:2] == (instant, gi):  # two codes at one instant: one wake
                 what |= heapq.heappop(marks)[2]
             done += 1
-            self._scheduler.run_event(self._group.entries[gi], self._group, instant, what)
+            self._scheduler._run_event(self._group.entries[gi], self._group, instant, what)
         if done < budget and self._scan_due() <= epoch:
             done += self._scan(budget - done)
         self._update()
@@ -291,7 +293,7 @@ class _OwnPlan(_Task):
     def step(self, epoch: float, budget: int) -> int:
         for wake_at, instant, push in self._plans:
             if wake_at <= epoch:
-                self._scheduler.run_schedule(self.live.entry, push, instant, self.live)
+                self._scheduler._run_schedule(self.live.entry, push, instant, self.live)
         self._plan(epoch)
         return 1
 
@@ -313,7 +315,7 @@ class PushScheduler:
         self._handle: asyncio.TimerHandle | None = None
         self._armed_for: float | None = None
         self._groups: dict[str, _Group] = {}
-        self.own: dict[int, _OwnPlan] = {}  # entry index -> the plan of a meter with its own values
+        self._own: dict[int, _OwnPlan] = {}  # entry index -> the plan of a meter with its own values
         self._revisions: dict[int, int] = {}  # entry index -> the state revision `changed` last looked at
 
     @property
@@ -357,12 +359,12 @@ class PushScheduler:
         self._revisions[index] = meter.state.revision
         group = self._groups.get(live.entry.group.name)
         follows = follows_model(meter, group.planning if group is not None else planning_attributes(meter.model))
-        old = self.own.pop(index, None)
+        old = self._own.pop(index, None)
         if old is not None:
             old.cancelled = True
         if follows:
             return
-        plan = self.own[index] = _OwnPlan(self, live, self._epoch())
+        plan = self._own[index] = _OwnPlan(self, live, self._epoch())
         self._queue(plan)
         _log.debug("%s: its own schedule, push or clock values: its scheduled pushes are planned on their own",
                    live.label)
@@ -374,11 +376,11 @@ class PushScheduler:
         self._handle = None
         self._armed_for = None
         self._heap.clear()
-        self.own.clear()
+        self._own.clear()
         self._loop = None
 
     # -- what a meter does when its turn comes
-    def run_schedule(self, entry: MeterEntry, push: ScheduledPush, instant: float,
+    def _run_schedule(self, entry: MeterEntry, push: ScheduledPush, instant: float,
                      live: LiveMeter | None = None) -> None:
         """A scheduled push's instant (fleet epoch) came for this meter, plus its offset."""
         live = live or self._live(entry)
@@ -391,7 +393,7 @@ class PushScheduler:
             requests += [PushRequest(push.server_sap, i, then, "schedule") for i in push.pushes]
         self._send(live, requests)
 
-    def run_start(self, entry: MeterEntry, group: _Group, start: float) -> None:
+    def _run_start(self, entry: MeterEntry, group: _Group, start: float) -> None:
         """The fleet started: the meter's power-up pushes, and its installation push once ever."""
         live = self._live(entry)
         if live is None:
@@ -409,7 +411,7 @@ class PushScheduler:
                 requests.append(PushRequest(sap, i, then, "installation"))
         self._send(live, requests)
 
-    def run_event(self, entry: MeterEntry, group: _Group, instant: float, what: int) -> None:
+    def _run_event(self, entry: MeterEntry, group: _Group, instant: float, what: int) -> None:
         """A generated event at fleet epoch `instant`: an alarm bit may have risen, a power failure ended."""
         live = self._live(entry)
         if live is None:
