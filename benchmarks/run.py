@@ -45,6 +45,11 @@ Benchmarks (`--only` takes any of these names, comma separated):
 - living-idle: 100,000 living IDIS-style meters (history 40 days) started, built and read once
   in-process by benchmarks/idle.py (--quick: 10,000 of them, the RSS of all projected): RSS
   (target 2 GB), asyncio tasks and TimerQueue entries (none may belong to a meter).
+- push: notifications per second 1,000 IDIS-style meters (--quick: 200), each pushing from its
+  own address, send to one head-end (benchmarks/push.py: the fleet in-process on CPU 0, the
+  receiver on CPU 1): the daily push plain, general-glo-ciphered, and ciphered with the state
+  store keeping every counter, beside the ceiling (the same connections with canned bytes and
+  no DLMS); the receiver's count must match.
 
 Prints a table with the issue's targets (met or missed, by how much) and writes JSON to
 benchmarks/results/run.json (run-quick.json with --quick).
@@ -785,6 +790,68 @@ def bench_flood(ctx: Context) -> list[Row]:
     return rows
 
 
+_PUSH_ROUNDS = 3  # pushes per meter (--quick: 1)
+_PUSH_QUICK_FLEET = 200
+_PUSH_LIMITS = "max_pushes_in_flight: 200, push_connections_per_s: 1000000"  # the simulator, not the bucket
+
+
+def bench_push(ctx: Context) -> list[Row]:
+    """The daily push of every meter, to one receiver: plain, ciphered, ciphered with the state
+    kept, and the ceiling (canned bytes over the same connections), each run timed by the sender."""
+    s = ctx.settings
+    meters, rounds = (_PUSH_QUICK_FLEET, 1) if s.quick else (_FLEET, _PUSH_ROUNDS)
+    rows = []
+    ceiling: float | None = None
+    for mode, options in (("ceiling", ["--canned"]), ("plain", ["--plain"]), ("ciphered", []),
+                          ("ciphered, state kept", ["--state-dir", str(ctx.workdir / "push-state")])):
+        r, received = _push_run(ctx, meters, rounds, options)
+        if mode == "ceiling":
+            ceiling = r["rate"]
+        lost = r["sent"] - received["notifications"]
+        share = f" = {r['rate'] / ceiling:.0%} of the ceiling's {_n(ceiling)}" if ceiling and mode != "ceiling" else ""
+        what = ("reference: canned notifications, no DLMS" if mode == "ceiling"
+                else f"daily push 0.1.25.9.0.255, {mode}")
+        rows.append(Row("push", what, f"{meters:,} meters x {rounds}, TCP wrapper, one receiver",
+                        f"{_n(r['rate'])} notifications/s{share}", errors=r["failed"] + abs(lost) +
+                        received["incomplete"],
+                        server=f"{r['cpu_s'] / r['seconds']:.0%} = {r['cpu_s'] * 1e6 / max(r['sent'], 1):.0f} "
+                               "µs/notification" if r["seconds"] else "",
+                        figures=dict(r, received=received, ceiling_rate=ceiling)))
+    return rows
+
+
+def _push_run(ctx: Context, meters: int, rounds: int, options: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One sender run against a fresh receiver: (the sender's figures, the receiver's)."""
+    receiver = subprocess.Popen(ctx.machine.command(1, "-m", "benchmarks.push", "receive"), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=ROOT, env=ctx.machine.env)
+    try:
+        assert receiver.stdout is not None
+        banner = receiver.stdout.readline().decode()
+        if not banner.startswith("receiving on "):
+            raise BenchmarkError(f"push receiver did not start: {banner!r}")
+        port = int(banner.rsplit(":", 1)[1])
+        profile = ctx.workdir / "push.yaml"
+        text = idis_fleet(meters, free_port("0.0.0.0")).replace("limits: {", f"limits: {{{_PUSH_LIMITS}, ")
+        profile.write_text(text + f'    push: {{destination: "127.0.0.1:{port}"}}\n', encoding="utf-8")
+        ctx.log(f"  push sender {' '.join(options) or '(ciphered)'}: {meters} meters x {rounds}")
+        try:
+            done = subprocess.run(ctx.machine.command(0, "-m", "benchmarks.push", "send", str(profile), "--rounds",
+                                                      str(rounds), *options),
+                                  capture_output=True, timeout=_JOB_TIMEOUT_S, cwd=ROOT, env=ctx.machine.env)
+        except subprocess.TimeoutExpired:
+            raise BenchmarkError(f"push sender still running after {_JOB_TIMEOUT_S:.0f} s") from None
+        if done.returncode != 0:
+            raise BenchmarkError(f"push sender failed: {done.stderr.decode(errors='replace')[-1500:]}")
+        sent = dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+        receiver.send_signal(signal.SIGTERM)
+        out, _ = receiver.communicate(timeout=15)
+        return sent, dict(json.loads(out.decode().strip().splitlines()[-1]))
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+            receiver.wait(5)
+
+
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "ceiling": bench_ceiling,
     "get-tcp": bench_get_tcp,
@@ -798,6 +865,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "living-get": bench_living_get,
     "living-profile": bench_living_profile,
     "living-idle": bench_living_idle,
+    "push": bench_push,
 }
 
 
