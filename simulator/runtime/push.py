@@ -61,7 +61,6 @@ class _Push:
     request: PushRequest
     generation: int  # the object's reset count when it was asked for: a reset since drops it
     attempts: int = 0
-    settings: PushSettings | None = None  # as read at the last attempt
     what: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
@@ -113,7 +112,7 @@ class Pusher:
             return
         push = _Push(live, request, self._resets.get((live.entry.index, request.server_sap, request.index), 0))
         try:
-            settings = push.settings = push_settings(_handle(live.meter, request, request.now))
+            settings = push_settings(_handle(live.meter, request, request.now))
         except PushError as exc:
             _log.warning("%s (%s) dropped: %s", push.what, request.trigger, exc)
             self.failed += 1
@@ -220,10 +219,7 @@ class Pusher:
         push.attempts += 1
         now = self._loop.time()
         try:
-            settings = push.settings = push_settings(_handle(live.meter, request, now))
-            if settings.destination is None:
-                raise PushError(settings.problem or "no destination")
-            notification = notify(live.meter, request, now)
+            notification = notify(live.meter, request, now)  # PushError when it has no destination
         except PushError as exc:
             live.note_changes()
             self._failed(push, str(exc))
@@ -308,8 +304,11 @@ class Pusher:
             transport.close()
 
     def _failed(self, push: _Push, why: str, where: str | None = None) -> None:
-        """An attempt failed: retry after the repetition delay, or give up."""
-        settings = push.settings
+        """An attempt failed: retry after the repetition delay (as the object says now), or give up."""
+        try:
+            settings: PushSettings | None = push_settings(_handle(push.live.meter, push.request, self._loop.time()))
+        except Exception:  # logged below as given up
+            settings = None
         attempts = 1 + (settings.retry.retries if settings is not None else 0)
         where = where or push.what
         if settings is None or push.attempts >= attempts or self._closed or not self._current(push):
