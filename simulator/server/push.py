@@ -518,5 +518,8 @@ def notify(meter: Meter, request: PushRequest, now: float) -> Notification:
         summary += f" IC {counter}"
     if body.unreadable:
         summary += f"; unreadable, pushed as null-data: {'; '.join(body.unreadable)}"
-    return Notification(settings.destination, apdu, _frames(setup, settings.destination, apdu),
-                        invoke.invoke_id, counter, summary)
+    try:
+        frames = _frames(setup, settings.destination, apdu)
+    except DLMSError as exc:  # an address out of range, an APDU too long for a wrapper frame
+        raise PushError(f"{setup.spec.describe()}: {exc}") from None
+    return Notification(settings.destination, apdu, frames, invoke.invoke_id, counter, summary)

@@ -420,6 +420,13 @@ def test_no_system_title_and_digital_signature_are_push_errors() -> None:
         notify(meter, request(meter, V2), 0.0)
 
 
+def test_an_hdlc_address_out_of_range_is_a_push_error() -> None:
+    meter = push_meter()
+    handle(meter, Obis("0.0.22.0.0.255")).set(9, Data(DataType.LONG_UNSIGNED, 0x4000))  # above 14 bits
+    with pytest.raises(PushError, match=r"0\.2\.25\.9\.0\.255.*physical=16384"):
+        notify(meter, request(meter, V2), 0.0)
+
+
 def test_no_push_setup_at_the_request() -> None:
     meter = push_meter()
     with pytest.raises(PushError, match="no Push setup"):
