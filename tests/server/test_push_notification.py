@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.axdr import CosemDateTime, Data, DataType, Obis
 from simulator.model.loader import parse_model
@@ -23,6 +25,7 @@ from simulator.server.push import (
 from simulator.state.journal import CounterChanged
 
 from tests.cosem.meter_fixture import EPOCH_2024
+from tests.strategies import data_values
 
 pytest.importorskip("gurux_dlms")
 from gurux_dlms import GXByteBuffer, GXCiphering, GXDLMSNotify, GXReplyData  # noqa: E402
@@ -230,6 +233,16 @@ def test_a_malformed_attribute_is_a_problem_not_an_exception() -> None:
     setup.set(4, Data(DataType.ARRAY, (Data(DataType.STRUCTURE, (Data(DataType.UNSIGNED, 1),)),)))
     settings = push_settings(setup)
     assert settings.destination is None and "send_destination_and_method" in (settings.problem or "")
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(ln=st.sampled_from((V0, V1, V2)), attribute=st.integers(2, 10), value=data_values(8))
+def test_any_value_a_client_stores_gives_settings_never_an_exception(ln: Obis, attribute: int, value: Data) -> None:
+    setup = handle(push_meter(), ln)
+    setup.set(attribute, value)  # as a SET without the type check would leave it
+    found = push_settings(setup)
+    assert (found.destination is None) == (found.problem is not None)
+    window_start(found, EPOCH_2024, 60)
 
 
 def test_retry_delays_grow_by_the_exponent_up_to_the_cap() -> None:
