@@ -482,3 +482,27 @@ def test_a_push_whose_counter_cannot_be_kept_is_not_sent(tmp_path: Path, receive
     lines = push_lines(caplog)
     assert len(lines) == 4 and all("failed: not sent, its invocation counter could not be kept (" in line
                                    for line in lines), lines
+
+
+def test_a_push_waits_for_its_communication_window(tmp_path: Path, receiver: Receiver) -> None:
+    """The window opens at 12:01 of the meter's clock; the fleet starts at 12:00 and runs 30 times
+    as fast: the push asked for at once is held about two seconds, and carries a time inside it."""
+    model = PLAIN_MODEL.replace("communication_window: []",
+                                'communication_window: [["*-*-* 12:01:00", "*-*-* 12:30:00"]]')
+    model = model.replace("            - [Data, 0.0.97.98.0.255, 2, 0]",
+                          "            - [Data, 0.0.97.98.0.255, 2, 0]\n            - [Clock, 0.0.1.0.0.255, 2, 0]")
+    model = model.replace("      - {class: Data, obis: 0.0.42.0.0.255, name: Logical device name}",
+                          "      - {class: Data, obis: 0.0.42.0.0.255, name: Logical device name}\n"
+                          "      - {class: Clock, obis: 0.0.1.0.0.255, name: Clock, attributes: {time_zone: 0,\n"
+                          "         daylight_savings_begin: 'Sun *-03-254T02:00:00', daylight_savings_end: "
+                          "'Sun *-10-254T03:00:00',\n         daylight_savings_deviation: 60, daylight_savings_enabled: "
+                          "false, clock_base: internal_crystal}}")
+    text = plain_fleet(tmp_path, receiver.port, rate=30)
+    (tmp_path / "plain.yaml").write_text(model, encoding="utf-8")
+    with RunningFleet(text, tmp_path) as fleet:
+        invoke_push(fleet.port("tcp"), plain=True)
+        assert counters(fleet) == (0, 0, 1, 0)  # waiting for the window
+        _, message = receiver.get()
+    clock = bytes(opened(message).value[3])  # the meter's clock when it was built (Blue Book date-time:
+    hour_minute = (clock[5], clock[6])          # year 2 octets, month, day, weekday, hour, minute, ...)
+    assert (12, 1) <= hour_minute < (12, 30), clock.hex()
