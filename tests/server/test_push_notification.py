@@ -245,6 +245,20 @@ def test_any_value_a_client_stores_gives_settings_never_an_exception(ln: Obis, a
     window_start(found, EPOCH_2024, 60)
 
 
+@settings(max_examples=150, deadline=None, database=None)
+@given(ln=st.sampled_from((V0, V1, V2)), attribute=st.sampled_from((2, 3, 10, 11)), value=data_values(8))
+def test_any_value_a_client_stores_builds_a_notification_or_a_push_error(ln: Obis, attribute: int,
+                                                                         value: Data) -> None:
+    meter = push_meter()
+    handle(meter, ln).set(attribute, value)
+    try:
+        sent = notify(meter, request(meter, ln), 0.0)
+    except PushError as exc:
+        assert str(ln) in str(exc)
+    else:
+        assert sent.frames and sent.apdu[0] in (0x0F, 0xDB)  # a data-notification, plain or ciphered
+
+
 def test_retry_delays_grow_by_the_exponent_up_to_the_cap() -> None:
     assert [RetryPolicy(3, 5, 200, 30).delay(n) for n in (1, 2, 3, 4, 5)] == [5, 10, 20, 30, 30]
     assert [RetryPolicy(3, 60).delay(n) for n in (1, 2, 3)] == [60, 60, 60]
