@@ -44,6 +44,7 @@ TRIGGERS = PUSH_TRIGGERS
 
 PUSH_SETUP_CLASS = 40
 _CLOCK_CLASS, _HDLC_SETUP_CLASS, _PROFILE_CLASS = 8, 23, 7
+_USUAL_NAMES = {_CLOCK_CLASS: Obis("0.0.1.0.0.255"), _HDLC_SETUP_CLASS: Obis("0.0.22.0.0.255")}
 _TRANSPORTS = {0: "tcp", 1: "udp", 5: "hdlc"}
 _OTHER_TRANSPORTS = {2: "ftp", 3: "smtp", 4: "sms", 6: "m_bus", 7: "zigbee", 8: "dlms_gateway"}
 _DEFAULT_PHYSICAL = 17  # the HDLC lower address of a meter whose IEC HDLC setup does not say
@@ -398,7 +399,11 @@ def _element(value: Data, data_index: int) -> Data:
 
 
 def _find_in(setup: ObjectHandle, class_id: int) -> ObjectHandle | None:
-    """The first object of a class in the push setup's logical device, else in any device."""
+    """The object of a class at its usual logical name in the push setup's logical device, else
+    the first of that class there or in any device."""
+    usual = setup.find(_USUAL_NAMES[class_id], class_id)
+    if usual is not None:
+        return usual
     meter = setup.meter
     devices = [setup.device, *(d for d in meter.model.logical_devices.values() if d is not setup.device)]
     for device in devices:
