@@ -506,3 +506,24 @@ def test_a_push_waits_for_its_communication_window(tmp_path: Path, receiver: Rec
     clock = bytes(opened(message).value[3])  # the meter's clock when it was built (Blue Book date-time:
     hour_minute = (clock[5], clock[6])          # year 2 octets, month, day, weekday, hour, minute, ...)
     assert (12, 1) <= hour_minute < (12, 30), clock.hex()
+
+
+def test_the_push_scheduler_hears_of_an_apdu_that_changed_a_meters_values(tmp_path: Path, receiver: Receiver) -> None:
+    with RunningFleet(plain_fleet(tmp_path, receiver.port), tmp_path) as fleet:
+        engine = fleet.engine
+        assert engine.fleet.on_values_changed == engine.push_scheduler.changed
+        heard: list[str] = []
+        fleet.call(lambda: setattr(engine.fleet, "on_values_changed", lambda live: heard.append(live.label)))
+        client = GXDLMSClient(True, 1, 1, Authentication.NONE, None, InterfaceType.WRAPPER)
+        peer = GuruxPeer(SocketPipe("127.0.0.1", fleet.port("tcp")), client)
+        setup = GXDLMSPushSetup(ALARM_PUSH)
+        try:
+            peer.connect()
+            peer.read(setup, 6)  # number_of_retries: a GET changes nothing
+            assert heard == []
+            setup.numberOfRetries = 1
+            peer.request(client.write(setup, 6))
+            peer.release()
+        finally:
+            peer.pipe.close()
+        assert heard == ["plain#0"]
