@@ -19,7 +19,8 @@ turn comes from the models (simulator/server/push_plan.py) and wakes the meter t
   rose (`alarm_rose`), its alarm pushes are asked for; the end of a power failure asks for its
   power_up pushes;
 - on start: every meter with a power_up push, spread by its offset; an installation push once in
-  a meter's life (noted as `PushHistory` in its persisted state).
+  a meter's life (noted as `PushHistory` in its persisted state); after a restart, the meters
+  whose kept state has their own schedule values are built and planned on their own.
 
 Meters are built (`Fleet.live`) only at their instants, and work is done in chunks of
 `CHUNK` meters per loop turn, so the loop keeps serving clients while a group pushes.
@@ -255,6 +256,26 @@ class _EventSweep(_Task):
         return done
 
 
+class _Restored(_Task):
+    """After a restart: the meters whose kept state has their own schedule, push or clock values,
+    built so they are planned on their own (before the group's first push)."""
+
+    def __init__(self, scheduler: PushScheduler, entries: list[MeterEntry], start: float) -> None:
+        self._scheduler = scheduler
+        self._entries = entries
+        self.due = start - 1
+
+    def step(self, epoch: float, budget: int) -> int:
+        chunk, self._entries = self._entries[:budget], self._entries[budget:]
+        for entry in chunk:
+            live = self._scheduler._live(entry)
+            if live is not None:
+                self._scheduler.changed(live)
+        if not self._entries:
+            self.due = math.inf
+        return max(len(chunk), 1)
+
+
 class _OwnPlan(_Task):
     """A meter whose own values decide its scheduled pushes: planned from its own objects."""
 
@@ -338,6 +359,10 @@ class PushScheduler:
                 continue
             self._groups[spec.name] = group
             tasks: list[_Task] = [_ScheduleSweep(self, group, push, start) for push in group.scheduled]
+            if fleet.store is not None and group.scheduled:
+                own = [entries[i] for i in fleet.store.meters_with(spec.name, group.planning) if i < len(entries)]
+                if own:
+                    tasks.insert(0, _Restored(self, own, start))
             if group.power_up or group.installation:
                 tasks.append(_StartSweep(self, group, start))
             if group.living and (group.alarm or group.power_up):

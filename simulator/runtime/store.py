@@ -243,6 +243,23 @@ class StateStore:
             return []
         return self._db.execute("SELECT grp, group_index, serial FROM meters ORDER BY grp, group_index").fetchall()
 
+    def meters_with(self, group: str, values: frozenset[tuple[int, int, int]]) -> list[int]:
+        """Group indexes of the meters of `group` whose kept state has a clock offset or a value
+        of one of `values` ((sap, object index, attribute)), read without loading the meters (the
+        push scheduler plans those on their own after a restart)."""
+        if self._db is None:
+            return []
+        try:
+            found = {i for (i,) in self._db.execute(
+                "SELECT group_index FROM meters WHERE grp=? AND clock_offset_s != 0", (group,))}
+            found.update(i for i, *key in self._db.execute(
+                "SELECT m.group_index, v.sap, v.object_index, v.attribute FROM attribute_values v "
+                "JOIN meters m ON m.id = v.meter WHERE m.grp=?", (group,)) if tuple(key) in values)
+        except sqlite3.Error as exc:
+            _log.error("cannot read meter state of group %s from %s: %s", group, self.path, _reason(exc))
+            return []
+        return sorted(found)
+
     def reset(self, group: str, group_index: int) -> bool:
         """Forget what was kept for a meter (it starts as its model says) except the ceilings of
         its own transmit counters: it continues above them, or it would send its counters again

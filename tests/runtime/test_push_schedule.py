@@ -3,7 +3,8 @@ push port whose notifications gurux-dlms decodes.
 
 - 1,000 living meters, each at its own loopback address, push once at their daily schedule's
   time, spread over the 10-minute randomisation interval, each from its own address;
-- a meter whose client SET its own execution time (and no randomisation) pushes at that time;
+- a meter whose client SET its own execution time (and no randomisation) pushes at that time,
+  also after a restart with its state;
 - a meter with frequent tamper events pushes its alarm register after an event sets its fraud
   bit, not for the next one while the bit stays set, and again once a client cleared it;
 - power-up pushes at every start, the installation push only at the first one (the state dir
@@ -11,7 +12,7 @@ push port whose notifications gurux-dlms decodes.
 - a static meter (no `living:`, so no catch-up) is pushed by the scheduler at its schedule's time;
 - the end of a generated power failure pushes power-up, and the alarm its power-up bit raises.
 
-The fleets run accelerated (rate 300 or 600), so a simulated 10 minutes take a second or two.
+The fleets run accelerated (rate 300 or 600), so a simulated 10 minutes take one or two seconds.
 """
 
 from __future__ import annotations
@@ -213,22 +214,29 @@ def test_a_thousand_meters_push_once_each_spread_over_the_randomisation_interval
 
 
 def test_a_meter_whose_client_set_its_execution_time_pushes_at_that_time(tmp_path: Path) -> None:
+    """... and still does after a restart, its values read back from the state dir."""
     n, own = 20, 7
-    start, own_run, run = utc("2024-01-02T23:50:00"), utc("2024-01-03T00:02:00"), utc("2024-01-03T00:05:00")
-    # precondition: in its group, meter 7 would push between others (not after all of them)
+    start, own_run, run = utc("2024-01-02T23:45:00"), utc("2024-01-03T00:02:00"), utc("2024-01-03T00:05:00")
+    # precondition: in its group, meter 7 would push before the last of the others (so a push of
+    # its at the group's time would be among the first n received)
     offsets = [push_offset(meter_seed(0, f"{i + 1:08d}"), 1, 3, 600) for i in range(n)]
     assert offsets[own] < max(offsets)
-    with Receiver() as receiver, RunningFleet(fleet_profile(DAILY, n, start, 300, receiver.port), tmp_path) as fleet:
-        set_value(fleet, own, RANDOMISATION, Data(DataType.LONG_UNSIGNED, 0))
-        when = Data(DataType.STRUCTURE, (Data(DataType.OCTET_STRING, CosemTime(0, 2, 0, 0).to_bytes()),
-                                         Data(DataType.OCTET_STRING, bytes.fromhex("FFFFFFFFFF"))))
-        set_value(fleet, own, EXECUTION_TIME, Data(DataType.ARRAY, (when,)))
-        got = receiver.count(n)
-    pushed = {r.peer: r for r in got}
-    assert len(pushed) == n == len(got)  # each meter once
-    mine = pushed[address(own)]
-    assert own_run <= mine.at < own_run + timedelta(seconds=30)  # its own time, not randomised
-    assert all(run <= r.at for peer, r in pushed.items() if peer != address(own))
+    for day in (0, 1):  # the next day: the fleet restarted with its state
+        with Receiver() as receiver, RunningFleet(fleet_profile(DAILY, n, start + timedelta(days=day), 600,
+                                                                receiver.port),
+                                                  tmp_path, state_dir=tmp_path / "state") as fleet:
+            if not day:
+                set_value(fleet, own, RANDOMISATION, Data(DataType.LONG_UNSIGNED, 0))
+                when = Data(DataType.STRUCTURE, (Data(DataType.OCTET_STRING, CosemTime(0, 2, 0, 0).to_bytes()),
+                                                 Data(DataType.OCTET_STRING, bytes.fromhex("FFFFFFFFFF"))))
+                set_value(fleet, own, EXECUTION_TIME, Data(DataType.ARRAY, (when,)))
+            got = receiver.count(n)
+        pushed = {r.peer: r for r in got}
+        assert len(pushed) == n == len(got)  # each meter once
+        mine = pushed[address(own)]
+        mine_at, others_at = own_run + timedelta(days=day), run + timedelta(days=day)
+        assert mine_at <= mine.at < mine_at + timedelta(seconds=30)  # its own time, not randomised
+        assert all(others_at <= r.at for peer, r in pushed.items() if peer != address(own))
 
 
 def test_static_meters_are_pushed_by_the_scheduler(tmp_path: Path) -> None:
