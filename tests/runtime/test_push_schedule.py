@@ -50,6 +50,7 @@ FRAUD_BIT = 1 << 13  # meter cover removed (simulator/cosem/events.py ALARM_BITS
 POWER_UP_BIT = 1 << 2
 INSTALLER = 2  # the models' management client (low-level security, the demo password)
 WAIT_S = 20.0  # a bound on waiting for notifications a correct fleet sends within seconds
+SOON = timedelta(seconds=300)  # an event's push comes within half a second at rate 600, loaded or not
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def test_a_meter_whose_client_set_its_execution_time_pushes_at_that_time(tmp_pat
         assert len(pushed) == n == len(got)  # each meter once
         mine = pushed[address(own)]
         mine_at, others_at = own_run + timedelta(days=day), run + timedelta(days=day)
-        assert mine_at <= mine.at < mine_at + timedelta(seconds=30)  # its own time, not randomised
+        assert mine_at <= mine.at < others_at  # its own time, not randomised, before the group's
         assert all(others_at <= r.at for peer, r in pushed.items() if peer != address(own))
 
 
@@ -283,12 +284,12 @@ def test_alarm_power_up_and_installation_pushes(tmp_path: Path) -> None:
             assert len(pushes_of(got, POWER_UP_PUSH)) == 1 and len(pushes_of(got, INSTALLATION_PUSH)) == 1
             assert pushes_of(got, INSTALLATION_PUSH)[0].values[1] == b"SIM00000001"  # the device's name
             [alarm] = pushes_of(got, ALARM_PUSH)
-            assert first <= alarm.at < first + timedelta(seconds=60)
+            assert first <= alarm.at < first + SOON
             assert alarm.values[2] & FRAUD_BIT
             set_value(fleet, 0, ALARM_REGISTER, Data(DataType.DOUBLE_LONG_UNSIGNED, 0))  # the head-end clears it
             got = receiver.wait(lambda got: len(pushes_of(got, ALARM_PUSH)) >= 2, "the alarm push after clearing")
             again = pushes_of(got, ALARM_PUSH)[1]
-            assert second <= again.at < second + timedelta(seconds=60)
+            assert second <= again.at < second + SOON
             assert again.values[2] == FRAUD_BIT  # only the new event's bit since the clearing
 
     with Receiver() as receiver:  # the same meter started again, with its state
@@ -317,6 +318,6 @@ def test_the_end_of_a_power_failure_pushes_power_up_and_its_alarm(tmp_path: Path
         got = receiver.wait(lambda got: len(pushes_of(got, POWER_UP_PUSH)) >= 2 and pushes_of(got, ALARM_PUSH),
                             "the power-up and alarm pushes after the outage")
     at_start, after = pushes_of(got, POWER_UP_PUSH)[:2]
-    assert at_start.at < restored <= after.at < restored + timedelta(seconds=60)
+    assert at_start.at < restored <= after.at < restored + SOON
     [alarm] = pushes_of(got, ALARM_PUSH)
     assert restored <= alarm.at and alarm.values[2] == POWER_UP_BIT
