@@ -53,14 +53,14 @@ class ScheduledPush:
     pushes: tuple[int, ...]  # indexes of the Push setup objects its script invokes (method 1)
 
 
-Value = Callable[[ObjectSpec, int], "Data | None"]
+_Value = Callable[[ObjectSpec, int], "Data | None"]
 
 
 def _model_value(spec: ObjectSpec, attribute: int) -> Data | None:
     return spec.values[attribute - 1] if attribute <= len(spec.values) else None
 
 
-def _invoked(device: LogicalDeviceSpec, value: Value, item: Data | None, depth: int) -> list[int]:
+def _invoked(device: LogicalDeviceSpec, value: _Value, item: Data | None, depth: int) -> list[int]:
     """The Push setup objects the script an action_item names invokes, through nested scripts."""
     if item is None or item.type != DataType.STRUCTURE or len(item.value) != 2 or depth > _MAX_DEPTH:
         return []
@@ -86,7 +86,7 @@ def _invoked(device: LogicalDeviceSpec, value: Value, item: Data | None, depth: 
     return found
 
 
-def _scheduled(device: LogicalDeviceSpec, value: Value) -> list[ScheduledPush]:
+def _scheduled(device: LogicalDeviceSpec, value: _Value) -> list[ScheduledPush]:
     out = []
     for spec in device.objects:
         if spec.cls.class_id == _SINGLE_ACTION_SCHEDULE:
