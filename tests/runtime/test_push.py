@@ -527,3 +527,24 @@ def test_the_push_scheduler_hears_of_an_apdu_that_changed_a_meters_values(tmp_pa
         finally:
             peer.pipe.close()
         assert heard == ["plain#0"]
+
+
+def test_a_push_long_overdue_is_dropped(tmp_path: Path, receiver: Receiver, caplog: Any) -> None:
+    """A catch-up that finds a push run from long ago (here 1,000 s, the randomisation interval 0)
+    does not send it now; one just due is sent."""
+    caplog.set_level(logging.DEBUG, logger="simulator.push")
+    with RunningFleet(plain_fleet(tmp_path, receiver.port), tmp_path) as fleet:
+        engine = fleet.engine
+
+        def submit(ago: float) -> None:
+            live = engine.fleet.live(engine.entries[0])
+            spec = live.meter.model.logical_devices[1].find(bytes(Obis(ALARM_PUSH)))
+            assert spec is not None
+            engine.pusher.submit(live, PushRequest(1, spec.index, engine.now() - ago, "schedule"))
+
+        fleet.call(lambda: submit(1000.0))
+        assert counters(fleet) == (0, 0, 0, 0)
+        fleet.call(lambda: submit(30.0))
+        receiver.get()
+    assert f"plain#0: push {ALARM_PUSH} (schedule) dropped: it was due 1000 s ago (a run a catch-up found)" in \
+        push_lines(caplog)
