@@ -10,13 +10,15 @@ push port whose notifications gurux-dlms decodes.
 - power-up pushes at every start, the installation push only at the first one (the state dir
   keeps that it was sent);
 - a static meter (no `living:`, so no catch-up) is pushed by the scheduler at its schedule's time;
-- the end of a generated power failure pushes power-up, and the alarm its power-up bit raises.
+- the end of a generated power failure pushes power-up, and the alarm its power-up bit raises;
+  every failure's end asks for one, in the week of the start and in the week after.
 
 The fleets run accelerated (rate 300 or 600), so a simulated 10 minutes take one or two seconds.
 """
 
 from __future__ import annotations
 
+import math
 import selectors
 import socket
 import threading
@@ -27,14 +29,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from dlms_cosem import cosem, enumerations
 from gurux_dlms import GXByteBuffer, GXDLMSClient, GXReplyData
 from gurux_dlms.enums import Authentication, InterfaceType
 
 from simulator.axdr import CosemTime, Data, DataType
-from simulator.living.events import events_between
+from simulator.living.events import BUCKET_S, EventModel, events_between
 from simulator.living.noise import meter_seed
 from simulator.model.loader import load_model
+from simulator.runtime.push_schedule import PushScheduler
+from simulator.server.push import PushRequest
 from simulator.server.push_plan import push_offset
 
 from .harness import RunningFleet
@@ -300,18 +305,24 @@ def test_alarm_power_up_and_installation_pushes(tmp_path: Path) -> None:
     assert pushes_of(got, INSTALLATION_PUSH) == []  # installed once: it was not pushed again
 
 
-def test_the_end_of_a_power_failure_pushes_power_up_and_its_alarm(tmp_path: Path) -> None:
+def outage_model(directory: Path) -> tuple[Path, EventModel]:
+    """The alarm model with a power failure every few hours (a minute each) and no tamper."""
     text = ALARM.read_text(encoding="utf-8")
     failing = text.replace("power_failure: {per_year: 0}",
                            "power_failure: {per_year: 3000, mean_seconds: 60, spread: 0}") \
         .replace("cover_open: {per_year: 3000, mean_seconds: 10, spread: 0}", "cover_open: {per_year: 0}")
     assert failing.count("per_year: 3000") == 1 and "mean_seconds: 60" in failing
-    model = tmp_path / "outages.yaml"
+    model = directory / "outages.yaml"
     model.write_text(failing, encoding="utf-8")
     living = load_model(model).living
     assert living is not None and living.events is not None
+    return model, living.events
+
+
+def test_the_end_of_a_power_failure_pushes_power_up_and_its_alarm(tmp_path: Path) -> None:
+    model, events = outage_model(tmp_path)
     t0 = utc("2024-01-03T00:00:00").timestamp()
-    outage = next(e for e in events_between(living.events, meter_seed(0, "00000001"), t0, t0, t0 + 86400))
+    outage = next(e for e in events_between(events, meter_seed(0, "00000001"), t0, t0, t0 + 86400))
     start = datetime.fromtimestamp(outage.start - 60, timezone.utc)  # a minute before the supply fails
     restored = datetime.fromtimestamp(outage.end, timezone.utc)
     with Receiver() as receiver, RunningFleet(fleet_profile(model, 1, start, 600, receiver.port), tmp_path):
@@ -321,3 +332,34 @@ def test_the_end_of_a_power_failure_pushes_power_up_and_its_alarm(tmp_path: Path
     assert at_start.at < restored <= after.at < restored + SOON
     [alarm] = pushes_of(got, ALARM_PUSH)
     assert restored <= alarm.at and alarm.values[2] == POWER_UP_BIT
+
+
+def test_every_power_failure_end_across_a_week_boundary_asks_for_its_power_up(tmp_path: Path) -> None:
+    """The generated events are looked up a week at a time: the failures of the week after the
+    start are found as the fleet's time reaches it. A scheduler of the test's own, beside the
+    engine's, records what it asks for (the instant of each request), at a rate where a simulated
+    day takes a second."""
+    model, events = outage_model(tmp_path)
+    boundary = math.ceil(utc("2024-01-03T00:00:00").timestamp() / BUCKET_S) * BUCKET_S
+    start, until = boundary - 6 * 3600, boundary + 86400
+    ends = [e.end for e in events_between(events, meter_seed(0, "00000001"), start, start, until) if e.end < until]
+    assert any(t < boundary for t in ends) and any(t > boundary for t in ends)
+    asked: list[tuple[str, float]] = []
+    passed = threading.Event()
+    with Receiver() as receiver, RunningFleet(fleet_profile(model, 1, datetime.fromtimestamp(start, timezone.utc),
+                                                            100_000, receiver.port), tmp_path) as fleet:
+        time_base = fleet.engine.fleet.time_base
+
+        def record(live: Any, request: PushRequest) -> None:
+            asked.append((request.trigger, time_base.epoch(request.now)))
+            if time_base.epoch(request.now) >= until:
+                passed.set()
+
+        scheduler = fleet.call(lambda: PushScheduler(fleet.engine, record))
+        fleet.call(scheduler.start)
+        assert passed.wait(WAIT_S), f"the fleet's time did not pass the day after the week ({len(asked)} asked)"
+        fleet.call(scheduler.close)
+    at_start, *power_ups = [t for trigger, t in asked if trigger == "power_up" and t < until]
+    assert at_start < ends[0]  # the scheduler's start
+    assert power_ups == pytest.approx(ends, abs=1e-3)  # each failure's end, in order, once
+    assert [t for trigger, t in asked if trigger == "alarm"] == pytest.approx(ends[:1], abs=1e-3)  # the bit stays
