@@ -58,7 +58,8 @@ logical_devices:
     objects:
       - {class: Association LN, obis: 0.0.40.0.0.255, name: Current association}
       - {class: Data, obis: 0.0.42.0.0.255, name: Logical device name}
-      - {class: Data, obis: 0.0.97.98.0.255, name: Alarm register 1, attributes: {value: {type: double-long-unsigned, value: 4096}}}
+      - {class: Data, obis: 0.0.97.98.0.255, name: Alarm register 1,
+         attributes: {value: {type: double-long-unsigned, value: 4096}}}
       - class: Push setup
         obis: 0.0.25.9.0.255
         version: 0
@@ -494,9 +495,9 @@ def test_a_push_waits_for_its_communication_window(tmp_path: Path, receiver: Rec
     model = model.replace("      - {class: Data, obis: 0.0.42.0.0.255, name: Logical device name}",
                           "      - {class: Data, obis: 0.0.42.0.0.255, name: Logical device name}\n"
                           "      - {class: Clock, obis: 0.0.1.0.0.255, name: Clock, attributes: {time_zone: 0,\n"
-                          "         daylight_savings_begin: 'Sun *-03-254T02:00:00', daylight_savings_end: "
-                          "'Sun *-10-254T03:00:00',\n         daylight_savings_deviation: 60, daylight_savings_enabled: "
-                          "false, clock_base: internal_crystal}}")
+                          "         daylight_savings_begin: 'Sun *-03-254T02:00:00',\n"
+                          "         daylight_savings_end: 'Sun *-10-254T03:00:00', daylight_savings_deviation: 60,\n"
+                          "         daylight_savings_enabled: false, clock_base: internal_crystal}}")
     text = plain_fleet(tmp_path, receiver.port, rate=30)
     (tmp_path / "plain.yaml").write_text(model, encoding="utf-8")
     with RunningFleet(text, tmp_path) as fleet:
