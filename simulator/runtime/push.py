@@ -126,15 +126,12 @@ class Pusher:
         push.what = f"{live.label}: push {settings.logical_name} ({request.trigger})"
         meter = live.meter
         time_base = meter.time_base
-        offset = meter.state.clock_offset_s  # window_start works on the meter's clock
-        due = time_base.epoch(request.now) + push_offset(_seed(meter), request.server_sap, request.index,
-                                                         settings.randomisation_s)
-        opens = window_start(settings, due + offset, meter.utc_offset_min)
-        if opens is None:
+        due = _in_window(meter, settings, time_base.epoch(request.now) + push_offset(
+            _seed(meter), request.server_sap, request.index, settings.randomisation_s))
+        if due is None:
             _log.info("%s dropped: its communication window never opens again", push.what)
             self.failed += 1
             return
-        due = opens - offset
         late = time_base.epoch(self._loop.time()) - due
         if late > settings.randomisation_s + max(_LATE_S, _LAG_S * time_base.rate):
             _log.debug("%s dropped: it was due %.0f s ago (a run a catch-up found)", push.what, late)
@@ -312,14 +309,22 @@ class Pusher:
             settings = None
         attempts = 1 + (settings.retry.retries if settings is not None else 0)
         where = where or push.what
-        if settings is None or push.attempts >= attempts or self._closed or not self._current(push):
-            _log.warning("%s: attempt %d of %d failed: %s; gave up after %d attempt%s", where, push.attempts,
-                         attempts, why, push.attempts, "" if push.attempts == 1 else "s")
+        meter = push.live.meter
+        now = self._loop.time()
+        delay = due = None
+        if settings is not None and push.attempts < attempts and not self._closed and self._current(push):
+            delay = settings.retry.delay(push.attempts)
+            due = _in_window(meter, settings, meter.time_base.epoch(now) + delay)
+        if delay is None or due is None:
+            window = "; no communication window opens again" if delay is not None else ""
+            _log.warning("%s: attempt %d of %d failed: %s; gave up after %d attempt%s%s", where, push.attempts,
+                         attempts, why, push.attempts, "" if push.attempts == 1 else "s", window)
             self.failed += 1
             return
-        delay = settings.retry.delay(push.attempts)
-        _log.info("%s: attempt %d of %d failed: %s; retry in %g s", where, push.attempts, attempts, why, delay)
-        self._queue(self._loop.time() + delay / push.live.meter.time_base.rate, push)
+        wait = due - meter.time_base.epoch(now)
+        when = f"in {delay:g} s" if wait <= delay + 1 else f"when its communication window opens, in {wait:.0f} s"
+        _log.info("%s: attempt %d of %d failed: %s; retry %s", where, push.attempts, attempts, why, when)
+        self._queue(meter.time_base.now_of(due), push)
 
 
 class _Delivery:
@@ -344,6 +349,14 @@ def _handle(meter: Meter, request: PushRequest, now: float) -> ObjectHandle:
     if handle is None:
         raise PushError(f"no object {request.index} in logical device {request.server_sap}")
     return handle
+
+
+def _in_window(meter: Meter, settings: PushSettings, epoch: float) -> float | None:
+    """The first fleet epoch >= `epoch` inside the push's communication window (None: it never
+    opens again); the windows are read on the meter's own clock."""
+    offset = meter.state.clock_offset_s
+    opens = window_start(settings, epoch + offset, meter.utc_offset_min)
+    return None if opens is None else opens - offset
 
 
 def _seed(meter: Meter) -> int:

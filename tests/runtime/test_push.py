@@ -549,3 +549,26 @@ def test_a_push_long_overdue_is_dropped(tmp_path: Path, receiver: Receiver, capl
         receiver.get()
     assert f"plain#0: push {ALARM_PUSH} (schedule) dropped: it was due 1000 s ago (a run a catch-up found)" in \
         push_lines(caplog)
+
+
+def test_a_retry_waits_for_the_next_communication_window(tmp_path: Path, caplog: Any) -> None:
+    """The window is 12:00 to 12:01 each day; the first attempt at 12:00 is refused and its
+    retry, 60 s later, would fall outside: it waits for tomorrow's window."""
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    receiver = Receiver(listening=False)
+    model = PLAIN_MODEL.replace("communication_window: []",
+                                'communication_window: [["*-*-* 12:00:00", "*-*-* 12:01:00"]]')
+    try:
+        text = plain_fleet(tmp_path, receiver.port)
+        (tmp_path / "plain.yaml").write_text(model, encoding="utf-8")
+        with RunningFleet(text, tmp_path) as fleet:
+            invoke_push(fleet.port("tcp"), plain=True)
+            wait_for(lambda: push_lines(caplog), "the first attempt")
+            assert counters(fleet) == (0, 0, 1, 0)
+    finally:
+        receiver.close()
+    [line] = push_lines(caplog)
+    head, _, wait = line.rpartition(" in ")
+    assert head == (f"plain#0: push {ALARM_PUSH} (action) to tcp 127.0.0.1:{receiver.port}, client 1: attempt 1 of 4 "
+                    "failed: connection refused; retry when its communication window opens,"), line
+    assert 86_300 < int(wait.removesuffix(" s")) <= 86_400  # from just after 12:00 to 12:00 the next day
