@@ -10,7 +10,9 @@ invocation counter), the engine commits the counter (`hold`: a push whose counte
 kept is not sent), and a connection from the meter's own address carries the frames: TCP
 (wrapper or HDLC UI frames) connected, written and closed, or UDP datagrams. A failed attempt
 is retried after the repetition delay (seconds of the meter's clock, so divided by the fleet's
-rate) with a new notification, a new counter, until number_of_retries retries have failed.
+rate; in a communication window again) with a new notification, a new counter, until
+number_of_retries retries have failed. A push set up to a destination the meter cannot reach
+(an SMS number, ...) fails each attempt the same way.
 Every step is logged on `simulator.push`, prefixed with the meter's label.
 """
 
