@@ -293,14 +293,22 @@ def test_hdlc_push(tmp_path: Path, receiver: Receiver) -> None:
         bytes(Obis(ALARM_PUSH)), b"SIM00000001", 4096]
 
 
-def test_a_meter_pushes_from_its_own_address(tmp_path: Path, receiver: Receiver) -> None:
-    listen = "{transport: tcp, addressing: address, host: 127.0.6.1, port: 0}"
-    with RunningFleet(plain_fleet(tmp_path, receiver.port, count=3, listen=listen), tmp_path) as fleet:
-        port = fleet.port("tcp")
-        invoke_push(port, plain=True, host="127.0.6.3")
-        peer, message = receiver.get()
-        invoke_push(port, plain=True, host="127.0.6.2")
-        other, _ = receiver.get()
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_a_meter_pushes_from_its_own_address(tmp_path: Path, transport: str) -> None:
+    """Address-based fleet: meter i answers at 127.0.6.1 + i, and its push leaves from there."""
+    receiver = Receiver(udp=transport == "udp")
+    listen = ("{transport: tcp, addressing: address, host: 127.0.6.1, port: 0}\n"
+              "      - {transport: udp, addressing: address, host: 127.0.6.1, port: 0}")
+    try:
+        text = plain_fleet(tmp_path, receiver.port, count=3, listen=listen, transport=transport)
+        with RunningFleet(text, tmp_path) as fleet:
+            port = fleet.port("tcp")
+            invoke_push(port, plain=True, host="127.0.6.3")
+            peer, message = receiver.get()
+            invoke_push(port, plain=True, host="127.0.6.2")
+            other, _ = receiver.get()
+    finally:
+        receiver.close()
     assert (peer, other) == ("127.0.6.3", "127.0.6.2")
     assert bytes(opened(message).value[1]) == b"SIM00000003"
 
