@@ -32,7 +32,8 @@ from simulator.runtime.engine import Engine, install_uvloop
 from simulator.runtime.layout import push_source
 from simulator.runtime.profile import load_profile
 from simulator.server.objects import ObjectHandle
-from simulator.server.push import PushRequest, notify
+from simulator.server.objects import PushRequest
+from simulator.server.push import notify
 
 __all__ = ["main", "DAILY_PUSH"]
 

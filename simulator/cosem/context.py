@@ -120,7 +120,7 @@ class ObjectContext(Protocol):
         """SET an attribute as the server itself: the write checks (type, range), then the setter's side effects."""
 
     def trigger_push(self, trigger: str) -> None:
-        """A push is due now for `trigger` (simulator/server/push.py TRIGGERS): on a Push setup
+        """A push is due now for `trigger` (simulator/model/spec.py PUSH_TRIGGERS): on a Push setup
         object, its own push; on any other object, those of every Push setup whose model says
         `push_on: [trigger]`. Queued in the meter's outbox for the runtime to send."""
 

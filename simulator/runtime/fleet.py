@@ -22,7 +22,7 @@ from typing import Any, Callable, MutableMapping
 from ..axdr import Data, DataType, Obis
 from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
-from ..server.push import PushRequest
+from ..server.objects import PushRequest
 from .layout import MeterEntry
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change

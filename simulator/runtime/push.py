@@ -27,8 +27,8 @@ from itertools import count
 from typing import Any, Protocol
 
 from ..living.noise import meter_seed
-from ..server.objects import Meter, ObjectHandle
-from ..server.push import Notification, PushError, PushRequest, PushSettings, notify, push_settings, window_start
+from ..server.objects import Meter, ObjectHandle, PushRequest
+from ..server.push import Notification, PushError, PushSettings, notify, push_settings, window_start
 from ..server.push_plan import push_offset
 from .fleet import Fleet, LiveMeter
 from .layout import push_source

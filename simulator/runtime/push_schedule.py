@@ -42,7 +42,7 @@ from ..cosem.schedule import local_to_epoch, next_execution
 from ..living.events import BUCKET_S, DEFAULT_EVENTS, MAX_DURATION_S, PHASED, events_between
 from ..living.noise import meter_seed
 from ..server.objects import Meter, ObjectHandle
-from ..server.push import PushRequest
+from ..server.objects import PushRequest
 from ..server.push_plan import (
     ScheduledPush, alarm_rose, follows_model, model_randomisation, own_randomisation, own_scheduled_pushes,
     planning_attributes, push_offset, pushes_on, scheduled_pushes, wake,

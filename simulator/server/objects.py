@@ -28,11 +28,20 @@ from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 from ..security.errors import SecurityParameterError
 from ..state import KEY_NAMES, MeterState, SecurityState
 from ..state.effects import E, Effect
-from .push import PushRequest
 
 PUSH_SETUP_CLASS = 40
 
-__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "security_from_templates"]
+__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "PushRequest", "security_from_templates"]
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    """One push asked for: which Push setup, when, and why."""
+
+    server_sap: int  # logical device of the Push setup object
+    index: int  # the Push setup object's index in that device (ObjectSpec.index)
+    now: float  # monotonic `now` of the instant the push was triggered (catch-up: a past one)
+    trigger: str  # one of PUSH_TRIGGERS (simulator/model/spec.py)
 
 
 @dataclass(frozen=True, slots=True)

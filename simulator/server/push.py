@@ -12,7 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 from ..apdu.ciphered import CipherStyle
 from ..apdu.common import LongInvokeIdAndPriority
@@ -25,24 +25,20 @@ from ..errors import DLMSError
 from ..link.hdlc.address import HDLCAddress
 from ..link.hdlc.frame import FrameKind, HDLCFrame
 from ..link.wrapper import WrapperFrame
-from ..model.spec import PUSH_TRIGGERS, AssociationSpec, LogicalDeviceSpec, SecurityPolicy
+from ..model.spec import AssociationSpec, LogicalDeviceSpec, SecurityPolicy
 from ..security.apdu import encrypt_apdu
 from ..security.control import SecurityControl
 from ..security.errors import SecurityError
 from ..security.gcm import SYSTEM_TITLE_LENGTH
 from ..security.keywrap import KeyId
+from .objects import PUSH_SETUP_CLASS, Meter, ObjectHandle, PushRequest
 
-if TYPE_CHECKING:  # objects.py queues PushRequests: it imports this module
-    from .objects import Meter, ObjectHandle
 
 __all__ = [
-    "TRIGGERS", "PushRequest", "Destination", "RetryPolicy", "PushSettings", "Notification", "PushError",
+    "Destination", "RetryPolicy", "PushSettings", "Notification", "PushError",
     "push_settings", "window_start", "notify",
 ]
 
-TRIGGERS = PUSH_TRIGGERS
-
-PUSH_SETUP_CLASS = 40
 _CLOCK_CLASS, _HDLC_SETUP_CLASS, _PROFILE_CLASS = 8, 23, 7
 _USUAL_NAMES = {_CLOCK_CLASS: Obis("0.0.1.0.0.255"), _HDLC_SETUP_CLASS: Obis("0.0.22.0.0.255")}
 _TRANSPORTS = {0: "tcp", 1: "udp", 5: "hdlc"}
@@ -54,16 +50,6 @@ _RESPONSE_AUTHENTICATED, _RESPONSE_ENCRYPTED = 0x20, 0x40  # Security setup v1 s
 _PROTECTION_SC = {0: (True, False), 1: (False, True), 2: (True, True)}  # protection_type -> (A, E)
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _WINDOW_SEARCH_DAYS = 4 * 366 + 1  # a window that repeats at all does so within four years (29 February)
-
-
-@dataclass(frozen=True, slots=True)
-class PushRequest:
-    """One push asked for: which Push setup, when, and why."""
-
-    server_sap: int  # logical device of the Push setup object
-    index: int  # the Push setup object's index in that device (ObjectSpec.index)
-    now: float  # monotonic `now` of the instant the push was triggered (catch-up: a past one)
-    trigger: str  # one of TRIGGERS
 
 
 @dataclass(frozen=True, slots=True)

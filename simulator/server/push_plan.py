@@ -22,7 +22,7 @@ from ..cosem.events import ALARM_REGISTERS
 from ..living.noise import unit
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 from .objects import Meter, ObjectHandle
-from .push import PushRequest
+from .objects import PushRequest
 
 __all__ = [
     "ScheduledPush", "scheduled_pushes", "own_scheduled_pushes", "pushes_on", "push_offset", "randomisation",

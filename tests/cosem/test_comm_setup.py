@@ -11,7 +11,7 @@ from simulator.apdu.common import ActionResult, DataAccessResult
 from simulator.axdr import Data, DataType
 from simulator.cosem.base import AccessFailure, ActionFailure
 from simulator.cosem.comm_setup import IEC_HDLC_SETUP, IEC_HDLC_SETUP_V0, PUSH_SETUP, PUSH_SETUP_V0
-from simulator.server.push import PushRequest
+from simulator.server.objects import PushRequest
 from simulator.state import TrafficRequests
 from tests.cosem.helpers import ZERO, array, call, octets, refused, struct, u16, u32, u8
 from tests.cosem.meter_fixture import TestMeter

@@ -26,7 +26,7 @@ from gurux_dlms.secure import GXDLMSSecureNotify
 
 from simulator.axdr import Obis
 from simulator.living.noise import meter_seed
-from simulator.server.push import PushRequest
+from simulator.server.objects import PushRequest
 from simulator.server.push_plan import push_offset
 
 from .harness import AK, EK, RunningFleet

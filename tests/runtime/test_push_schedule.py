@@ -39,7 +39,7 @@ from simulator.living.events import BUCKET_S, EventModel, events_between
 from simulator.living.noise import meter_seed
 from simulator.model.loader import load_model
 from simulator.runtime.push_schedule import PushScheduler
-from simulator.server.push import PushRequest
+from simulator.server.objects import PushRequest
 from simulator.server.push_plan import push_offset
 
 from .harness import RunningFleet

@@ -15,7 +15,7 @@ from simulator.living.noise import meter_seed
 from simulator.model.loader import load_model
 from simulator.model.spec import MeterModel
 from simulator.server.objects import Meter, ObjectHandle, TimeBase
-from simulator.server.push import PushRequest
+from simulator.server.objects import PushRequest
 from simulator.server.push_plan import (
     ScheduledPush, alarm_rose, follows_model, own_scheduled_pushes, planning_attributes, push_offset, pushes_on,
     scheduled_pushes, wake,

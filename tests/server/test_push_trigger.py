@@ -20,7 +20,7 @@ from simulator.living.meter import LivingModel
 from simulator.model.errors import ModelError
 from simulator.model.loader import parse_model
 from simulator.server.objects import Meter, ObjectHandle, TimeBase
-from simulator.server.push import PushRequest
+from simulator.server.objects import PushRequest
 
 from tests.cosem.helpers import u32
 from tests.cosem.meter_fixture import EPOCH_2024, TestMeter
