@@ -33,6 +33,7 @@ from ..server.push_plan import push_offset
 from .fleet import Fleet, LiveMeter
 from .layout import push_source
 from .profile import Limits
+from .timers import Wakeup
 
 __all__ = ["Pusher", "PushHost"]
 
@@ -88,8 +89,7 @@ class Pusher:
         self._heap: list[tuple[float, int, _Push]] = []
         self._ready: deque[_Push] = deque()  # due, waiting for the limits
         self._seq = count()
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_for: float | None = None
+        self._wakeup = Wakeup(self._loop, self._fire)
         self._resets: dict[tuple[int, int, int], int] = {}  # (meter, sap, index) -> resets so far
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
@@ -150,9 +150,7 @@ class Pusher:
     async def close(self) -> None:
         """Stop: pending pushes are dropped (logged), pushes being sent are cut off."""
         self._closed = True
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = self._armed_for = None
+        self._wakeup.cancel()
         dropped = self.pending
         self._heap.clear()
         self._ready.clear()
@@ -182,15 +180,10 @@ class Pusher:
         if self._ready and self._in_flight < self._max_in_flight:
             token = self._refilled + max(0.0, 1.0 - self._tokens) / self._rate
             wake = token if wake is None else min(wake, token)
-        if wake is None or (self._armed_for is not None and self._armed_for <= wake):
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-        self._armed_for = wake
-        self._handle = self._loop.call_at(wake, self._fire)
+        if wake is not None:
+            self._wakeup.at(wake)
 
     def _fire(self) -> None:
-        self._handle = self._armed_for = None
         now = self._loop.time()
         heap = self._heap
         while heap and heap[0][0] <= now:

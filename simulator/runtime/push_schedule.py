@@ -51,6 +51,7 @@ from ..state.effects import PushHistory
 from .fleet import Fleet, LiveMeter
 from .layout import MeterEntry
 from .profile import GroupSpec, meter_fields
+from .timers import Wakeup
 
 __all__ = ["PushScheduler", "CHUNK"]
 
@@ -330,11 +331,9 @@ class PushScheduler:
     def __init__(self, host: PushHost, submit: Submit) -> None:
         self._host = host
         self._submit = submit
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: Wakeup | None = None  # made by start(), on the running loop
         self._heap: list[tuple[float, int, _Task]] = []
         self._seq = count()
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_for: float | None = None
         self._groups: dict[str, _Group] = {}
         self._own: dict[int, _OwnPlan] = {}  # entry index -> the plan of a meter with its own values
         self._revisions: dict[int, int] = {}  # entry index -> the state revision `changed` last looked at
@@ -346,7 +345,7 @@ class PushScheduler:
     # -- life cycle
     def start(self) -> None:
         """Plan power-up and installation pushes, the scheduled pushes and the event scan."""
-        self._loop = asyncio.get_running_loop()
+        self._wakeup = Wakeup(asyncio.get_running_loop(), self._fire)
         fleet = self.fleet
         start = fleet.time_base.epoch(self._host.now())
         by_group: dict[str, list[MeterEntry]] = {}
@@ -376,7 +375,7 @@ class PushScheduler:
 
     def changed(self, live: LiveMeter) -> None:
         """A live meter's own values changed: plan it from them when it no longer follows its group."""
-        if self._loop is None:
+        if self._wakeup is None:
             return
         meter, index = live.meter, live.entry.index
         if self._revisions.get(index) == meter.state.revision:
@@ -396,13 +395,11 @@ class PushScheduler:
 
     def close(self) -> None:
         """Stop planning: the timer is cancelled, nothing more is woken."""
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = None
-        self._armed_for = None
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+        self._wakeup = None
         self._heap.clear()
         self._own.clear()
-        self._loop = None
 
     # -- what a meter does when its turn comes
     def _run_schedule(self, entry: MeterEntry, push: ScheduledPush, instant: float,
@@ -486,24 +483,12 @@ class PushScheduler:
             self._arm()
 
     def _arm(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
         while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
-        if not self._heap:
-            return
-        first = self._heap[0][0]
-        if self._armed_for is not None and self._armed_for <= first:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-        self._armed_for = first
-        self._handle = loop.call_at(self.fleet.time_base.now_of(first), self._fire)
+        if self._wakeup is not None and self._heap:
+            self._wakeup.at(self.fleet.time_base.now_of(self._heap[0][0]))
 
     def _fire(self) -> None:
-        self._handle = None
-        self._armed_for = None
         epoch = self._epoch()
         budget = CHUNK
         heap = self._heap

@@ -16,9 +16,9 @@ import asyncio
 import heapq
 import logging
 from itertools import count
-from typing import Protocol
+from typing import Callable, Protocol
 
-__all__ = ["Timed", "TimerQueue"]
+__all__ = ["Timed", "TimerQueue", "Wakeup"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,6 +30,38 @@ class Timed(Protocol):
     def handle_timer(self, now: float) -> None: ...
 
 
+class Wakeup:
+    """One `loop.call_at` that only ever moves earlier: `at(when)` arms it for `when` unless it is
+    already armed for that instant or before. The fleet-wide queues (links, pushes, the push
+    scheduler) each keep their own heap and hold one of these for its head."""
+
+    __slots__ = ("_loop", "_fire", "_handle", "_armed_for")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None]) -> None:
+        self._loop = loop
+        self._fire = fire
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+
+    def at(self, when: float) -> None:
+        """Call `fire` at loop time `when`, or earlier if it is armed for earlier already."""
+        if self._armed_for is not None and self._armed_for <= when:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._armed_for = when
+        self._handle = self._loop.call_at(when, self._ring)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._armed_for = None
+
+    def _ring(self) -> None:
+        self._handle = self._armed_for = None
+        self._fire()
+
+
 class TimerQueue:
     """Deadlines of many links behind one `call_at` handle."""
 
@@ -38,8 +70,7 @@ class TimerQueue:
         self._heap: list[tuple[float, int, Timed]] = []
         self._queued: dict[Timed, float] = {}  # earliest queued deadline per link
         self._seq = count()
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_for: float | None = None
+        self._wakeup = Wakeup(loop, self._fire)
 
     def __len__(self) -> int:
         """Links with a queued deadline."""
@@ -63,26 +94,15 @@ class TimerQueue:
             self._compact()
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = None
+        self._wakeup.cancel()
         self._heap.clear()
         self._queued.clear()
 
     def _arm(self) -> None:
-        if not self._heap:
-            return
-        first = self._heap[0][0]
-        if self._armed_for is not None and self._armed_for <= first:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-        self._armed_for = first
-        self._handle = self._loop.call_at(first, self._fire)
+        if self._heap:
+            self._wakeup.at(self._heap[0][0])
 
     def _fire(self) -> None:
-        self._handle = None
-        self._armed_for = None
         now = self._loop.time()
         heap = self._heap
         fresh = next(self._seq)  # entries queued from here on wait for the next round: a link still
