@@ -34,6 +34,7 @@ from .fleet import Fleet, LiveMeter
 from .layout import push_source
 from .profile import Limits
 from .timers import Wakeup
+from .trace import HDLCTrace
 
 __all__ = ["Pusher", "PushHost"]
 
@@ -266,9 +267,25 @@ class Pusher:
             self._in_flight -= 1
             self.sent += 1
             _log.info("%s: sent %s", where, notification.summary)
+            self._trace(push, notification)
         if not self._closed:
             self._pump()
             self._arm()
+
+    def _trace(self, push: _Push, notification: Notification) -> None:
+        """`--trace` shows every frame a meter sends: a push's as they left, the APDU opened with
+        the meter's own keys (a decode session of its own, forgotten at once)."""
+        tracer = self._host.fleet.tracer
+        if not tracer.enabled:
+            return
+        d = notification.destination
+        if d.transport == "hdlc":
+            line = HDLCTrace(tracer)
+            line.sent(push.live, None, d.server_sap, d.client_sap, b"".join(notification.frames))
+            tracer.drop((id(line), None))
+        else:
+            tracer.wrapper(push.live, notification, False, d.client_sap, d.server_sap, notification.apdu)
+            tracer.forget(notification)
 
     async def _send_tcp(self, notification: Notification, source: str | None) -> None:
         destination = notification.destination
