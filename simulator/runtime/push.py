@@ -145,8 +145,8 @@ class Pusher:
         """Push setup reset (v2 method 2): the object's pushes waiting are dropped, none is retried."""
         key = (live.entry.index, server_sap, index)
         self._resets[key] = self._resets.get(key, 0) + 1
-        _log.info("%s: push setup of object %d in logical device %d reset: its waiting pushes are dropped",
-                  live.label, index, server_sap)
+        name = live.meter.model.logical_devices[server_sap].objects[index].logical_name  # the reset object's own
+        _log.info("%s: push %s reset: its waiting pushes are dropped", live.label, name)
 
     async def close(self) -> None:
         """Stop: pending pushes are dropped (logged), pushes being sent are cut off."""

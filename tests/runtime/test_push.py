@@ -423,8 +423,7 @@ def test_reset_drops_the_waiting_push(tmp_path: Path, receiver: Receiver, caplog
         assert counters(fleet)[2] == 1
         invoke_push(fleet.port("tcp"), obis=daily, method=2)
         assert counters(fleet) == (0, 0, 0, 0)
-    assert f"electricity#0: push setup of object {spec.index} in logical device 1 reset: its waiting pushes " \
-           "are dropped" in push_lines(caplog)
+    assert f"electricity#0: push {daily} reset: its waiting pushes are dropped" in push_lines(caplog)
     assert receiver.connections == 0
 
 

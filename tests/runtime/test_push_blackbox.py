@@ -40,3 +40,14 @@ def test_trace_shows_an_hdlc_push_frame_by_frame(tmp_path: Path, receiver: Recei
         wait_for(lambda: any(r.startswith(head) for r in trace_records(caplog)), "the push in the trace")
     [record] = [r for r in trace_records(caplog) if r.startswith(head)]
     assert "data-notification" in record
+
+
+def test_a_reset_is_logged_with_the_push_setups_obis_code(tmp_path: Path, receiver: Receiver, caplog: Any) -> None:
+    """The log names a Push setup by its OBIS code, as every other push line does, not by its
+    place in the model."""
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    daily = "0.1.25.9.0.255"
+    with RunningFleet(demo_fleet(receiver.port), tmp_path) as fleet:
+        invoke_push(fleet.port("tcp"), obis=daily, method=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "simulator.push"]
+    assert f"electricity#0: push {daily} reset: its waiting pushes are dropped" in lines
