@@ -132,7 +132,7 @@ class Pusher:
         due = _in_window(meter, settings, time_base.epoch(request.now) + push_offset(
             _seed(meter), request.server_sap, request.index, settings.randomisation_s))
         if due is None:
-            _log.info("%s dropped: its communication window never opens again", push.what)
+            _log.warning("%s dropped: its communication window never opens again", push.what)
             self.failed += 1
             return
         late = time_base.epoch(self._loop.time()) - due

@@ -5,12 +5,20 @@ socket; a plain socket receives it.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from pathlib import Path
 from typing import Any
 
+from gurux_dlms import GXDateTime, GXDLMSClient
+from gurux_dlms.enums import Authentication, InterfaceType
+from gurux_dlms.objects import GXDLMSPushSetup
+
 from .harness import RunningFleet
-from .test_push import Receiver, demo_fleet, invoke_push, plain_fleet, receiver, wait_for  # noqa: F401 (fixture)
+from .peers import GuruxPeer, SocketPipe
+from .test_push import (  # noqa: F401 (receiver: the fixture)
+    ALARM_PUSH, Receiver, counters, demo_fleet, invoke_push, plain_fleet, receiver, wait_for,
+)
 
 
 def trace_records(caplog: Any) -> list[str]:
@@ -51,3 +59,29 @@ def test_a_reset_is_logged_with_the_push_setups_obis_code(tmp_path: Path, receiv
         invoke_push(fleet.port("tcp"), obis=daily, method=2)
     lines = [r.getMessage() for r in caplog.records if r.name == "simulator.push"]
     assert f"electricity#0: push {daily} reset: its waiting pushes are dropped" in lines
+
+
+def test_a_push_whose_window_never_opens_again_is_a_warning(tmp_path: Path, receiver: Receiver,
+                                                            caplog: Any) -> None:
+    """A push lost because its communication window lies in the past is counted as failed and
+    said at WARNING, as a push given up is: at the default log level the user learns of it."""
+    caplog.set_level(logging.INFO, logger="simulator.push")
+    with RunningFleet(plain_fleet(tmp_path, receiver.port), tmp_path) as fleet:
+        client = GXDLMSClient(True, 1, 1, Authentication.NONE, None, InterfaceType.WRAPPER)
+        peer = GuruxPeer(SocketPipe("127.0.0.1", fleet.port("tcp")), client)
+        setup = GXDLMSPushSetup(ALARM_PUSH)
+        start = datetime.datetime(2023, 1, 1, tzinfo=datetime.timezone.utc)  # the fleet starts in 2024
+        setup.communicationWindow = [(GXDateTime(start), GXDateTime(start + datetime.timedelta(hours=1)))]
+        try:
+            peer.connect()
+            peer.request(client.write(setup, 4))
+            peer.request(client.method(setup, 1, 0, 15))
+            peer.release()
+        finally:
+            peer.pipe.close()
+        wait_for(lambda: counters(fleet)[1] == 1, "the push counted as failed")
+    [record] = [r for r in caplog.records if "never opens again" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == f"plain#0: push {ALARM_PUSH} (action) dropped: its communication window never " \
+                                  "opens again"
+    assert receiver.connections == 0
