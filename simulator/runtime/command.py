@@ -20,7 +20,9 @@ from ..apdu.acse import MechanismName
 from ..axdr import DataType
 from ..model.errors import Problem
 from ..model.spec import Template
+from ..server.objects import PUSH_SETUP_CLASS
 from .engine import Engine, install_uvloop
+from .fleet import TRANSPORT_SERVICE, push_destination
 from .profile import (
     FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile, meter_fields,
 )
@@ -138,7 +140,30 @@ def banner(engine: Engine, secrets: bool) -> str:
         for listener in group.listeners:
             lines.append("  " + _listener_text(engine, group, listener))
         lines.extend("  " + line for line in _association_lines(group, fields, secrets))
+        lines.extend("  " + line for line in _push_lines(group))
     return "\n".join(lines)
+
+
+def _push_lines(group: GroupSpec) -> list[str]:
+    """Where the group's Push setup objects send their notifications (`cosem-sim listen` receives them)."""
+    names = {number: name for name, number in TRANSPORT_SERVICE.items()}
+    lines = []
+    for device in group.model.logical_devices.values():
+        for spec in device.objects:
+            if spec.cls.class_id != PUSH_SETUP_CLASS:
+                continue
+            override = push_destination(spec, group.push)
+            if override is not None:
+                where = f"{override.transport} {override.destination}"
+            else:
+                method = spec.values[2] if len(spec.values) > 2 else None
+                if method is None or method.type != DataType.STRUCTURE:
+                    continue
+                transport, destination = method.value[0].value, method.value[1].value
+                where = f"{names.get(transport, f'transport {transport}')} " \
+                        f"{destination.decode('latin-1') if isinstance(destination, bytes) else destination}"
+            lines.append(f"push {spec.logical_name} ({spec.label or 'Push setup'}): to {where}")
+    return lines
 
 
 def _listener_text(engine: Engine, group: GroupSpec, listener: ListenerSpec) -> str:

@@ -20,6 +20,7 @@ import logging
 from typing import Any, Callable, MutableMapping
 
 from ..axdr import Data, DataType, Obis
+from ..model.spec import ObjectSpec
 from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
 from ..server.objects import PushRequest
@@ -35,8 +36,8 @@ _log = logging.getLogger(__name__)
 _LDN = Obis("0.0.42.0.0.255")
 _IEC_HDLC_SETUP, _DEVICE_ADDRESS = 23, 9  # class id, attribute
 _PUSH_SETUP, _SEND_DESTINATION = 40, 3  # class id, attribute (send_destination_and_method)
-_TRANSPORT_SERVICE = {"tcp": 0, "udp": 1, "hdlc": 5}  # Push setup transport_service enumeration
-assert set(_TRANSPORT_SERVICE) == set(PUSH_TRANSPORTS)
+TRANSPORT_SERVICE = {"tcp": 0, "udp": 1, "hdlc": 5}  # Push setup transport_service enumeration
+assert set(TRANSPORT_SERVICE) == set(PUSH_TRANSPORTS)
 
 
 class MeterFault(Exception):
@@ -227,21 +228,27 @@ def _address_hdlc_setups(meter: Meter, physical: int) -> None:
                 ObjectHandle(meter, device, spec, 0.0).set(_DEVICE_ADDRESS, value)
 
 
+def push_destination(spec: ObjectSpec, overrides: tuple[PushOverride, ...]) -> PushOverride | None:
+    """The group's `push:` destination for a Push setup object: the one named by its OBIS code,
+    else the group's (None: the model's or the meter's own send_destination_and_method)."""
+    by_obis = {o.obis: o for o in overrides}
+    return by_obis.get(str(spec.logical_name), by_obis.get(None))
+
+
 def _direct_pushes(meter: Meter, overrides: tuple[PushOverride, ...]) -> None:
     """The profile's `push:` destinations replace the model's in send_destination_and_method
     (the message type stays): one named by its Push setup's OBIS code, else the group's."""
-    by_obis = {o.obis: o for o in overrides}
     for device in meter.model.logical_devices.values():
         for spec in device.objects:
             if spec.cls.class_id != _PUSH_SETUP:
                 continue
-            override = by_obis.get(str(spec.logical_name), by_obis.get(None))
+            override = push_destination(spec, overrides)
             if override is None:
                 continue
             handle = ObjectHandle(meter, device, spec, 0.0)
             message = handle.get(_SEND_DESTINATION).value[2]
             handle.set(_SEND_DESTINATION, Data(DataType.STRUCTURE, (
-                Data(DataType.ENUM, _TRANSPORT_SERVICE[override.transport]),
+                Data(DataType.ENUM, TRANSPORT_SERVICE[override.transport]),
                 Data(DataType.OCTET_STRING, override.destination.encode("ascii")), message)))
 
 

@@ -19,6 +19,7 @@ Every step is logged on `simulator.push`, prefixed with the meter's label.
 from __future__ import annotations
 
 import asyncio
+import errno
 import heapq
 import logging
 from collections import deque
@@ -258,7 +259,11 @@ class Pusher:
             raise
         except (OSError, asyncio.TimeoutError) as exc:
             self._in_flight -= 1
-            self._failed(push, _reason(exc), where)
+            why = _reason(exc)
+            if isinstance(exc, OSError) and exc.errno == errno.EINVAL and source is not None:
+                why = (f"the meter's address {source} cannot reach {destination.host} (a loopback address reaches "
+                       "only this host: start the fleet with run --host)")
+            self._failed(push, why, where)
         except Exception:  # never let one push take the loop down
             self._in_flight -= 1
             _log.exception("%s: attempt %d failed", where, push.attempts)

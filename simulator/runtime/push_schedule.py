@@ -369,8 +369,9 @@ class PushScheduler:
             for task in tasks:
                 self._queue(task)
             if tasks:
-                _log.info("group %s: %d meters push by themselves (%d scheduled pushes%s%s%s)", spec.name,
-                          len(entries), len(group.scheduled), ", alarms" if group.alarm and group.living else "",
+                _log.info("group %s: %d meter%s push by themselves (%d scheduled push%s%s%s%s)", spec.name,
+                          len(entries), "" if len(entries) == 1 else "s", len(group.scheduled),
+                          "" if len(group.scheduled) == 1 else "es", ", alarms" if group.alarm and group.living else "",
                           ", power-up" if group.power_up else "", ", installation" if group.installation else "")
 
     def changed(self, live: LiveMeter) -> None:

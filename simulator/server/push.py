@@ -504,7 +504,8 @@ def notify(meter: Meter, request: PushRequest, now: float) -> Notification:
     invoke = LongInvokeIdAndPriority(meter.push_invoke_id, confirmed=confirmed, high_priority=True)
     plain = DataNotification(invoke, _date_time(setup), values).to_bytes()
     apdu, counter, protection = _cipher(setup, plain)
-    summary = f"data-notification invoke-id {invoke.invoke_id}, {len(values.value)} values, {protection}"
+    count = len(values.value)
+    summary = f"data-notification invoke-id {invoke.invoke_id}, {count} value{'' if count == 1 else 's'}, {protection}"
     if counter is not None:
         summary += f" IC {counter}"
     if body.unreadable:

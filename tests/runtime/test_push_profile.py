@@ -3,12 +3,16 @@ and applied to a meter when it is built (not stored for meters nobody reached)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simulator.axdr import Data, DataType
+from simulator.runtime.command import banner
+from simulator.runtime.engine import Engine
 from simulator.runtime.fleet import Fleet
 from simulator.runtime.layout import plan, push_source
-from simulator.runtime.profile import ProfileError, PushOverride, parse_profile
+from simulator.runtime.profile import ProfileError, PushOverride, load_profile, parse_profile
 from simulator.server.objects import ObjectHandle, TimeBase
 
 GROUP = """
@@ -120,3 +124,11 @@ groups:
     assert push_source(a, 2, "udp") == "127.0.0.7"
     assert push_source(b, 0, "tcp") is None  # the wildcard: whichever address the route gives
     assert push_source(b, 0, "udp") is None
+
+
+def test_the_banner_says_where_each_push_setup_sends(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(profile('    push:\n      0.1.25.9.0.255: {destination: "127.0.0.2:4060", transport: udp}'))
+    text = banner(Engine(load_profile(path)), secrets=False)
+    assert "  push 0.0.25.9.0.255 (Push setup - alarm): to tcp 127.0.0.1:4058" in text  # the model's
+    assert "  push 0.1.25.9.0.255 (Push setup - daily readings): to udp 127.0.0.2:4060" in text  # the profile's
