@@ -117,7 +117,14 @@ def _probe(args: argparse.Namespace) -> int:
     return run_probe(args)
 
 
+def _ctl(args: argparse.Namespace) -> int:
+    from .control.ctl import run_ctl
+
+    return run_ctl(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .control.ctl import add_ctl_arguments
     from .runtime.command import add_run_arguments
     from .runtime.listen import add_listen_arguments
     from .runtime.probe import add_probe_arguments
@@ -171,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
                                              "says when a sender's invocation counter does not increase.")
     add_listen_arguments(listen)
     listen.set_defaults(handler=_listen)
+    ctl = commands.add_parser("ctl", help="drive a running fleet through its control plane: values, events, faults",
+                              description="Talk to the control plane of a running `cosem-sim run`: list meters, "
+                                          "read and write attributes, call methods, inject events and faults, "
+                                          "change the fleet's time, follow a meter's trace. Exit status 0 done, "
+                                          "1 the control plane answered with an error, 2 the request could not "
+                                          "be sent (arguments, connection, token).")
+    add_ctl_arguments(ctl)
+    ctl.set_defaults(handler=_ctl)
     return parser
 
 
