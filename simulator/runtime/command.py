@@ -14,7 +14,7 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..apdu.acse import MechanismName
 from ..axdr import DataType
@@ -24,11 +24,15 @@ from ..server.objects import PUSH_SETUP_CLASS
 from .engine import Engine, install_uvloop
 from .fleet import TRANSPORT_SERVICE, push_destination
 from .profile import (
-    FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile, meter_fields,
+    ControlSettings, FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile,
+    meter_fields,
 )
 from .trace import TRACE_LOGGER
 
-__all__ = ["add_run_arguments", "run_command", "banner"]
+if TYPE_CHECKING:
+    from ..control.plane import ControlPlane
+
+__all__ = ["add_run_arguments", "run_command", "banner", "control_settings"]
 
 _log = logging.getLogger(__name__)
 _MECHANISMS = {MechanismName.LOWEST: "no authentication", MechanismName.LOW: "LLS",
@@ -54,6 +58,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "(0.0.0.0: every interface, as a container needs)")
     parser.add_argument("--port-offset", type=int, default=0, metavar="N",
                         help="add N to every listener's port, to run a second fleet beside the first")
+    parser.add_argument("--control", metavar="HOST:PORT",
+                        help="serve the control plane (HTTP API, metrics, web UI) at HOST:PORT, overriding the "
+                             "profile's control: (port 0: any free port)")
 
 
 def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -61,6 +68,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     demo = args.profile is None
     try:
         profile = relocate(load_profile(demo_profile_path() if demo else args.profile), args.host, args.port_offset)
+        if args.control is not None:
+            profile = replace(profile, control=control_settings(args.control, profile.control))
         engine = Engine(profile, trace=args.trace, state_dir=args.state_dir)
     except ProfileError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
@@ -70,17 +79,41 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.trace:
         logging.getLogger(TRACE_LOGGER).setLevel(logging.INFO)
     install_uvloop()
+    services: list[ControlPlane] = []
+    if profile.control is not None:
+        from ..control.plane import ControlPlane  # above the runtime: aiohttp only when asked for
+
+        plane = ControlPlane(engine, profile.control)
+        services.append(plane)
 
     def started(running: Engine) -> None:
         out.write(banner(running, demo or args.show_secrets) + "\n")
+        for service in services:
+            out.write(f"control plane: {service.url} (HTTP API, metrics, web UI"
+                      f"{'; a bearer token is required' if service.settings.token else ''})\n")
         out.flush()
 
     try:
-        asyncio.run(engine.run(started))
+        asyncio.run(engine.run(started, services))
     except OSError as exc:
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1
     return 0
+
+
+def control_settings(text: str, profile: ControlSettings | None) -> ControlSettings:
+    """`--control HOST:PORT` over the profile's control settings (its token kept)."""
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+        if not 0 <= number <= 65535:
+            raise ValueError
+    except ValueError:
+        raise ProfileError([Problem("--control", 1, f"expected HOST:PORT like 127.0.0.1:8059 (port 0: any free "
+                                                    f"port), found {text!r}")]) from None
+    return ControlSettings(host, number, profile.token if profile is not None else None)
 
 
 def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> FleetProfile:

@@ -29,7 +29,7 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 try:
     import resource
@@ -65,6 +65,15 @@ class Held(Protocol):
     def transmit(self, data: Any) -> None: ...
 
     def withhold(self, data: Any, why: str) -> None: ...
+
+
+class Service(Protocol):
+    """Something that runs beside the meters on their loop (the control plane): started after
+    the endpoints open, stopped before they close."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def install_uvloop() -> bool:
@@ -273,8 +282,9 @@ class Engine:
         if self._timers is not None:
             self._timers.close()
 
-    async def run(self, started: Any = None) -> None:
-        """Start, call `started(engine)` if given, serve until SIGINT/SIGTERM, then stop."""
+    async def run(self, started: Any = None, services: Sequence[Service] = ()) -> None:
+        """Start, start the `services` (the control plane), call `started(engine)` if given, serve
+        until SIGINT/SIGTERM, then stop the services and the engine."""
         await self.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -285,7 +295,11 @@ class Engine:
                 installed.append(sig)
             except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
                 pass
+        begun: list[Service] = []
         try:
+            for service in services:
+                await service.start()
+                begun.append(service)
             if started is not None:
                 started(self)
             await stop.wait()
@@ -293,6 +307,8 @@ class Engine:
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+            for service in reversed(begun):
+                await service.stop()
             await self.stop()
 
 

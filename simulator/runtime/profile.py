@@ -6,6 +6,7 @@
     time: {start: 2024-01-01T00:00:00Z, rate: 1.0, utc_offset_min: 60,   # default start: now
            history: 40d}              # meters were installed that long before start (s, m, h, d)
     x-keys: &keys {...}               # keys starting with x- are ignored: anchors for YAML merges
+    control: {host: 127.0.0.1, port: 8059, token: s3cret}   # the HTTP control plane; port 0: any free
     limits: {max_connections: 1000, max_connections_per_meter: 4, max_buffered_bytes: 65536,
              tcp_inactivity_timeout_s: 300, udp_peer_timeout_s: 300, association_timeout_s: 30,
              max_hdlc_links_per_line: 16, max_pushes_in_flight: 1000, push_connections_per_s: 500}
@@ -78,11 +79,13 @@ __all__ = [
     "TRANSPORTS", "ADDRESSING", "Limits", "TimeSettings", "FieldRule", "ListenerSpec", "GroupSpec",
     "FleetProfile", "ProfileError", "parse_profile", "load_profile", "demo_profile_path",
     "meter_fields", "derive_secret", "resolve_model", "is_profile_text", "PushOverride", "PUSH_TRANSPORTS",
+    "ControlSettings",
 ]
 
 TRANSPORTS = ("tcp", "udp", "hdlc-tcp", "hdlc-serial")
 ADDRESSING = ("port", "address", "multidrop")
-_TOP_KEYS = ("name", "description", "seed", "state_dir", "time", "limits", "groups")
+_TOP_KEYS = ("name", "description", "seed", "state_dir", "time", "limits", "control", "groups")
+_CONTROL_KEYS = ("host", "port", "token")
 _GROUP_KEYS = ("name", "model", "count", "manufacturer", "serial", "system_title", "logical_device_name",
                "fields", "listen", "push")
 _LISTEN_KEYS = ("transport", "addressing", "host", "bind", "port", "port_step", "physical_address",
@@ -209,6 +212,16 @@ class GroupSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """Where the control plane (HTTP API, metrics, web UI) listens; port 0: any free port.
+    With a token, every request must carry `Authorization: Bearer <token>`."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FleetProfile:
     name: str
     file: str
@@ -218,6 +231,7 @@ class FleetProfile:
     time: TimeSettings = TimeSettings()
     seed: int = 0
     state_dir: Path | None = None
+    control: ControlSettings | None = None  # the profile's `control:`; None: no control plane
 
     @property
     def size(self) -> int:
@@ -363,7 +377,23 @@ class _Reader:
             groups.append(group)
             first += group.count
         return FleetProfile(name, self.file, description, tuple(groups), self.limits(root.get("limits")),
-                            self.time(root.get("time")), seed, state_dir)
+                            self.time(root.get("time")), seed, state_dir, self.control(root.get("control")))
+
+    def control(self, node: YNode | None) -> ControlSettings | None:
+        ymap = self.mapping(node, "control")
+        if ymap is None:
+            return None
+        self.keys(ymap, _CONTROL_KEYS, "control")
+        host = self.text(ymap, "host", "127.0.0.1") or "127.0.0.1"
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            self.problem(ymap.key_line("host"), f"host: expected an IP address like 127.0.0.1, found {host!r}")
+        token = self.text(ymap, "token", None)
+        if token is not None and (not token or not token.isprintable() or " " in token):
+            self.problem(ymap.key_line("token"), "token: expected printable text without spaces")
+            token = None
+        return ControlSettings(host, self.number(ymap, "port", 0, 65535, 0), token)
 
     def limits(self, node: YNode | None) -> Limits:
         ymap = self.mapping(node, "limits")

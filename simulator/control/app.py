@@ -1,0 +1,80 @@
+"""The control plane's HTTP application: the bearer token, JSON errors, and every module's routes."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from aiohttp import web
+
+from . import api_events, api_faults, api_meters, api_time, api_trace, api_web, metrics
+
+if TYPE_CHECKING:
+    from .plane import ControlPlane
+
+__all__ = ["make_app", "PLANE", "ApiError"]
+
+_log = logging.getLogger(__name__)
+PLANE: web.AppKey[ControlPlane] = web.AppKey("plane")
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """A request the API cannot do: answered `status` with {"error": message}."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def make_app(plane: ControlPlane) -> web.Application:
+    app = web.Application(middlewares=[_errors, _bearer(plane.settings.token)])
+    app[PLANE] = plane
+    for module in (api_meters, api_faults, api_events, api_time, api_trace, metrics, api_web):
+        module.add_routes(app, plane)
+    return app
+
+
+def _bearer(token: str | None) -> Callable[[web.Request, _Handler], Awaitable[web.StreamResponse]]:
+    """Without the profile's token in `Authorization: Bearer ...`, 401 (the token is never echoed)."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    @web.middleware
+    async def bearer(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if expected is not None:
+            given = request.headers.get("Authorization", "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, expected):
+                raise ApiError(401, "a bearer token is required: Authorization: Bearer <the profile's "
+                                    "control token>" if not given else "the bearer token is wrong")
+        return await handler(request)
+
+    return bearer
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Every failure as JSON {"error": text}: 4xx naming what was wrong, 500 logged."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        response = _error(exc.status, exc.message)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason if exc.text is None or exc.text.startswith(str(exc.status))
+                      else exc.text)
+    except json.JSONDecodeError as exc:
+        return _error(400, f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except Exception:
+        _log.exception("control plane: %s %s failed", request.method, request.path)
+        return _error(500, "internal error")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

@@ -1,0 +1,121 @@
+"""The control plane: the HTTP server (aiohttp) beside the meters, on the engine's event loop.
+
+`ControlPlane(engine, settings)` becomes the engine's Observer before the engine starts. What it
+is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
+(control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
+implements the Observer methods it needs, and the plane calls only those, so a hook nobody
+wants costs one empty loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from aiohttp import web
+
+from ..runtime.engine import Engine
+from ..runtime.fleet import LiveMeter
+from ..runtime.profile import ControlSettings
+
+__all__ = ["ControlPlane"]
+
+_log = logging.getLogger(__name__)
+_HOOKS = ("connection", "apdu", "frame", "association", "refusal", "push")
+
+
+class ControlPlane:
+    """The engine's Observer and the HTTP API's owner; `start()`/`stop()` run on the engine's loop."""
+
+    def __init__(self, engine: Engine, settings: ControlSettings) -> None:
+        from .app import make_app  # the routes' modules import this one
+
+        self.engine = engine
+        self.settings = settings
+        self.port = settings.port  # the port really bound, once started
+        self._metrics: Any = None
+        self._traces: Any = None
+        self._calls: dict[str, tuple[Callable[..., None], ...]] = {name: () for name in _HOOKS}
+        self.frames_wanted = False
+        self._runner: web.AppRunner | None = None
+        engine.observer = self
+        self.app = make_app(self)
+
+    # -- the sinks
+    @property
+    def metrics(self) -> Any:
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, sink: Any) -> None:
+        self._metrics = sink
+        self._wire()
+
+    @property
+    def traces(self) -> Any:
+        return self._traces
+
+    @traces.setter
+    def traces(self, sink: Any) -> None:
+        self._traces = sink
+        self._wire()
+
+    def _wire(self) -> None:
+        sinks = [s for s in (self._metrics, self._traces) if s is not None]
+        self._calls = {name: tuple(getattr(s, name) for s in sinks if callable(getattr(s, name, None)))
+                       for name in _HOOKS}
+        self.frames_wanted = any(getattr(s, "frames_wanted", callable(getattr(s, "frame", None))) for s in sinks)
+
+    # -- Observer
+    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
+        for call in self._calls["connection"]:
+            call(transport, opened, meter)
+
+    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
+             answer: bytes | None, seconds: float) -> None:
+        for call in self._calls["apdu"]:
+            call(live, channel, client_sap, server_sap, request, answer, seconds)
+
+    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes, transport: str,
+              peer: str, local: str) -> None:
+        for call in self._calls["frame"]:
+            call(live, channel, received, data, transport, peer, local)
+
+    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+        for call in self._calls["association"]:
+            call(live, client_sap, outcome)
+
+    def refusal(self, live: LiveMeter | None, reason: str) -> None:
+        for call in self._calls["refusal"]:
+            call(live, reason)
+
+    def push(self, live: LiveMeter, sent: bool) -> None:
+        for call in self._calls["push"]:
+            call(live, sent)
+
+    # -- life cycle
+    @property
+    def url(self) -> str:
+        host = self.settings.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}/"
+
+    async def start(self) -> None:
+        """Listen; OSError (with the address) when the port cannot be bound."""
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.host, self.settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(exc.errno, f"cannot open the control plane at {self.settings.host}:"
+                                     f"{self.settings.port}: {exc.strerror or exc}") from None
+        self._runner = runner
+        self.port = site.port
+        _log.info("control plane listening at %s%s", self.url,
+                  " (a bearer token is required)" if self.settings.token else "")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
