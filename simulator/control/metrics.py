@@ -1,0 +1,315 @@
+"""Prometheus metrics of the fleet: `GET /metrics`, every name starting with `cosem_`.
+
+The hot path only counts: the control plane hands each Observer call (runtime/observe.py) to
+`Metrics`, which adds to plain ints, dicts keyed by small tuples and a fixed-bucket latency
+histogram (one `bisect`). Nothing is built until Prometheus scrapes: then `MetricsCollector`
+turns the counts into metric families, reads what the engine keeps itself (bytes by transport,
+meters contacted, faults active) and `generate_latest` writes the text format 0.0.4 from a
+private `CollectorRegistry` (never the process-wide one: two engines in one process, as tests
+run them, keep their figures apart).
+
+An APDU is counted by service and result. The service comes from the request's first octet; a
+glo- or ded-ciphered request counts under its plain service when the meter opened it (its
+answer is ciphered too), else under `ciphered` (general-ciphering hides the service from
+anyone without the keys). The result is read from the answer: `success`, the data-access-result
+or action-result the meter gave, `exception-<service-error>` for an exception-response, the
+association result of an AARE, `ciphered` when the answer is ciphered (its result is not
+visible without the keys) and `no-answer` when the meter stayed silent.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import TYPE_CHECKING, Any, Iterable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import (
+    CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric,
+)
+from prometheus_client.registry import Collector
+
+from ..apdu.acse import AARE, AssociationResult
+from ..apdu.ciphered import SERVICE_TAGS
+from ..apdu.common import ActionResult, DataAccessResult, ServiceError
+from ..errors import DecodeError
+
+if TYPE_CHECKING:
+    from ..runtime.fleet import LiveMeter
+
+__all__ = ["Metrics", "MetricsCollector", "LATENCY_BUCKETS_S", "service_of", "result_of", "add_routes"]
+
+# Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
+# faults and big profile reads reach into seconds.
+LATENCY_BUCKETS_S: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                        1.0, 2.5, 5.0, 10.0)
+
+_PLAIN_SERVICES = {
+    0x60: "aarq", 0x62: "rlrq", 0xC0: "get", 0xC1: "set", 0xC3: "action", 0xE0: "general-block-transfer",
+    0x05: "read", 0x06: "write", 0x16: "unconfirmed-write", 0x01: "initiate",
+}
+_NAMES: list[str] = ["unknown"] * 256  # request tag -> service, plain tags only
+for _tag, _name in _PLAIN_SERVICES.items():
+    _NAMES[_tag] = _name
+_CIPHERED_PLAIN: dict[int, int] = {}  # glo-/ded- tag -> the plain tag inside (Green Book table)
+for _row in SERVICE_TAGS:
+    _CIPHERED_PLAIN[_row.glo] = _row.plain
+    _CIPHERED_PLAIN[_row.ded] = _row.plain
+_CIPHERED_ANSWER = frozenset(_CIPHERED_PLAIN) | {0xDB, 0xDC, 0xDD}  # glo-, ded-, general-*-ciphering
+_GENERAL_CIPHERING = frozenset((0xDB, 0xDC, 0xDD))
+
+
+def _enum_names(enum: Any) -> dict[int, str]:
+    return {int(member): member.name.lower().replace("_", "-") for member in enum}
+
+
+_DATA_ACCESS = _enum_names(DataAccessResult)
+_ACTION = _enum_names(ActionResult)
+_SERVICE_ERROR = _enum_names(ServiceError)
+_ASSOCIATION = _enum_names(AssociationResult)
+
+
+def service_of(request: bytes, answer: bytes | None) -> str:
+    """The service a request asked for, by its first octet (ciphered: see the module's docstring)."""
+    if not request:
+        return "unknown"
+    tag = request[0]
+    plain = _CIPHERED_PLAIN.get(tag)
+    if plain is not None:
+        opened = answer is not None and len(answer) > 0 and answer[0] in _CIPHERED_ANSWER
+        return _NAMES[plain] if opened else "ciphered"
+    if tag in _GENERAL_CIPHERING:
+        return "ciphered"
+    return _NAMES[tag]
+
+
+def result_of(answer: bytes | None) -> str:
+    """What the meter answered, in the words of its answer APDU."""
+    if answer is None:
+        return "no-answer"
+    if len(answer) < 2:
+        return "unknown"
+    tag = answer[0]
+    if tag in _CIPHERED_ANSWER:
+        return "ciphered"
+    try:
+        if tag == 0xC4:  # get-response: normal 01, with-datablock 02, with-list 03
+            choice = answer[1]
+            if choice == 1:
+                return "success" if answer[3] == 0 else _named(_DATA_ACCESS, answer[4])
+            if choice == 2:  # invoke-id, last-block, block-number (4), raw-data 0 | data-access-result 1
+                return "success" if answer[8] == 0 else _named(_DATA_ACCESS, answer[9])
+            return "list"
+        if tag == 0xC5:  # set-response: normal 01, datablock 02, last-datablock 03, with-list 04/05
+            choice = answer[1]
+            if choice in (1, 3):
+                return _named(_DATA_ACCESS, answer[3])
+            if choice == 2:
+                return "success"
+            return _first_failure(_DATA_ACCESS, answer[4:4 + answer[3]])
+        if tag == 0xC7:  # action-response: normal 01, with-pblock 02, with-list 03, next-pblock 04
+            choice = answer[1]
+            if choice == 1:
+                return _named(_ACTION, answer[3])
+            return "success" if choice in (2, 4) else "list"
+        if tag == 0xD8:  # exception-response: state-error, service-error
+            return "exception-" + _SERVICE_ERROR.get(answer[2], str(answer[2]))
+        if tag == 0x61:
+            return _named(_ASSOCIATION, int(AARE.from_bytes(answer).result))
+        if tag == 0x63:
+            return "released"
+        if tag == 0x0E:
+            return "confirmed-service-error"
+        if tag == 0xE0:
+            return "block"
+        if tag in (0x0C, 0x0D):  # read-/write-response: the first item's choice (0 data/success, 1 error)
+            return "success" if answer[2] == 0 else _named(_DATA_ACCESS, answer[3])
+    except (IndexError, DecodeError):
+        return "malformed"
+    return "unknown"
+
+
+def _named(names: dict[int, str], code: int) -> str:
+    return names.get(code) or str(code)
+
+
+def _first_failure(names: dict[int, str], results: bytes) -> str:
+    for code in results:
+        if code:
+            return _named(names, code)
+    return "success"
+
+
+class Metrics:
+    """The counts behind `/metrics`, fed by the control plane's Observer calls.
+
+    Method names and signatures follow runtime/observe.py's Observer, so the plane hands each
+    call on unchanged. There is no `frame`: counting octets needs no frames (the engine counts
+    them), and a sink with `frame` would make every frame cross to the plane. `engine` is read
+    only when scraped (bytes, meters contacted, faults).
+    """
+
+    frames_wanted = False
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.connections_open: dict[str, int] = {}
+        self.connections_accepted: dict[str, int] = {}
+        self.associations: dict[tuple[int, str], int] = {}
+        self.apdus: dict[tuple[str, str], int] = {}
+        self.refusals: dict[str, int] = {}
+        self.pushes = {"sent": 0, "failed": 0}
+        self.latency_counts = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: above every bound (+Inf)
+        self.latency_sum_s = 0.0
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(MetricsCollector(self))
+
+    # -- Observer calls (the hot path: counting only)
+    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
+        counts = self.connections_open
+        if opened:
+            counts[transport] = counts.get(transport, 0) + 1
+            self.connections_accepted[transport] = self.connections_accepted.get(transport, 0) + 1
+        else:
+            counts[transport] = counts.get(transport, 0) - 1
+
+    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
+             answer: bytes | None, seconds: float) -> None:
+        key = (service_of(request, answer), result_of(answer))
+        self.apdus[key] = self.apdus.get(key, 0) + 1
+        self.latency_counts[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
+        self.latency_sum_s += seconds
+
+    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+        key = (client_sap, outcome)
+        self.associations[key] = self.associations.get(key, 0) + 1
+
+    def refusal(self, live: LiveMeter | None, reason: str) -> None:
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+
+    def push(self, live: LiveMeter, sent: bool) -> None:
+        self.pushes["sent" if sent else "failed"] += 1
+
+    # -- scrape time
+    def text(self) -> bytes:
+        """The Prometheus text format (0.0.4) of every metric."""
+        return generate_latest(self.registry)
+
+    def transferred(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Octets received and sent, by transport: the engine counts them (plain ints on its
+        hot path), so the frames themselves are never asked for."""
+        return dict(self.engine.bytes_in), dict(self.engine.bytes_out)
+
+    def meters(self) -> tuple[int, int]:
+        """(meters in the fleet, meters a client contacted since the start)."""
+        entries = getattr(self.engine, "entries", ())
+        try:
+            contacted = len(self.engine.fleet.live_meters)
+        except RuntimeError:  # not started yet
+            contacted = 0
+        return len(entries), contacted
+
+    def faults(self) -> dict[str, int]:
+        """Faults active by kind (the engine's FaultSet), over every meter and group."""
+        faults = getattr(self.engine, "faults", None)
+        counts: dict[str, int] = {}
+        if faults is None:
+            return counts
+        for fault in _all_faults(faults):
+            counts[fault.kind] = counts.get(fault.kind, 0) + 1
+        return counts
+
+
+def _all_faults(faults: Any) -> Iterable[Any]:
+    """Every fault a FaultSet holds, by meter and by group."""
+    listing = getattr(faults, "all", None)
+    if callable(listing):
+        yield from (fault for _, fault in listing())
+        return
+    for held in (getattr(faults, "by_meter", {}), getattr(faults, "by_group", {})):
+        for kept in held.values():
+            yield from kept
+
+
+class MetricsCollector(Collector):
+    """Turns `Metrics`' counts into Prometheus metric families when scraped."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        m = self.metrics
+        opened = GaugeMetricFamily("cosem_connections_open", "Connections to the meters open now (TCP "
+                                   "connections, serial lines, UDP peers), by transport", labels=["transport"])
+        accepted = CounterMetricFamily("cosem_connections_accepted", "Connections the meters accepted since "
+                                       "the simulator started, by transport", labels=["transport"])
+        for transport, count in sorted(m.connections_open.items()):
+            opened.add_metric([transport], count)
+        for transport, count in sorted(m.connections_accepted.items()):
+            accepted.add_metric([transport], count)
+        yield opened
+        yield accepted
+        associations = CounterMetricFamily(
+            "cosem_associations", "Application associations by client SAP and outcome (accepted, rejected, "
+            "released, failed-authentication)", labels=["client_sap", "outcome"])
+        for (client_sap, outcome), count in sorted(m.associations.items()):
+            associations.add_metric([str(client_sap), outcome], count)
+        yield associations
+        apdus = CounterMetricFamily(
+            "cosem_apdus", "Request APDUs the meters handled, by service (get, set, action, aarq, rlrq, ...) "
+            "and result (success, the data-access-result, exception-..., no-answer)", labels=["service", "result"])
+        for (service, result), count in sorted(m.apdus.items()):
+            apdus.add_metric([service, result], count)
+        yield apdus
+        refusals = CounterMetricFamily(
+            "cosem_refusals", "Requests and connections the meters refused, by reason (counter-replay, "
+            "deciphering, access-denied, connection-limit, ...)", labels=["reason"])
+        for reason, count in sorted(m.refusals.items()):
+            refusals.add_metric([reason], count)
+        yield refusals
+        cumulative, buckets = 0, []
+        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), m.latency_counts):
+            cumulative += count
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+        yield HistogramMetricFamily("cosem_request_duration_seconds", "Time a meter took to answer a request "
+                                    "APDU, from its arrival to its answer, in seconds", buckets=buckets,
+                                    sum_value=m.latency_sum_s)
+        received, sent = m.transferred()
+        inbound = CounterMetricFamily("cosem_received_bytes", "Octets received from clients, frames whole "
+                                      "(wrapper header, HDLC frame, UDP datagram), by transport",
+                                      labels=["transport"])
+        outbound = CounterMetricFamily("cosem_sent_bytes", "Octets sent to clients and head-ends, frames whole, "
+                                       "by transport", labels=["transport"])
+        for transport, count in sorted(received.items()):
+            inbound.add_metric([transport], count)
+        for transport, count in sorted(sent.items()):
+            outbound.add_metric([transport], count)
+        yield inbound
+        yield outbound
+        pushes = CounterMetricFamily("cosem_pushes", "Push notifications (data-notification) the meters sent to "
+                                     "head-ends, and pushes that failed", labels=["outcome"])
+        for outcome, count in m.pushes.items():
+            pushes.add_metric([outcome], count)
+        yield pushes
+        fleet, contacted = m.meters()
+        yield GaugeMetricFamily("cosem_meters", "Meters in the fleet", value=fleet)
+        yield GaugeMetricFamily("cosem_meters_contacted", "Meters a client contacted since the start (live "
+                                "meters, built on first contact)", value=contacted)
+        faults = GaugeMetricFamily("cosem_faults_active", "Injected faults active now, by kind (delay, drop, "
+                                   "corrupt, refuse, silence, close), over every meter and group",
+                                   labels=["kind"])
+        for kind, count in sorted(m.faults().items()):
+            faults.add_metric([kind], count)
+        yield faults
+
+
+def add_routes(app: web.Application, plane: Any) -> None:
+    """`GET /metrics`: the plane's metrics in the Prometheus text format 0.0.4."""
+
+    plane.metrics = Metrics(plane.engine)
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=plane.metrics.text(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+    app.router.add_get("/metrics", metrics)
