@@ -1,0 +1,347 @@
+// The control plane's web UI: plain DOM over the JSON API (no build step, nothing fetched from elsewhere).
+// The fleet refreshes every few seconds; an open meter shows its details, its objects' values
+// (attribute 2 of the classes whose value is small), and its frames live from the server-sent
+// trace stream, read with fetch so that the bearer token goes in a header, never in a URL.
+"use strict";
+
+const REFRESH_MS = 2000;
+const VALUE_CLASSES = new Set([1, 3, 4, 5, 8, 70]);  // Data, registers, Clock, Disconnect control
+const TRACE_KEEP = 200;
+const ERRORS_KEEP = 20;
+
+const $ = (id) => document.getElementById(id);
+let openSerial = null;
+let traceAbort = null;
+let objectRows = [];
+
+// -- the API -----------------------------------------------------------------------------------
+
+function headers(json) {
+  const h = {"Accept": "application/json"};
+  const token = $("token").value.trim();
+  if (token) h["Authorization"] = "Bearer " + token;
+  if (json) h["Content-Type"] = "application/json";
+  return h;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method, headers: headers(body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+  if (!response.ok) {
+    const why = data && data.error ? data.error : response.statusText;
+    throw new Error(`${method} ${path}: ${response.status} ${why}`);
+  }
+  return data;
+}
+
+function items(answer, key) {
+  if (Array.isArray(answer)) return answer;
+  return answer && Array.isArray(answer[key]) ? answer[key] : [];
+}
+
+function meterPath(serial) { return "/api/meters/" + encodeURIComponent(serial); }
+
+// -- showing values ----------------------------------------------------------------------------
+
+// A value typed as `cosem-sim decode --json` shows Data, in decode's words.
+function valueText(v) {
+  if (v && typeof v === "object" && "type" in v && "value" in v) {
+    if (Array.isArray(v.value)) return `${v.type}[${v.value.length}] (` + v.value.map(valueText).join(", ") + ")";
+    return `${v.type} ${plain(v.value)}`;
+  }
+  return plain(v);
+}
+
+function plain(v) {
+  if (v === null || v === undefined) return "-";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (Array.isArray(v)) return v.length ? v.map(plain).join(", ") : "-";
+  if (typeof v === "object") {
+    if ("type" in v && "value" in v) return valueText(v);
+    if ("kind" in v) return Object.entries(v).map(([k, x]) => k === "kind" ? x : `${k} ${plain(x)}`).join(" ");
+    return Object.entries(v).map(([k, x]) => `${k}: ${plain(x)}`).join("; ");
+  }
+  return String(v);
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function noteError(error) {
+  const list = $("errors");
+  const li = document.createElement("li");
+  li.textContent = new Date().toISOString().slice(11, 19) + " " + (error.message || String(error));
+  list.prepend(li);
+  while (list.children.length > ERRORS_KEEP) list.lastChild.remove();
+}
+
+// -- the fleet ---------------------------------------------------------------------------------
+
+async function refreshFleet() {
+  const group = $("group-filter").value;
+  const query = group ? "?group=" + encodeURIComponent(group) + "&limit=1000" : "?limit=1000";
+  const answer = await api("GET", "/api/meters" + query);
+  const meters = items(answer, "meters");
+  const body = $("meters").tBodies[0];
+  body.replaceChildren(...meters.map(meterRow));
+  const total = answer && typeof answer.total === "number" ? answer.total : meters.length;
+  const connected = meters.filter((m) => m.state === "connected").length;
+  const connections = meters.reduce((n, m) => n + (typeof m.connections === "number" ? m.connections : 0), 0);
+  $("fleet-summary").textContent = `${total} meters, ${connected} connected, ${connections} connections open`;
+  if (!group) fillGroups(meters);
+}
+
+function meterRow(m) {
+  const row = document.createElement("tr");
+  row.className = "state-" + (m.state || "idle");
+  const link = document.createElement("a");
+  link.href = "#meter=" + encodeURIComponent(m.serial);
+  link.textContent = m.serial;
+  link.setAttribute("aria-label", "Meter " + m.serial);
+  row.appendChild(document.createElement("td")).appendChild(link);
+  cell(row, m.group ?? "-");
+  cell(row, m.model ?? "-");
+  cell(row, m.state ?? "-");
+  cell(row, plain(m.connections));
+  cell(row, plain(m.faults));
+  return row;
+}
+
+function fillGroups(meters) {
+  const select = $("group-filter");
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const name of new Set(meters.map((m) => m.group).filter(Boolean))) {
+    if (!known.has(name)) select.add(new Option(name, name));
+  }
+}
+
+async function refreshClock() {
+  const t = await api("GET", "/api/time");
+  if (!t) return;
+  const state = t.paused ? "paused" : `rate ${t.rate}`;
+  $("clock").textContent = `fleet time: ${t.iso ?? t.epoch} (${state})`;
+}
+
+// -- one meter ---------------------------------------------------------------------------------
+
+async function openMeter(serial) {
+  if (openSerial === serial) return;
+  closeTrace();
+  openSerial = serial;
+  objectRows = [];
+  $("meter").hidden = false;
+  $("meter-title").textContent = "Meter " + serial;
+  $("meter-details").replaceChildren();
+  $("objects").tBodies[0].replaceChildren();
+  $("trace").replaceChildren();
+  $("faults").replaceChildren();
+  await Promise.all([refreshMeter(), loadObjects(), loadTrace()]);
+  openTrace(serial);
+}
+
+async function refreshMeter() {
+  const serial = openSerial;
+  if (!serial) return;
+  const m = await api("GET", meterPath(serial));
+  if (serial !== openSerial || !m) return;
+  const list = $("meter-details");
+  const entries = [];
+  for (const [key, value] of Object.entries(m)) {
+    if (key === "faults") continue;
+    const dt = document.createElement("dt");
+    dt.textContent = key.replaceAll("_", " ");
+    const dd = document.createElement("dd");
+    dd.textContent = plain(value);
+    entries.push(dt, dd);
+  }
+  list.replaceChildren(...entries);
+  const faults = Array.isArray(m.faults) ? m.faults : [];
+  $("faults").replaceChildren(...faults.map((f) => {
+    const li = document.createElement("li");
+    li.textContent = plain(f);
+    return li;
+  }));
+}
+
+async function loadObjects() {
+  const serial = openSerial;
+  const objects = items(await api("GET", meterPath(serial) + "/objects"), "objects");
+  if (serial !== openSerial) return;
+  const body = $("objects").tBodies[0];
+  objectRows = [];
+  body.replaceChildren(...objects.map((o) => {
+    const row = document.createElement("tr");
+    const obis = o.obis ?? o.logical_name;
+    const classId = o.class_id ?? o["class"];
+    cell(row, obis);
+    cell(row, plain(o.class_name ?? classId));
+    cell(row, plain(o.name ?? o.label ?? ""));
+    const value = cell(row, "");
+    value.setAttribute("aria-label", "Value of " + obis);
+    if (VALUE_CLASSES.has(Number(classId))) objectRows.push({obis, cell: value});
+    return row;
+  }));
+  await refreshValues();
+}
+
+async function refreshValues() {
+  const serial = openSerial;
+  for (const row of objectRows) {
+    if (serial !== openSerial) return;
+    try {
+      const answer = await api("GET", `${meterPath(serial)}/objects/${encodeURIComponent(row.obis)}/2`);
+      row.cell.textContent = valueText(answer && "value" in answer ? answer.value : answer);
+    } catch (e) {
+      row.cell.textContent = "(" + e.message.replace(/^.*: \d+ /, "") + ")";
+    }
+  }
+}
+
+// -- the trace ---------------------------------------------------------------------------------
+
+function frameText(f) {
+  if (typeof f !== "object" || f === null) return String(f);
+  const head = ["time", "direction", "transport", "peer"].filter((k) => f[k] !== undefined && f[k] !== null)
+    .map((k) => k === "time" && typeof f[k] === "number" ? new Date(f[k] * 1000).toISOString().slice(11, 23) : f[k])
+    .join(" ");
+  return head + "\n" + (f.hex ?? "") + (f.decoded || f.text ? "\n" + (f.decoded || f.text) : "");
+}
+
+function addFrame(f) {
+  if ($("trace-pause").checked) return;
+  const list = $("trace");
+  const li = document.createElement("li");
+  const pre = document.createElement("pre");
+  pre.textContent = frameText(f);
+  li.appendChild(pre);
+  if (f && f.direction) li.className = "dir-" + String(f.direction).replace(/[^a-z]/gi, "");
+  list.appendChild(li);
+  while (list.children.length > TRACE_KEEP) list.firstChild.remove();
+  li.scrollIntoView({block: "nearest"});
+}
+
+async function loadTrace() {
+  const serial = openSerial;
+  const frames = items(await api("GET", meterPath(serial) + "/trace"), "frames");
+  if (serial === openSerial) frames.forEach(addFrame);
+}
+
+function closeTrace() {
+  if (traceAbort) traceAbort.abort();
+  traceAbort = null;
+}
+
+// Server-sent events over fetch: `data:` lines up to a blank line make one event (JSON).
+async function openTrace(serial) {
+  const abort = new AbortController();
+  traceAbort = abort;
+  try {
+    const response = await fetch("/api/trace/stream?serial=" + encodeURIComponent(serial),
+      {headers: {...headers(false), "Accept": "text/event-stream"}, signal: abort.signal});
+    if (!response.ok) throw new Error(`trace stream: ${response.status} ${response.statusText}`);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let data = [];
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, end).replace(/\r$/, "");
+        buffer = buffer.slice(end + 1);
+        if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        else if (line === "" && data.length) {
+          const text = data.join("\n");
+          data = [];
+          let event;
+          try { event = JSON.parse(text); } catch (e) { event = text; }
+          addFrame(event);
+        }
+      }
+    }
+  } catch (e) {
+    if (!abort.signal.aborted) noteError(e);
+  }
+}
+
+// -- events and faults -------------------------------------------------------------------------
+
+async function injectEvent(kind) {
+  const body = {kind, duration_s: Number($("event-duration").value)};
+  if (kind === "voltage-sag" || kind === "voltage-swell") body.phase = Number($("event-phase").value);
+  await api("POST", meterPath(openSerial) + "/events", body);
+  await refreshMeter();
+}
+
+async function addFault() {
+  const kind = $("fault-kind").value;
+  const body = {kind};
+  if (kind === "delay") {
+    body.ms = Number($("fault-ms").value);
+    body.jitter_ms = Number($("fault-jitter").value);
+  }
+  if (kind === "drop" || kind === "corrupt" || kind === "close") body.ratio = Number($("fault-ratio").value);
+  if (kind === "refuse") body.diagnostic = $("fault-diagnostic").value;
+  await api("POST", meterPath(openSerial) + "/faults", body);
+  await refreshMeter();
+}
+
+async function clearFaults() {
+  await api("DELETE", meterPath(openSerial) + "/faults");
+  await refreshMeter();
+}
+
+// -- wiring ------------------------------------------------------------------------------------
+
+function guarded(fn) {
+  return (...args) => fn(...args).catch(noteError);
+}
+
+function route() {
+  const match = /^#meter=(.+)$/.exec(location.hash);
+  if (match) guarded(openMeter)(decodeURIComponent(match[1]));
+}
+
+function every(ms, fn) {
+  let busy = false;
+  setInterval(() => {
+    if (busy || document.hidden) return;
+    busy = true;
+    fn().catch(noteError).finally(() => { busy = false; });
+  }, ms);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const token = $("token");
+  token.value = sessionStorage.getItem("cosem-sim-token") || "";
+  token.addEventListener("change", () => {
+    sessionStorage.setItem("cosem-sim-token", token.value);
+    guarded(refreshFleet)();
+    if (openSerial) { const s = openSerial; openSerial = null; guarded(openMeter)(s); }
+  });
+  $("group-filter").addEventListener("change", guarded(refreshFleet));
+  for (const button of document.querySelectorAll("[data-event]")) {
+    button.addEventListener("click", guarded(() => injectEvent(button.dataset.event)));
+  }
+  $("fault-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(addFault)(); });
+  $("fault-clear").addEventListener("click", guarded(clearFaults));
+  $("trace-clear").addEventListener("click", () => $("trace").replaceChildren());
+  window.addEventListener("hashchange", route);
+  guarded(refreshFleet)();
+  guarded(refreshClock)();
+  route();
+  every(REFRESH_MS, refreshFleet);
+  every(REFRESH_MS, refreshClock);
+  every(REFRESH_MS, async () => { if (openSerial) await refreshMeter(); });
+  every(REFRESH_MS * 2, async () => { if (openSerial) await refreshValues(); });
+});
