@@ -70,12 +70,12 @@ class Tracer:
                 apdu: bytes) -> None:
         """One APDU a wrapper connection or UDP peer (`channel`) carried, and its frame."""
         session = self.session(meter, id(channel), server_sap, client_sap)
-        text, hidden = describe(session, apdu)
+        text, hidden, tree = describe(session, apdu)
         source, destination = (client_sap, server_sap) if received else (server_sap, client_sap)
         header = b"".join(n.to_bytes(2, "big") for n in (WRAPPER_VERSION, source, destination, len(apdu)))
         shown, note = _masked(apdu, hidden)
         self.record(meter.label, received, client_sap, server_sap,
-                    [f"wrapper {(header + shown).hex().upper()}{note}"], text)
+                    [f"wrapper {(header + shown).hex().upper()}{note}"], text, tree)
 
     def forget(self, channel: object) -> None:
         """A wrapper connection or UDP peer ended: its decode sessions go."""
@@ -95,7 +95,9 @@ class Tracer:
         self._sessions.pop(channel_key, None)
 
     def record(self, label: str, received: bool, client_sap: int, server_sap: int, heads: list[str],
-               text: str | None) -> None:
+               text: str | None, tree: Decoded | None = None) -> None:
+        """One record: `heads` the frames' lines, `text` the APDU decoded (`tree` the same, whole:
+        the control plane's trace shows it as JSON)."""
         arrow = f"<< {client_sap}->{server_sap}" if received else f">> {server_sap}->{client_sap}"
         lines = [f"{label} {arrow} {head}" for head in heads]
         if text:
@@ -103,15 +105,17 @@ class Tracer:
         self._log.info("%s", "\n".join(lines))
 
 
-def describe(session: Session, apdu: bytes) -> tuple[str, list[bytes] | None]:
-    """The APDU decoded whole, and the octets its hex must hide (None: all of them)."""
+def describe(session: Session, apdu: bytes) -> tuple[str, list[bytes] | None, Decoded | None]:
+    """The APDU decoded whole as text, the octets its hex must hide (None: all of them), and the
+    decoded tree (None when it does not decode)."""
     try:
         node = session.apdu(apdu, ((0, 0),))
     except DecodeError as error:
         session.take_hidden()
         return (f"undecodable APDU of {len(apdu)} bytes ({error.reason} at byte {error.offset or 0}); "
-                "its octets are shown as 2A: a secret may be among them"), None
-    return Decoded("apdu", len(apdu), (node,)).to_text(), session.take_hidden()
+                "its octets are shown as 2A: a secret may be among them"), None, None
+    decoded = Decoded("apdu", len(apdu), (node,))
+    return decoded.to_text(), session.take_hidden(), decoded
 
 
 def _masked(apdu: bytes, hidden: list[bytes] | None) -> tuple[bytes, str]:
@@ -163,10 +167,11 @@ class HDLCTrace:
         del self._pending[(link, received)]
         lsdu = b"".join(f.information for f in held)
         text: str | None = None
+        tree: Decoded | None = None
         hidden: list[bytes] | None = []
         if lsdu[:3] in (LLC_REQUEST, LLC_RESPONSE):
             session = tracer.session(meter, (id(self), link), server_sap, client_sap)
-            text, hidden = describe(session, lsdu[3:])
+            text, hidden, tree = describe(session, lsdu[3:])
         shown = lsdu[:3] + _masked(lsdu[3:], hidden)[0] if hidden != [] else lsdu
         heads, at = [], 0
         for f in held:
@@ -179,7 +184,7 @@ class HDLCTrace:
                 note = f" ({sum(a != b for a, b in zip(info, f.information))} secret octets shown as 2A, " \
                        "FCS recomputed)"
             heads.append(f"HDLC {raw.hex().upper()}{note}")
-        tracer.record(meter.label, received, client_sap, server_sap, heads, text)
+        tracer.record(meter.label, received, client_sap, server_sap, heads, text, tree)
 
 
 def _with_information(raw: bytes, info: bytes) -> bytes:
