@@ -50,6 +50,9 @@ Benchmarks (`--only` takes any of these names, comma separated):
   receiver on CPU 1): the daily push plain, general-glo-ciphered, and ciphered with the state
   store keeping every counter, beside the ceiling (the same connections with canned bytes and
   no DLMS); the receiver's count must match.
+- control: GET of the clock by 100 LLS associations over 1,000 IDIS-style meters without the
+  control plane, then with it while /metrics is scraped every second (benchmarks/control.py),
+  beside the ceiling; target: within 10 % of the GET/s without it.
 
 Prints a table with the issue's targets (met or missed, by how much) and writes JSON to
 benchmarks/results/run.json (run-quick.json with --quick).
@@ -852,6 +855,12 @@ def _push_run(ctx: Context, meters: int, rounds: int, options: list[str]) -> tup
             receiver.wait(5)
 
 
+def bench_control(ctx: Context) -> list[Row]:
+    from .control import bench_control as bench  # benchmarks/control.py builds on this module
+
+    return bench(ctx)
+
+
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "ceiling": bench_ceiling,
     "get-tcp": bench_get_tcp,
@@ -866,6 +875,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "living-profile": bench_living_profile,
     "living-idle": bench_living_idle,
     "push": bench_push,
+    "control": bench_control,
 }
 
 

@@ -210,26 +210,20 @@ class Metrics:
             contacted = 0
         return len(entries), contacted
 
-    def faults(self) -> dict[str, int]:
-        """Faults active by kind (the engine's FaultSet), over every meter and group."""
-        faults = getattr(self.engine, "faults", None)
-        counts: dict[str, int] = {}
-        if faults is None:
+    def faults(self) -> dict[tuple[str, str], int]:
+        """Faults active by (kind, scope "meter" | "group"): the engine's FaultSet, looked through
+        only while some fault is active."""
+        faults = self.engine.faults
+        counts: dict[tuple[str, str], int] = {}
+        if not faults.on:
             return counts
-        for fault in _all_faults(faults):
-            counts[fault.kind] = counts.get(fault.kind, 0) + 1
+        targets: list[tuple[Any, str]] = [(entry, "meter") for entry in self.engine.entries]
+        targets += [(name, "group") for name in sorted({entry.group.name for entry in self.engine.entries})]
+        for target, scope in targets:
+            for fault in faults.added(target):
+                key = (fault.kind, scope)
+                counts[key] = counts.get(key, 0) + 1
         return counts
-
-
-def _all_faults(faults: Any) -> Iterable[Any]:
-    """Every fault a FaultSet holds, by meter and by group."""
-    listing = getattr(faults, "all", None)
-    if callable(listing):
-        yield from (fault for _, fault in listing())
-        return
-    for held in (getattr(faults, "by_meter", {}), getattr(faults, "by_group", {})):
-        for kept in held.values():
-            yield from kept
 
 
 class MetricsCollector(Collector):
@@ -297,10 +291,10 @@ class MetricsCollector(Collector):
         yield GaugeMetricFamily("cosem_meters_contacted", "Meters a client contacted since the start (live "
                                 "meters, built on first contact)", value=contacted)
         faults = GaugeMetricFamily("cosem_faults_active", "Injected faults active now, by kind (delay, drop, "
-                                   "corrupt, refuse, silence, close), over every meter and group",
-                                   labels=["kind"])
-        for kind, count in sorted(m.faults().items()):
-            faults.add_metric([kind], count)
+                                   "corrupt, refuse, silence, close) and by what they were added on (a meter, "
+                                   "or a group: counted once)", labels=["kind", "scope"])
+        for (kind, scope), count in sorted(m.faults().items()):
+            faults.add_metric([kind, scope], count)
         yield faults
 
 
