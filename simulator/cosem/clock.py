@@ -22,7 +22,7 @@ from typing import Callable
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import NULL, ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
-from ..living.events import DEFAULT_EVENTS, History, history
+from ..living.events import History, history_of
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext
@@ -233,7 +233,7 @@ def _time_lost(clock: ObjectContext, own: ClockAdjustment | None, epoch: float) 
     t = epoch - clock.clock.offset()
     if not isinstance(events, History) or t >= events.until or memo is None or memo[0] is not events \
             or memo[1] != events.until:
-        events = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+        events = history_of(living, t)
         memo = living.cache["long_failure_ends"] = (
             events, events.until, [end for start, end in events.failures if end - start > CLOCK_BACKUP_S])
     ends: list[float] = memo[2]

@@ -34,6 +34,7 @@ AM130LogBookFactory.java; DSMR 5 differs: its communication session log is .4).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -41,15 +42,16 @@ from typing import Callable
 
 from ..axdr import Data, DataType, Obis
 from ..living.events import (
-    DEFAULT_EVENTS, MAX_DURATION_S, PHASED, EventModel, History, events_between, history,
+    DEFAULT_EVENTS, KINDS, MAX_DURATION_S, PHASED, EventModel, History, events_between, history_of,
 )
 from ..living.meter import LivingMeter
-from ..state.effects import LoggedEvents, RegisterBase
+from ..state.effects import InjectedEvents, LoggedEvents, RegisterBase
 from .context import ObjectContext
 
 __all__ = [
     "EVENT_LOGS", "EVENT_CODE_OBJECTS", "ALARM_REGISTERS", "ALARM_FILTERS", "EventCode", "GENERATED_CODES",
     "ALARM_BITS", "log_event", "events_in", "computes_data_value", "data_value", "data_written",
+    "inject_event", "inject_alarm",
 ]
 
 _LOGS = ("standard", "fraud", "disconnector", "mbus", "power_quality", "communication")
@@ -238,9 +240,9 @@ def events_in(ctx: ObjectContext, log: str, t0: float, t1: float) -> list[tuple[
         f0, f1 = t0 - offset, t1 - offset
         model = _events_of(living)
         if f1 <= ctx.clock.fleet_epoch() + 1:
-            events = history(living.cache, model, living.seed, living.installed, f1).started(f0 - MAX_DURATION_S, f1)
+            events = history_of(living, f1).started(f0 - MAX_DURATION_S, f1)
         else:
-            events = events_between(model, living.seed, living.installed, f0 - MAX_DURATION_S, f1)
+            events = events_between(model, living.seed, living.installed, f0 - MAX_DURATION_S, f1, living.injected)
         for e in events:
             where, start, end = _codes(e.kind, e.phase)
             if where != log:
@@ -268,7 +270,7 @@ class _CodeIndex:
 
 
 def _index(living: LivingMeter, t: float) -> _CodeIndex:
-    h = history(living.cache, _events_of(living), living.seed, living.installed, t)
+    h = history_of(living, t)
     index: _CodeIndex | None = living.cache.get("event_codes")
     if index is None or index.source is not h:
         index = living.cache["event_codes"] = _CodeIndex(h)
@@ -354,6 +356,9 @@ def _alarm_register(ctx: ObjectContext, living: LivingMeter, which: int) -> Data
             alarm = ALARM_BITS.get(code)
             if alarm is not None and alarm[0] == which and since <= when - offset <= t:
                 bits |= 1 << alarm[1]
+    for when, register, raised in living.alarms:
+        if register == which and since <= when <= t:
+            bits |= raised
     alarm_filter = ctx.find(ALARM_FILTERS[which], _DATA)
     mask = 0xFFFFFFFF if alarm_filter is None else _int_of(alarm_filter.get(2), 0xFFFFFFFF)
     return _number(ctx.stored(2), base | (bits & mask))
@@ -372,7 +377,7 @@ def _long_threshold(ctx: ObjectContext) -> float:
 
 def _power_failures(ctx: ObjectContext, living: LivingMeter, long_only: bool) -> Data:
     t = ctx.clock.fleet_epoch()
-    h = history(living.cache, _events_of(living), living.seed, living.installed, t)
+    h = history_of(living, t)
     failures = h.failures_until(t)
     if long_only:
         threshold = _long_threshold(ctx)
@@ -443,3 +448,63 @@ def data_written(ctx: ObjectContext, value: Data) -> None:
     bases.append((ctx.clock.fleet_epoch(), float(_int_of(value, 0))))
     del bases[:-8]  # the last few writes: enough to read the register at past instants
     log_event(ctx, "standard", EventCode.ALARM_REGISTER_CLEARED)
+
+
+# --------------------------------------------------------------------------- injected events
+
+def inject_event(ctx: ObjectContext, kind: str, duration_s: float, phase: int | None = None) -> tuple[float, float]:
+    """Make a living meter's event of `kind` (KINDS) start now and last `duration_s` seconds (whole
+    seconds, 1 to MAX_DURATION_S), as if its generator had drawn it; `phase` (1..3) for sags and
+    swells. `ctx` is the object that keeps them (server/objects.py `injected_home`: the Clock).
+
+    It is read from then on like a generated event: its log rows, event codes, counters, the
+    alarm bits, no energy while the supply fails. An alarm bit its start raises through the
+    filter triggers the alarm pushes now; what its end raises (a power failure's power up) is
+    the push scheduler's, like a generated event's. Returns its (start, end) in fleet epochs.
+    ValueError says what does not fit.
+    """
+    living = ctx.living
+    if living is None:
+        raise ValueError("the meter's model has no living: section, so it has no events to inject into")
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(KINDS)}")
+    phases = _events_of(living).phases
+    if kind in PHASED:
+        if phase is None or not 1 <= phase <= phases:
+            raise ValueError(f"phase: expected 1 to {phases} for {kind}")
+    elif phase is not None:
+        raise ValueError(f"phase: {kind} concerns the whole meter, not one phase")
+    duration = round(duration_s)
+    if not 1 <= duration <= MAX_DURATION_S:
+        raise ValueError(f"duration_s: expected 1 to {MAX_DURATION_S} seconds")
+    start = float(math.floor(ctx.clock.fleet_epoch()))
+    _, code, _ = _codes(kind, phase)
+    alarm = _new_alarm(ctx, code)
+    ctx.change(InjectedEvents).events.append((kind, phase, start, start + duration))
+    if alarm:
+        ctx.trigger_push("alarm")
+    return start, start + duration
+
+
+def inject_alarm(ctx: ObjectContext, register: int, bits: int) -> float:
+    """Raise `bits` in alarm register `register` (1: 0.0.97.98.0.255, 2: .1.255) of a living meter
+    now, through its alarm filter, until a client clears them; a bit the register did not show
+    yet triggers the alarm pushes. `ctx` as for `inject_event`. Returns the fleet epoch."""
+    living = ctx.living
+    if living is None:
+        raise ValueError("the meter's model has no living: section, so its alarm register is a stored value: "
+                         "write it instead")
+    if register not in (1, 2):
+        raise ValueError("register: expected 1 or 2")
+    if not 0 < bits <= 0xFFFFFFFF:
+        raise ValueError("bits: expected 1 to 4294967295")
+    which = register - 1
+    alarm_filter = ctx.find(ALARM_FILTERS[which], _DATA)
+    mask = 0xFFFFFFFF if alarm_filter is None else _int_of(alarm_filter.get(2), 0xFFFFFFFF)
+    holder = ctx.find(ALARM_REGISTERS[which], _DATA)
+    shown = 0 if holder is None else _int_of(holder.get(2), 0)
+    at = ctx.clock.fleet_epoch()
+    ctx.change(InjectedEvents).alarms.append((at, which, bits))
+    if bits & mask & ~shown:
+        ctx.trigger_push("alarm")
+    return at

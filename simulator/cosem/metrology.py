@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 from ..apdu.common import DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
-from ..living.events import DEFAULT_EVENTS, History, history
+from ..living.events import History, history_of
 from ..living.load import DAY_S, SLOT_S, STREAMS, MeterCurve, curve_of
 from ..living.metrology import Instant, Interval, Metrology, merge
 from ..state.effects import RegisterBase, SupplyChanges
@@ -131,7 +131,7 @@ def no_flow(ctx: ObjectContext, t: float) -> list[Interval]:
     cache = living.cache
     events = cache.get("events")
     if not isinstance(events, History) or t >= events.until:
-        events = history(cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+        events = history_of(living, t)
     key = (ctx.revision, events.until)  # a switch of the disconnector changes the revision
     memo = cache.get("no_flow")
     if memo is not None and memo[0] == key:
@@ -327,7 +327,7 @@ def _number(d: Data | None) -> float:
 def _instant_value(ctx: ObjectContext, m: Metrology, q: Quantity, t: float, gaps: list[Interval]) -> float:
     living = ctx.living
     assert living is not None
-    failures = history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t)
+    failures = history_of(living, t)
     now: Instant = m.at(t, gaps, failures.outages(t, t + 1e-3))
     kind = q.kind
     if kind == "s_import":

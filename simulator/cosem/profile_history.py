@@ -60,7 +60,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import INTEGER_FORMATS
-from ..living.events import DEFAULT_EVENTS, outages
+from ..living.events import outages_of
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
 from . import metrology
 from .clock import CLOCK_LN, local_now, time_reader
@@ -355,8 +355,7 @@ class _Builder:
         timeline = self.view.timeline
         begin = timeline.previous(k) if not isinstance(timeline, _Instants) else t - self.view.period
         offset, living = self.view.offset, self.living
-        if outages(living.model.events or DEFAULT_EVENTS, living.seed, living.installed,
-                   begin - offset, t - offset, living.cache):
+        if outages_of(living, begin - offset, t - offset):
             bits |= STATUS_POWER_DOWN
         adjustments = self._clock_adjustments()
         if bisect_right(adjustments, t) > bisect_right(adjustments, begin):
@@ -510,9 +509,8 @@ class PowerFailureRows(HistoryRows):
         assert living is not None
         offset = ctx.clock.offset()
         threshold = _number_of(ctx.find(_LONG_FAILURE_THRESHOLD), _DEFAULT_LONG_FAILURE_S)
-        failures = [(b + offset, round(b - a)) for a, b in outages(
-            living.model.events or DEFAULT_EVENTS, living.seed, living.installed, start - offset, now - offset,
-            living.cache) if start < b + offset <= now and b - a >= threshold]
+        failures = [(b + offset, round(b - a)) for a, b in outages_of(living, start - offset, now - offset)
+                    if start < b + offset <= now and b - a >= threshold]
         return _Instants([at for at, _ in failures], [duration for _, duration in failures])
 
     def own_column(self, ctx: ObjectContext, objects: Sequence[CaptureObject]) -> int | None:

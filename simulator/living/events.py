@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
+from .meter import LivingMeter
 from .noise import unit
 
 __all__ = [
     "KINDS", "PHASED", "BUCKET_S", "MAX_DURATION_S", "EventRate", "EventModel", "Event", "DEFAULT_EVENTS", "NO_EVENTS",
-    "events_between", "outages", "History", "history",
+    "events_between", "outages", "History", "history", "history_of", "outages_of",
 ]
 
 KINDS = ("power_failure", "voltage_sag", "voltage_swell", "cover_open", "terminal_cover_open", "magnetic_field")
@@ -153,19 +154,24 @@ def _order(e: Event) -> tuple[float, int, int]:
     return (e.start, KINDS.index(e.kind), e.phase or 0)
 
 
-def events_between(model: EventModel, seed: int, installed: float, t0: float, t1: float) -> list[Event]:
-    """The events starting in [t0, t1) (fleet epochs), none before `installed`, oldest first."""
+def events_between(model: EventModel, seed: int, installed: float, t0: float, t1: float,
+                   injected: tuple[Event, ...] = ()) -> list[Event]:
+    """The events starting in [t0, t1) (fleet epochs), none before `installed`, oldest first;
+    `injected` (the meter's `LivingMeter.injected`) joins the generated ones."""
     t0 = max(t0, installed)
     if t1 <= t0:
         return []
     out: list[Event] = []
     for b in range(math.floor(t0 / BUCKET_S), math.floor((t1 - 1e-9) / BUCKET_S) + 1):
         out.extend(e for e in _bucket(model, seed, b) if t0 <= e.start < t1)
+    if injected:
+        out.extend(e for e in injected if t0 <= e.start < t1)
+        out.sort(key=_order)
     return out
 
 
 def outages(model: EventModel, seed: int, installed: float, t0: float, t1: float,
-            cache: dict[str, Any] | None = None) -> list[tuple[float, float]]:
+            cache: dict[str, Any] | None = None, injected: tuple[Event, ...] = ()) -> list[tuple[float, float]]:
     """The power failures overlapping [t0, t1) as (start, end) fleet epochs, oldest first.
 
     Give the meter's `living.cache` as `cache` on a hot path: the failures since installation
@@ -174,19 +180,29 @@ def outages(model: EventModel, seed: int, installed: float, t0: float, t1: float
     if t1 <= t0:
         return []
     if cache is not None:
-        return history(cache, model, seed, installed, t1).outages(t0, t1)
-    events = events_between(model, seed, installed, t0 - MAX_DURATION_S, t1)
+        return history(cache, model, seed, installed, t1, injected).outages(t0, t1)
+    events = events_between(model, seed, installed, t0 - MAX_DURATION_S, t1, injected)
     return [(e.start, e.end) for e in events if e.kind == "power_failure" and e.end > t0]
+
+
+def outages_of(living: LivingMeter, t0: float, t1: float) -> list[tuple[float, float]]:
+    """One meter's power failures overlapping [t0, t1), generated and injected, from its cache."""
+    return outages(living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t0, t1, living.cache,
+                   living.injected)
 
 
 @dataclass(slots=True)
 class History:
     """One meter's generated events since installation, complete up to `until` (fleet epoch),
     kept in its `living.cache` for what reads "since installation": counters, the latest event,
-    alarms, metrology's outages. Extended a bucket at a time as the fleet's time passes."""
+    alarms, metrology's outages. Extended a bucket at a time as the fleet's time passes.
+
+    The events injected into the meter (the control plane's) are merged in; a new injection
+    replaces the tuple, and the history is rebuilt (an injection is rare; a read is not)."""
 
     installed: float
     until: float
+    injected: tuple[Event, ...] = ()
     events: list[Event] = field(default_factory=list)  # sorted by start; appended to, never reordered
     starts: list[float] = field(default_factory=list)
     failures: list[tuple[float, float]] = field(default_factory=list)
@@ -206,16 +222,17 @@ class History:
         return self.failures[:bisect_right(self.failure_starts, t)]
 
 
-def history(cache: dict[str, Any], model: EventModel, seed: int, installed: float, t: float) -> History:
-    """The meter's `History`, extended to cover fleet epoch `t`."""
+def history(cache: dict[str, Any], model: EventModel, seed: int, installed: float, t: float,
+            injected: tuple[Event, ...] = ()) -> History:
+    """The meter's `History` with the events `injected` into it, extended to cover fleet epoch `t`."""
     h: History | None = cache.get("events")
-    if h is None or h.installed != installed:
+    if h is None or h.installed != installed or h.injected is not injected:
         start = math.floor(installed / BUCKET_S) * BUCKET_S
-        h = History(installed, float(start))
+        h = History(installed, float(start), injected)
         cache["events"] = h
     if t >= h.until:
         end = (math.floor(t / BUCKET_S) + 1) * BUCKET_S
-        added = events_between(model, seed, installed, h.until, end)
+        added = events_between(model, seed, installed, h.until, end, injected)
         h.events.extend(added)
         h.starts.extend(e.start for e in added)
         failures = [(e.start, e.end) for e in added if e.kind == "power_failure"]
@@ -223,3 +240,9 @@ def history(cache: dict[str, Any], model: EventModel, seed: int, installed: floa
         h.failure_starts.extend(s for s, _ in failures)
         h.until = float(end)
     return h
+
+
+def history_of(living: LivingMeter, t: float) -> History:
+    """One meter's `History` (generated and injected events) up to fleet epoch `t`, from its cache."""
+    return history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t,
+                   living.injected)

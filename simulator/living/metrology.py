@@ -120,15 +120,17 @@ class Metrology:
         self.installed = installed
         self._at_installed = curve.cumulative(installed)
         self._losses: dict[Interval, tuple[float, float]] = {}  # what a whole interval without flow kept back
-        self._last: tuple[float, float, int] | None = None  # the last flow asked (a profile row's columns share it)
+        # the last flow asked (a profile row's columns share it), with the very no-flow list it left out: a
+        # list rebuilt after an injected power failure may sit where the old one was, so its id is no key
+        self._last: tuple[float, float, Sequence[Interval]] | None = None
         self._last_flow = (0.0, 0.0)
 
     def flow(self, a: float, b: float, no_flow: Sequence[Interval]) -> tuple[float, float]:
         """Import and export in [a, b), leaving out the merged intervals `no_flow`."""
         if b <= a:
             return 0.0, 0.0
-        key = (a, b, id(no_flow))
-        if key == self._last:
+        last = self._last
+        if last is not None and last[0] == a and last[1] == b and last[2] is no_flow:
             return self._last_flow
         c = self.curve
         start = self._at_installed if a == self.installed else c.cumulative(a)
@@ -149,7 +151,7 @@ class Metrology:
                 lost = (hi[0] - lo[0], hi[1] - lo[1])
             imp -= lost[0]
             exp -= lost[1]
-        self._last, self._last_flow = key, (max(imp, 0.0), max(exp, 0.0))
+        self._last, self._last_flow = (a, b, no_flow), (max(imp, 0.0), max(exp, 0.0))
         return self._last_flow
 
     def at(self, t: float, no_flow: Sequence[Interval], outages: Sequence[Interval]) -> Instant:

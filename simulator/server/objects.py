@@ -11,6 +11,7 @@ so nothing here reads the wall clock.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -22,16 +23,17 @@ from ..cosem.base import AccessFailure, ActionFailure, InterfaceClass
 from ..cosem.metrology import hold_tariff_registers
 from ..cosem.monitoring import value_written, watchers_of
 from ..cosem.write_check import check_write
+from ..living.events import Event
 from ..living.meter import LivingMeter
 from ..living.noise import meter_seed
 from ..model.spec import LogicalDeviceSpec, MeterModel, ObjectSpec
 from ..security.errors import SecurityParameterError
 from ..state import KEY_NAMES, MeterState, SecurityState
-from ..state.effects import E, Effect
+from ..state.effects import E, Effect, InjectedEvents
 
 PUSH_SETUP_CLASS = 40
 
-__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "PushRequest", "security_from_templates"]
+__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "PushRequest", "security_from_templates", "injected_home"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +46,57 @@ class PushRequest:
     trigger: str  # one of PUSH_TRIGGERS (simulator/model/spec.py)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimeBase:
-    """Maps monotonic `now` to UTC epoch seconds: epoch = start_epoch + (now - start_now) * rate."""
+    """Maps monotonic `now` to UTC epoch seconds: epoch = start_epoch + (now - start_now) * rate,
+    standing still from `frozen_now` on (the fleet's time paused; inf: it runs).
+
+    One instance is shared by the fleet and every meter, and changed in place (`change`): the
+    control plane pauses the fleet's time, changes its rate or moves it forward, never back, so
+    what was computed for an earlier epoch stays true. Each change re-anchors the line at the
+    instant it happens; `rate` stays > 0 while paused, so past instants still map to a `now`.
+    """
 
     start_epoch: float
     start_now: float = 0.0
     rate: float = 1.0  # time acceleration for tests and demos
 
     installed: float | None = None  # fleet epoch the meters' history starts at (None: start_epoch)
+    frozen_now: float = math.inf
 
     def epoch(self, now: float) -> float:
+        if now > self.frozen_now:
+            now = self.frozen_now
         return self.start_epoch + (now - self.start_now) * self.rate
 
     def now_of(self, epoch: float) -> float:
-        """The monotonic `now` at which the fleet's time reads `epoch` (inverse of `epoch`)."""
+        """The monotonic `now` at which the fleet's time reads `epoch` (inverse of `epoch` up to
+        the instant the time was paused)."""
         return self.start_now + (epoch - self.start_epoch) / self.rate
+
+    def wake_at(self, epoch: float) -> float:
+        """The monotonic `now` a timer waiting for fleet epoch `epoch` fires at: inf while the
+        time is paused before it."""
+        now = self.now_of(epoch)
+        return math.inf if now > self.frozen_now else now
+
+    @property
+    def paused(self) -> bool:
+        return self.frozen_now != math.inf
+
+    def change(self, now: float, *, rate: float | None = None, paused: bool | None = None,
+               jump_s: float = 0.0) -> None:
+        """From monotonic `now` on: `jump_s` seconds later (never earlier), at `rate`, paused or
+        running; the epoch at `now` otherwise continues where it stood."""
+        if jump_s < 0 or (rate is not None and not rate > 0):
+            raise ValueError("the fleet's time only moves forward, at a rate above 0")
+        epoch = self.epoch(now) + jump_s
+        self.start_epoch, self.start_now = epoch, now
+        if rate is not None:
+            self.rate = float(rate)
+        if paused is None:
+            paused = self.paused
+        self.frozen_now = now if paused else math.inf
 
 
 @dataclass(slots=True)
@@ -81,15 +118,24 @@ class Meter:
     push_invoke_id: int = 0  # the last long-invoke-id a push used (in memory)
     _rng: random.Random | None = None
     _living: LivingMeter | None = None
+    _injected_revision: int = -1  # the state revision the living view's injected events were read at
 
     @property
     def living(self) -> LivingMeter | None:
-        """The meter's living view, built on first use (a static model has none)."""
-        if self._living is None and self.model.living is not None:
+        """The meter's living view, built on first use (a static model has none), with the
+        events injected into it as its state holds them."""
+        living = self._living
+        if living is None:
+            if self.model.living is None:
+                return None
             installed = self.time_base.installed
-            self._living = LivingMeter(self.model.living, meter_seed(self.seed, str(self.fields.get("serial", self.index))),
-                                       self.time_base.start_epoch if installed is None else installed)
-        return self._living
+            living = self._living = LivingMeter(
+                self.model.living, meter_seed(self.seed, str(self.fields.get("serial", self.index))),
+                self.time_base.start_epoch if installed is None else installed)
+        if self._injected_revision != self.state.revision:
+            self._injected_revision = self.state.revision
+            _read_injected(self, living)
+        return living
 
     @property
     def rng(self) -> random.Random:
@@ -111,6 +157,30 @@ class Meter:
         if not 0 <= index < len(device.objects):
             return None
         return ObjectHandle(self, device, device.objects[index], now, association)
+
+
+_CLOCK = bytes(Obis("0.0.1.0.0.255"))
+
+
+def injected_home(model: MeterModel) -> tuple[LogicalDeviceSpec, ObjectSpec] | None:
+    """Where a meter keeps the events injected into it: the Clock of its first logical device."""
+    if not model.logical_devices:
+        return None
+    device = model.logical_devices[min(model.logical_devices)]
+    spec = device.find(_CLOCK)
+    return None if spec is None else (device, spec)
+
+
+def _read_injected(meter: Meter, living: LivingMeter) -> None:
+    """Bring the living view's injected events in step with the meter's `InjectedEvents` record;
+    a change drops the event history derived from the old ones."""
+    home = injected_home(meter.model)
+    record = None if home is None else meter.state.effect(home[0].server_sap, home[1].index, InjectedEvents)
+    events = () if record is None else tuple(Event(a, b, kind, phase) for kind, phase, a, b in record.events)
+    alarms = () if record is None else tuple(record.alarms)
+    if events != living.injected or alarms != living.alarms:
+        living.injected, living.alarms = events, alarms
+        living.cache.pop("events", None)
 
 
 def security_from_templates(spec: ObjectSpec, fields: Mapping[str, object], **where: Any) -> SecurityState:

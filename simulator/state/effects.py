@@ -27,7 +27,7 @@ __all__ = [
     "Effect", "E", "EFFECT_KINDS", "ImageTransfer", "ClockAdjustment", "LimiterState", "ThresholdCrossings",
     "CompactCapture", "ScriptRun", "CalendarActivation", "ScheduleRun", "TrafficRequests", "MBusTraffic",
     "ProfileRows", "ProfileReset", "ObjectListEdits", "SapAssignment", "LoggedEvents", "SupplyChanges", "RegisterBase",
-    "PushHistory",
+    "PushHistory", "InjectedEvents",
 ]
 
 
@@ -301,7 +301,25 @@ class PushHistory(Effect):
     installed: bool = False
 
 
+@dataclass(slots=True)
+class InjectedEvents(Effect):
+    """Events the control plane injected into a living meter, kept on the Clock 0.0.1.0.0.255 of
+    its first logical device (every living meter has one; the events concern the whole meter).
+    `events` are (kind of simulator/living/events.py KINDS, phase or None, start, end) and
+    `alarms` (at, alarm register 0 or 1, bits), in fleet epochs, oldest first: they join the
+    generated events wherever those are read, and survive a restart like them."""
+
+    KIND = "injected_events"
+    events: list[tuple[str, int | None, float, float]] = field(default_factory=list)
+    alarms: list[tuple[float, int, int]] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> InjectedEvents:
+        return cls([(str(k), None if p is None else int(p), float(a), float(b)) for k, p, a, b in record.get("events", ())],
+                   [(float(t), int(r), int(b)) for t, r, b in record.get("alarms", ())])
+
+
 EFFECT_KINDS: dict[str, type[Effect]] = {k.KIND: k for k in (
     ImageTransfer, ClockAdjustment, LimiterState, ThresholdCrossings, CompactCapture, ScriptRun,
     CalendarActivation, ScheduleRun, TrafficRequests, MBusTraffic, ProfileRows, ProfileReset, ObjectListEdits,
-    SapAssignment, LoggedEvents, SupplyChanges, RegisterBase, PushHistory)}
+    SapAssignment, LoggedEvents, SupplyChanges, RegisterBase, PushHistory, InjectedEvents)}
