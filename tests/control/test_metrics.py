@@ -1,0 +1,226 @@
+"""`GET /metrics` over real sockets: what dlms-cosem and gurux-dlms clients do to a running fleet
+shows in the Prometheus text, which prometheus_client's own parser reads back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Iterator
+
+import aiohttp
+import pytest
+from dlms_cosem.client import DlmsClient
+from dlms_cosem.security import LowLevelSecurityAuthentication
+from gurux_dlms import GXDLMSException
+from gurux_dlms.objects import GXDLMSAssociationLogicalName
+from prometheus_client.parser import text_string_to_metric_families
+
+from simulator.control.metrics import LATENCY_BUCKETS_S, result_of, service_of
+from simulator.control.plane import ControlPlane
+from simulator.runtime.faults import Fault
+from simulator.runtime.profile import ControlSettings
+
+from ..runtime.harness import RunningFleet
+from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, clock, dlms_client, gurux_client, wrapper_transport
+
+PROFILE = """
+name: metrics
+groups:
+  - name: electricity
+    model: idis_poly
+    count: 2
+    listen:
+      - {transport: tcp, host: 127.0.0.1, port: 0}
+"""
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+class Controlled:
+    """A running fleet with its control plane on 127.0.0.1, port 0."""
+
+    def __init__(self, fleet: RunningFleet, plane: ControlPlane) -> None:
+        self.fleet = fleet
+        self.plane = plane
+
+    @property
+    def port(self) -> int:
+        return self.fleet.port("tcp")
+
+    def text(self) -> str:
+        async def get() -> str:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{self.plane.port}/metrics") as response:
+                    assert response.status == 200
+                    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+                    return await response.text()
+        return asyncio.run(get())
+
+    def samples(self) -> Samples:
+        """Every sample of a scrape, by (name, labels)."""
+        return {(s.name, frozenset(s.labels.items())): s.value
+                for family in text_string_to_metric_families(self.text()) for s in family.samples}
+
+
+@pytest.fixture
+def controlled(tmp_path: Path) -> Iterator[Controlled]:
+    fleet = RunningFleet(PROFILE, tmp_path, state_dir=None)
+    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    with fleet:
+        fleet.run(plane.start())
+        try:
+            yield Controlled(fleet, plane)
+        finally:
+            fleet.run(plane.stop())
+
+
+def _value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_an_association_made_by_dlms_cosem_is_counted(controlled: Controlled) -> None:
+    before = controlled.samples()
+    with dlms_client(wrapper_transport(controlled.port, 16), 16).session() as session:
+        session.get(CLOCK)
+    after = controlled.samples()
+    name = "cosem_associations_total"
+    assert _value(after, name, client_sap="16", outcome="accepted") == \
+        _value(before, name, client_sap="16", outcome="accepted") + 1
+    assert _value(after, name, client_sap="16", outcome="released") == \
+        _value(before, name, client_sap="16", outcome="released") + 1
+    assert _value(after, "cosem_apdus_total", service="aarq", result="accepted") == 1
+    assert _value(after, "cosem_apdus_total", service="rlrq", result="released") == 1
+    assert _value(after, "cosem_connections_accepted_total", transport="tcp") == 1
+    assert _value(after, "cosem_connections_open", transport="tcp") == 0  # the client closed it
+    assert _value(after, "cosem_meters_contacted") == 1 and _value(after, "cosem_meters") == 2
+
+
+def test_a_get_by_gurux_counts_by_service_and_in_the_latency_histogram(controlled: Controlled) -> None:
+    before = controlled.samples()
+    peer = GuruxPeer(SocketPipe("127.0.0.1", controlled.port), gurux_client(16))
+    try:
+        peer.connect()
+        peer.read(clock(), 2)
+        peer.read(clock(), 2)
+        samples = controlled.samples()  # while the association is open
+        assert _value(samples, "cosem_connections_open", transport="tcp") == 1
+        peer.release()
+    finally:
+        peer.pipe.close()
+    after = controlled.samples()
+    assert _value(after, "cosem_apdus_total", service="get", result="success") == \
+        _value(before, "cosem_apdus_total", service="get", result="success") + 2
+    handled = sum(v for (name, _), v in after.items() if name == "cosem_apdus_total")
+    count = _value(after, "cosem_request_duration_seconds_count")
+    assert count == handled == 4  # AARQ, two GETs, RLRQ
+    assert _value(after, "cosem_request_duration_seconds_bucket", le="+Inf") == count
+    # the loop's clock (uvloop: millisecond steps) may see a GET take no time at all
+    assert 0 <= _value(after, "cosem_request_duration_seconds_sum") < count * LATENCY_BUCKETS_S[-1]
+    bounds = [_value(after, "cosem_request_duration_seconds_bucket", le=str(b)) for b in LATENCY_BUCKETS_S]
+    assert bounds == sorted(bounds)  # cumulative
+
+
+def test_ciphered_requests_count_under_their_plain_service(controlled: Controlled) -> None:
+    """gurux-dlms as the HLS-GMAC management client: HLS pass 3 in a glo-action-request counts as
+    an action; its GET travels in general-glo-ciphering, which hides the service from anyone
+    without the keys: it counts as ciphered."""
+    peer = GuruxPeer(SocketPipe("127.0.0.1", controlled.port), gurux_client(1))
+    try:
+        peer.session_read((clock(), 2))
+    finally:
+        peer.pipe.close()
+    samples = controlled.samples()
+    assert _value(samples, "cosem_associations_total", client_sap="1", outcome="accepted") == 1
+    assert _value(samples, "cosem_apdus_total", service="action", result="ciphered") == 1  # HLS pass 3
+    assert _value(samples, "cosem_apdus_total", service="ciphered", result="ciphered") == 1  # the GET
+    assert _value(samples, "cosem_apdus_total", service="aarq", result="accepted") == 1
+
+
+def test_a_denied_read_counts_as_a_refusal(controlled: Controlled) -> None:
+    """The public client (gurux-dlms) asks for the association's secret: read-write-denied."""
+    peer = GuruxPeer(SocketPipe("127.0.0.1", controlled.port), gurux_client(16))
+    try:
+        peer.connect()
+        with pytest.raises(GXDLMSException):
+            peer.request(peer.client.read(GXDLMSAssociationLogicalName("0.0.40.0.0.255"), 7))
+        peer.release()
+    finally:
+        peer.pipe.close()
+    samples = controlled.samples()
+    assert _value(samples, "cosem_apdus_total", service="get", result="read-write-denied") == 1
+    assert _value(samples, "cosem_refusals_total", reason="access-denied") == 1
+
+
+def test_a_refused_association_is_counted(controlled: Controlled) -> None:
+    client = DlmsClient(transport=wrapper_transport(controlled.port, 2), timeout=5,
+                        authentication=LowLevelSecurityAuthentication(secret=b"wrong!!!"))
+    with pytest.raises(Exception, match="(?i)reject|authentication|association"):
+        with client.session() as session:
+            session.get(CLOCK)
+    samples = controlled.samples()
+    assert _value(samples, "cosem_associations_total", client_sap="2", outcome="rejected") == 1
+    assert _value(samples, "cosem_associations_total", client_sap="2", outcome="accepted") == 0
+    assert _value(samples, "cosem_apdus_total", service="aarq", result="rejected-permanent") == 1
+
+
+def test_bytes_in_and_out_increase_with_traffic(controlled: Controlled) -> None:
+    before = controlled.samples()
+    with dlms_client(wrapper_transport(controlled.port, 16), 16).session() as session:
+        session.get(CLOCK)
+    middle = controlled.samples()
+    with dlms_client(wrapper_transport(controlled.port, 16), 16).session() as session:
+        session.get(CLOCK)
+    after = controlled.samples()
+    for name in ("cosem_received_bytes_total", "cosem_sent_bytes_total"):
+        first = _value(middle, name, transport="tcp") - _value(before, name, transport="tcp")
+        second = _value(after, name, transport="tcp") - _value(middle, name, transport="tcp")
+        # AARQ, GET and RLRQ each in an 8-octet wrapper header at least: the same session twice
+        assert first >= 3 * 8 + 20 and second == first, name
+
+
+def test_faults_active_are_counted_by_kind(controlled: Controlled) -> None:
+    engine = controlled.fleet.engine
+    entry = engine.entries[1]
+    controlled.fleet.call(lambda: engine.faults.add(entry, Fault("delay", ms=100)))
+    controlled.fleet.call(lambda: engine.faults.add("electricity", Fault("drop", ratio=0.5)))
+    samples = controlled.samples()
+    assert _value(samples, "cosem_faults_active", kind="delay", scope="meter") == 1
+    assert _value(samples, "cosem_faults_active", kind="drop", scope="group") == 1
+    controlled.fleet.call(lambda: engine.faults.clear(entry))
+    samples = controlled.samples()
+    assert _value(samples, "cosem_faults_active", kind="delay", scope="meter") == 0
+    assert _value(samples, "cosem_faults_active", kind="drop", scope="group") == 1
+
+
+def test_the_text_parses_and_every_name_starts_with_cosem(controlled: Controlled) -> None:
+    with dlms_client(wrapper_transport(controlled.port, 16), 16).session() as session:
+        session.get(CLOCK)
+    families = list(text_string_to_metric_families(controlled.text()))
+    names = {f.name for f in families}
+    assert {"cosem_connections_open", "cosem_connections_accepted", "cosem_associations", "cosem_apdus",
+            "cosem_refusals", "cosem_request_duration_seconds", "cosem_received_bytes", "cosem_sent_bytes",
+            "cosem_pushes", "cosem_meters_contacted", "cosem_faults_active"} <= names
+    assert all(f.name.startswith("cosem_") and f.documentation for f in families)
+    assert all(s.name.startswith("cosem_") for f in families for s in f.samples)
+
+
+# Request and answer octets as the simulator's own APDU tests build them (Green Book 9.5 xDLMS
+# encodings): GET-Request-Normal of the clock, its answers, and the glo- and exception forms.
+_GET_CLOCK = bytes.fromhex("C001C100080000010000FF0200")
+
+
+@pytest.mark.parametrize("request_apdu, answer, service, result", [
+    (_GET_CLOCK, bytes.fromhex("C401C100090C07EA0C0701000000FF800000"), "get", "success"),
+    (_GET_CLOCK, bytes.fromhex("C401C10104"), "get", "object-undefined"),
+    (bytes.fromhex("C101C100010000600A00FF0200"), bytes.fromhex("C501C103"), "set", "read-write-denied"),
+    (bytes.fromhex("C301C1000F0000280000FF0100"), bytes.fromhex("C701C10000"), "action", "success"),
+    (_GET_CLOCK, bytes.fromhex("D80101"), "get", "exception-operation-not-possible"),
+    (bytes.fromhex("C81E300000000A"), bytes.fromhex("CC1E300000000B"), "get", "ciphered"),
+    (bytes.fromhex("C81E300000000A"), bytes.fromhex("D80105"), "ciphered", "exception-deciphering-error"),
+    (bytes.fromhex("DB08"), bytes.fromhex("DB08"), "ciphered", "ciphered"),
+    (bytes.fromhex("6200"), bytes.fromhex("6300"), "rlrq", "released"),
+    (_GET_CLOCK, None, "get", "no-answer"),
+])
+def test_service_and_result_are_read_from_the_octets(request_apdu: bytes, answer: bytes | None, service: str,
+                                                     result: str) -> None:
+    assert (service_of(request_apdu, answer), result_of(answer)) == (service, result)
