@@ -329,6 +329,7 @@ document.addEventListener("DOMContentLoaded", () => {
     guarded(refreshFleet)();
     if (openSerial) { const s = openSerial; openSerial = null; guarded(openMeter)(s); }
   });
+  $("token-form").addEventListener("submit", (e) => { e.preventDefault(); token.dispatchEvent(new Event("change")); });
   $("group-filter").addEventListener("change", guarded(refreshFleet));
   for (const button of document.querySelectorAll("[data-event]")) {
     button.addEventListener("click", guarded(() => injectEvent(button.dataset.event)));
