@@ -22,6 +22,7 @@ import asyncio
 import errno
 import heapq
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
@@ -33,6 +34,7 @@ from ..server.push import Notification, PushError, PushSettings, notify, push_se
 from ..server.push_plan import push_offset
 from .fleet import Fleet, LiveMeter
 from .layout import push_source
+from .observe import Observer
 from .profile import Limits
 from .timers import Wakeup
 from .trace import HDLCTrace
@@ -43,6 +45,7 @@ _log = logging.getLogger("simulator.push")
 CONNECT_TIMEOUT_S = 10.0  # a head-end that does not accept by then fails the attempt
 _LATE_S = 60.0  # a push due longer ago than its randomisation and this is dropped (a catch-up found it)
 _LAG_S = 5.0  # ... or than this many real seconds: a busy loop late with an accelerated fleet drops nothing
+_EPSILON_S = 1e-3  # fleet seconds: a push woken at its instant is due despite the epoch's rounding
 
 
 class PushHost(Protocol):
@@ -57,6 +60,9 @@ class PushHost(Protocol):
     def hold(self, target: Any, data: Any) -> None:
         """Have `target.transmit(data)` called after the next commit (`target.withhold(data, why)`
         if it fails)."""
+
+    @property
+    def observer(self) -> Observer | None: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -110,6 +116,16 @@ class Pusher:
         """Pushes waiting for their instant or for the limits (not those a reset dropped)."""
         return sum(1 for _, _, push in self._heap if self._current(push)) + len(self._ready)
 
+    def _count(self, live: LiveMeter, sent: bool) -> None:
+        """A push delivered, or given up (the observer is told too)."""
+        if sent:
+            self.sent += 1
+        else:
+            self.failed += 1
+        observer = self._host.observer
+        if observer is not None:
+            observer.push(live, sent)
+
     # -- asked for by the meters
     def submit(self, live: LiveMeter, request: PushRequest) -> None:
         """Plan `request`: due at its instant + the meter's offset, in its next communication window."""
@@ -120,12 +136,12 @@ class Pusher:
             settings = push_settings(_handle(live.meter, request, request.now))
         except PushError as exc:
             _log.warning("%s (%s) dropped: %s", push.what, request.trigger, exc)
-            self.failed += 1
+            self._count(push.live, False)
             return
         except Exception:  # a bug must not stop the other pushes
             _log.exception("%s of object %d in logical device %d (%s): its settings cannot be read", push.what,
                            request.index, request.server_sap, request.trigger)
-            self.failed += 1
+            self._count(push.live, False)
             return
         push.what = f"{live.label}: push {settings.logical_name} ({request.trigger})"
         meter = live.meter
@@ -134,13 +150,13 @@ class Pusher:
             _seed(meter), request.server_sap, request.index, settings.randomisation_s))
         if due is None:
             _log.warning("%s dropped: its communication window never opens again", push.what)
-            self.failed += 1
+            self._count(push.live, False)
             return
         late = time_base.epoch(self._loop.time()) - due
         if late > settings.randomisation_s + max(_LATE_S, _LAG_S * time_base.rate):
             _log.debug("%s dropped: it was due %.0f s ago (a run a catch-up found)", push.what, late)
             return
-        self._queue(time_base.now_of(due), push)
+        self._queue(due, push)
 
     def reset(self, live: LiveMeter, server_sap: int, index: int) -> None:
         """Push setup reset (v2 method 2): the object's pushes waiting are dropped, none is retried."""
@@ -165,8 +181,15 @@ class Pusher:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def time_changed(self) -> None:
+        """The fleet's time was paused, resumed, sped up or moved forward: the timer is set again
+        for the pushes' instants (fleet epochs) as the new pace reaches them."""
+        self._wakeup.cancel()
+        self._arm()
+
     # -- the timer and the limits
     def _queue(self, due: float, push: _Push) -> None:
+        """Wait for fleet epoch `due` (the heap is in fleet time: a change of pace moves no push)."""
         heapq.heappush(self._heap, (due, next(self._seq), push))
         self._arm()
 
@@ -178,17 +201,17 @@ class Pusher:
         """One `call_at` for the earliest due push, or the next token when pushes wait for one."""
         if self._closed:
             return
-        wake: float | None = self._heap[0][0] if self._heap else None
+        wake: float | None = self._host.fleet.time_base.wake_at(self._heap[0][0]) if self._heap else None
         if self._ready and self._in_flight < self._max_in_flight:
             token = self._refilled + max(0.0, 1.0 - self._tokens) / self._rate
             wake = token if wake is None else min(wake, token)
-        if wake is not None:
+        if wake is not None and wake < math.inf:  # inf: the fleet's time is paused before it
             self._wakeup.at(wake)
 
     def _fire(self) -> None:
-        now = self._loop.time()
+        epoch = self._host.fleet.time_base.epoch(self._loop.time()) + _EPSILON_S
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        while heap and heap[0][0] <= epoch:
             push = heapq.heappop(heap)[2]
             if self._current(push):
                 self._ready.append(push)
@@ -222,7 +245,7 @@ class Pusher:
         except Exception:  # a bug building it: logged, counted, and the loop goes on
             _log.exception("%s: attempt %d could not be built", push.what, push.attempts)
             live.note_changes()
-            self.failed += 1
+            self._count(push.live, False)
             return
         self._in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
@@ -267,10 +290,10 @@ class Pusher:
         except Exception:  # never let one push take the loop down
             self._in_flight -= 1
             _log.exception("%s: attempt %d failed", where, push.attempts)
-            self.failed += 1
+            self._count(push.live, False)
         else:
             self._in_flight -= 1
-            self.sent += 1
+            self._count(push.live, True)
             _log.info("%s: sent %s", where, notification.summary)
             self._trace(push, notification)
         if not self._closed:
@@ -336,12 +359,12 @@ class Pusher:
             window = "; no communication window opens again" if delay is not None else ""
             _log.warning("%s: attempt %d of %d failed: %s; gave up after %d attempt%s%s", where, push.attempts,
                          attempts, why, push.attempts, "" if push.attempts == 1 else "s", window)
-            self.failed += 1
+            self._count(push.live, False)
             return
         wait = due - meter.time_base.epoch(now)
         when = f"in {delay:g} s" if wait <= delay + 1 else f"when its communication window opens, in {wait:.0f} s"
         _log.info("%s: attempt %d of %d failed: %s; retry %s", where, push.attempts, attempts, why, when)
-        self._queue(meter.time_base.now_of(due), push)
+        self._queue(due, push)
 
 
 class _Delivery:

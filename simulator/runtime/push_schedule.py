@@ -257,6 +257,23 @@ class _EventSweep(_Task):
         return done
 
 
+class _Injected(_Task):
+    """The end of an event the control plane injected into one meter: woken then like at a
+    generated event's end (its alarm bit, a power failure's power-up push)."""
+
+    def __init__(self, scheduler: PushScheduler, group: _Group, entry: MeterEntry, instant: float, what: int) -> None:
+        self._scheduler = scheduler
+        self._group = group
+        self._entry = entry
+        self._what = what
+        self.due = instant
+
+    def step(self, epoch: float, budget: int) -> int:
+        instant, self.due = self.due, math.inf
+        self._scheduler._run_event(self._entry, self._group, instant, self._what)
+        return 1
+
+
 class _Restored(_Task):
     """After a restart: the meters whose kept state has their own schedule, push or clock values,
     built so they are planned on their own (before the group's first push)."""
@@ -394,6 +411,27 @@ class PushScheduler:
         _log.debug("%s: its own schedule, push or clock values: its scheduled pushes are planned on their own",
                    live.label)
 
+    def injected(self, live: LiveMeter, kind: str, phase: int | None, end: float) -> None:
+        """An event of `kind` injected into a live meter ends at fleet epoch `end`: the meter is
+        woken then for the pushes its end asks for, as for a generated event's (what its start
+        raised was pushed when it was injected: cosem/events.py `inject_event`)."""
+        group = self._groups.get(live.entry.group.name)
+        if self._wakeup is None or group is None or not group.living:
+            return
+        _, _, code = GENERATED_CODES[kind]
+        code += (phase or 1) - 1 if kind in PHASED else 0
+        what = (_ALARM if group.alarm and code in ALARM_BITS else 0) | \
+            (_POWER_UP if group.power_up and kind == "power_failure" else 0)
+        if what:
+            self._queue(_Injected(self, group, live.entry, end, what))
+
+    def time_changed(self) -> None:
+        """The fleet's time was paused, resumed, sped up or moved forward: the timer is set again
+        for the tasks' instants (fleet epochs) as the new pace reaches them."""
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+            self._arm()
+
     def close(self) -> None:
         """Stop planning: the timer is cancelled, nothing more is woken."""
         if self._wakeup is not None:
@@ -487,7 +525,9 @@ class PushScheduler:
         while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
         if self._wakeup is not None and self._heap:
-            self._wakeup.at(self.fleet.time_base.now_of(self._heap[0][0]))
+            when = self.fleet.time_base.wake_at(self._heap[0][0])
+            if when < math.inf:  # inf: the fleet's time is paused before it
+                self._wakeup.at(when)
 
     def _fire(self) -> None:
         epoch = self._epoch()
