@@ -70,8 +70,8 @@ class Api:
         except ValueError:
             raise CtlError(f"{method} {path}: the answer is not JSON", 1) from None
 
-    def events(self, path: str) -> Iterator[Any]:
-        """Server-sent events from `path`, each event's data as JSON (or text), until the stream ends."""
+    def events(self, path: str) -> Iterator[tuple[str, Any]]:
+        """Server-sent events from `path`: (event name, its data as JSON or text), until the stream ends."""
         try:
             answer = urllib.request.urlopen(self._request("GET", path), timeout=None)
         except urllib.error.HTTPError as exc:
@@ -79,18 +79,20 @@ class Api:
         except (urllib.error.URLError, OSError) as exc:
             raise self._unreachable(exc) from None
         with answer:
-            data: list[str] = []
+            name, data = "message", []
             for raw in answer:
                 line = raw.decode("utf-8").rstrip("\r\n")
                 if line.startswith("data:"):
                     data.append(line[5:].removeprefix(" "))
+                elif line.startswith("event:"):
+                    name = line[6:].strip()
                 elif not line and data:
                     text = "\n".join(data)
-                    data = []
                     try:
-                        yield json.loads(text)
+                        yield name, json.loads(text)
                     except ValueError:
-                        yield text
+                        yield name, text
+                    name, data = "message", []
 
     def _unreachable(self, exc: BaseException) -> CtlError:
         reason = getattr(exc, "reason", None) or exc
@@ -196,12 +198,11 @@ def _cell(value: Any) -> str:
 def _frame_lines(frame: Any) -> list[str]:
     if not isinstance(frame, dict):
         return [str(frame)]
-    head = " ".join(_scalar(frame[k]) for k in ("time", "serial", "direction", "transport", "peer")
+    head = " ".join(_scalar(frame[k]) for k in ("time", "serial", "direction", "transport", "peer", "note")
                     if frame.get(k) is not None)
-    lines = [f"{head} {frame.get('hex', '')}".strip()]
-    decoded = frame.get("decoded") or frame.get("text")
-    if decoded:
-        lines += ["    " + line for line in str(decoded).splitlines()]
+    lines = [head, "  " + str(frame.get("hex", ""))]
+    if frame.get("text"):
+        lines += ["    " + line for line in str(frame["text"]).splitlines()]
     return lines
 
 
@@ -315,10 +316,14 @@ def _trace(api: Api, args: argparse.Namespace) -> Output:
     return answer, [line for frame in frames for line in _frame_lines(frame)]
 
 
-def _follow(api: Api, args: argparse.Namespace, out: TextIO) -> None:
+def _follow(api: Api, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     """Frames as they cross the wire, one block (or one JSON line) each, until Ctrl-C or the stream ends."""
-    for event in api.events("/api/trace/stream?" + urllib.parse.urlencode({"serial": args.serial})):
-        out.write(json.dumps(event) + "\n" if args.json else "\n".join(_frame_lines(event)) + "\n")
+    for name, event in api.events("/api/trace/stream?" + urllib.parse.urlencode({"serial": args.serial})):
+        if name == "skipped":
+            frames = event.get("frames") if isinstance(event, dict) else event
+            err.write(f"cosem-sim ctl: {frames} frames skipped: this reader did not keep up\n")
+        else:
+            out.write(json.dumps(event) + "\n" if args.json else "\n".join(_frame_lines(event)) + "\n")
         out.flush()
 
 
@@ -406,7 +411,7 @@ def run_ctl(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | N
     api = Api(args.url, args.token or os.environ.get("COSEM_SIM_TOKEN") or None)
     try:
         if args.verb == "trace" and args.follow:
-            _follow(api, args, out)
+            _follow(api, args, out, err)
             return 0
         answer, lines = _VERBS[args.verb](api, args)
     except CtlError as exc:

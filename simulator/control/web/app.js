@@ -210,10 +210,10 @@ async function refreshValues() {
 
 function frameText(f) {
   if (typeof f !== "object" || f === null) return String(f);
-  const head = ["time", "direction", "transport", "peer"].filter((k) => f[k] !== undefined && f[k] !== null)
-    .map((k) => k === "time" && typeof f[k] === "number" ? new Date(f[k] * 1000).toISOString().slice(11, 23) : f[k])
-    .join(" ");
-  return head + "\n" + (f.hex ?? "") + (f.decoded || f.text ? "\n" + (f.decoded || f.text) : "");
+  const time = typeof f.time === "string" ? f.time.slice(11, 23) : f.time;
+  const head = [time, f.direction, f.transport, f.peer, f.client_sap !== undefined && f.client_sap !== null
+    ? "client " + f.client_sap : null, f.note].filter((x) => x !== undefined && x !== null).join(" ");
+  return head + "\n" + (f.hex ?? "") + (f.text ? "\n" + f.text : "");
 }
 
 function addFrame(f) {
@@ -250,6 +250,7 @@ async function openTrace(serial) {
     if (!response.ok) throw new Error(`trace stream: ${response.status} ${response.statusText}`);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
+    let name = "message";
     let data = [];
     for (;;) {
       const {value, done} = await reader.read();
@@ -260,12 +261,15 @@ async function openTrace(serial) {
         const line = buffer.slice(0, end).replace(/\r$/, "");
         buffer = buffer.slice(end + 1);
         if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        else if (line.startsWith("event:")) name = line.slice(6).trim();
         else if (line === "" && data.length) {
           const text = data.join("\n");
-          data = [];
           let event;
           try { event = JSON.parse(text); } catch (e) { event = text; }
-          addFrame(event);
+          if (name === "skipped") addFrame(`(${event.frames ?? event} frames skipped: the page did not keep up)`);
+          else addFrame(event);
+          name = "message";
+          data = [];
         }
       }
     }
