@@ -142,7 +142,8 @@ def value_text(value: Any, indent: str = "") -> list[str]:
             for item in inner:
                 lines += value_text(item, indent + "  ")
             return lines
-        return [f"{indent}{kind} {_scalar(inner)}"]
+        readings = [str(value[k]) for k in ("obis", "date_time") if value.get(k) is not None]
+        return [f"{indent}{kind} {_scalar(inner)}" + (f" ({', '.join(readings)})" if readings else "")]
     if isinstance(value, dict):
         lines = []
         for key, item in value.items():

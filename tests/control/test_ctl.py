@@ -107,7 +107,7 @@ def test_set_is_read_back_by_a_dlms_client_and_by_get(running: Running) -> None:
     assert read_back == bytes((0x09, 7)) + b"CTL-1.2"
     status, out, _ = running.ctl("get", "00000001", "1.0.0.2.0.255", "2")
     assert status == 0
-    assert out == f"octet-string {b'CTL-1.2'.hex()}\n"
+    assert out == f"octet-string {b'CTL-1.2'.hex().upper()}\n"
     # the other meter kept its own
     (other,) = read(wrapper_transport(running.fleet.port("tcp", 1), 16), 16, FIRMWARE)
     assert other != read_back
@@ -235,3 +235,5 @@ def test_values_given_as_json_or_plain_text() -> None:
     assert value_text({"type": "structure", "value": [{"type": "unsigned", "value": 1},
                                                       {"type": "array", "value": []}]}) == \
         ["structure[2]", "  unsigned 1", "  array[0]"]
+    assert value_text({"type": "octet-string", "value": "0100010800FF", "obis": "1.0.1.8.0.255"}) == \
+        ["octet-string 0100010800FF (1.0.1.8.0.255)"]

@@ -52,7 +52,8 @@ function meterPath(serial) { return "/api/meters/" + encodeURIComponent(serial);
 function valueText(v) {
   if (v && typeof v === "object" && "type" in v && "value" in v) {
     if (Array.isArray(v.value)) return `${v.type}[${v.value.length}] (` + v.value.map(valueText).join(", ") + ")";
-    return `${v.type} ${plain(v.value)}`;
+    const reading = v.date_time ?? v.obis;
+    return `${v.type} ${plain(v.value)}` + (reading ? ` (${reading})` : "");
   }
   return plain(v);
 }
