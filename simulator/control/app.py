@@ -5,11 +5,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
-
-from . import api_events, api_faults, api_meters, api_time, api_trace, api_web, metrics
+from aiohttp.typedefs import Middleware
 
 if TYPE_CHECKING:
     from .plane import ControlPlane
@@ -24,13 +23,17 @@ _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ApiError(Exception):
     """A request the API cannot do: answered `status` with {"error": message}."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, **more: Any) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.more = more  # further keys of the answer, e.g. "result": "type-unmatched"
 
 
 def make_app(plane: ControlPlane) -> web.Application:
+    # imported here: each routes module imports ApiError and PLANE from this one
+    from . import api_events, api_faults, api_meters, api_time, api_trace, api_web, metrics
+
     app = web.Application(middlewares=[_errors, _bearer(plane.settings.token)])
     app[PLANE] = plane
     for module in (api_meters, api_faults, api_events, api_time, api_trace, metrics, api_web):
@@ -38,7 +41,7 @@ def make_app(plane: ControlPlane) -> web.Application:
     return app
 
 
-def _bearer(token: str | None) -> Callable[[web.Request, _Handler], Awaitable[web.StreamResponse]]:
+def _bearer(token: str | None) -> Middleware:
     """Without the profile's token in `Authorization: Bearer ...`, 401 (the token is never echoed)."""
     expected = f"Bearer {token}".encode() if token else None
 
@@ -60,7 +63,7 @@ async def _errors(request: web.Request, handler: _Handler) -> web.StreamResponse
     try:
         return await handler(request)
     except ApiError as exc:
-        response = _error(exc.status, exc.message)
+        response = web.json_response({"error": exc.message, **exc.more}, status=exc.status)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

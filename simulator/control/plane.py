@@ -10,18 +10,22 @@ wants costs one empty loop.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 from aiohttp import web
 
 from ..runtime.engine import Engine
 from ..runtime.fleet import LiveMeter
-from ..runtime.profile import ControlSettings
+from ..runtime.layout import MeterEntry
+from ..runtime.profile import ControlSettings, meter_fields
+from ..server.meter import Channel
 
 __all__ = ["ControlPlane"]
 
 _log = logging.getLogger(__name__)
 _HOOKS = ("connection", "apdu", "frame", "association", "refusal", "push")
+_AARQ = 0x60
 
 
 class ControlPlane:
@@ -37,6 +41,9 @@ class ControlPlane:
         self._traces: Any = None
         self._calls: dict[str, tuple[Callable[..., None], ...]] = {name: () for name in _HOOKS}
         self.frames_wanted = False
+        self.last_activity: dict[int, float] = {}  # meter index -> wall time of its last APDU
+        self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
+        self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
         engine.observer = self
         self.app = make_app(self)
@@ -73,6 +80,13 @@ class ControlPlane:
 
     def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
+        index = live.entry.index
+        self.last_activity[index] = time.time()
+        if request and request[0] == _AARQ and isinstance(channel, Channel):  # where its associations are found
+            kept = [c for c in self._channels.get(index, ()) if c is not channel and c.associated]
+            if channel.associated:
+                kept.append(channel)
+            self._channels[index] = kept
         for call in self._calls["apdu"]:
             call(live, channel, client_sap, server_sap, request, answer, seconds)
 
@@ -92,6 +106,29 @@ class ControlPlane:
     def push(self, live: LiveMeter, sent: bool) -> None:
         for call in self._calls["push"]:
             call(live, sent)
+
+    # -- what the API shows
+    def associations(self, entry: MeterEntry) -> list[tuple[int, int, float]]:
+        """(server SAP, client SAP, fleet epoch made at) of each association open to the meter."""
+        return sorted((server, client, since) for channel in self._channels.get(entry.index, ())
+                      for (server, client), since in channel.associations().items())
+
+    def serial(self, entry: MeterEntry) -> str:
+        live = entry.live
+        fields = live.meter.fields if live is not None else meter_fields(entry.group, entry.group_index, "serial")
+        return str(fields.get("serial", entry.label))
+
+    def meter(self, serial: str) -> MeterEntry | None:
+        """The meter with this serial number. The profile's default serials ("{number:08d}") are
+        found at once; others through an index of every serial, made at the first such search."""
+        entries = self.engine.entries
+        if serial.isdigit():
+            for index in (int(serial) - 1, int(serial)):
+                if 0 <= index < len(entries) and self.serial(entries[index]) == serial:
+                    return entries[index]
+        if self._serials is None:
+            self._serials = {self.serial(entry): entry for entry in entries}
+        return self._serials.get(serial)
 
     # -- life cycle
     @property

@@ -248,8 +248,9 @@ def derive_secret(seed: str, name: str, serial: str, size: int = 16) -> str:
     return digest[:size].hex().upper()
 
 
-def meter_fields(group: GroupSpec, group_index: int) -> dict[str, Any]:
-    """The template fields of one meter: identity, then the group's fields in order."""
+def meter_fields(group: GroupSpec, group_index: int, upto: str | None = None) -> dict[str, Any]:
+    """The template fields of one meter: identity, then the group's fields in order (only up
+    to the field named `upto`, e.g. "serial", when given: the secrets after it cost an HMAC each)."""
     index = group.first_index + group_index
     fields: dict[str, Any] = {
         "index": index, "group_index": group_index, "number": index + 1, "group": group.name,
@@ -257,6 +258,8 @@ def meter_fields(group: GroupSpec, group_index: int) -> dict[str, Any]:
     }
     for rule in group.rules:
         fields[rule.name] = rule.value(fields)
+        if rule.name == upto:
+            break
     return fields
 
 
