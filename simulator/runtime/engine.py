@@ -37,10 +37,12 @@ except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
 from ..server.objects import TimeBase
-from .fleet import Fleet
+from .faults import FaultSet
+from .fleet import Fleet, LiveMeter
 from .hdlc_stream import HDLCStream
 from .host import Connection
-from .layout import Endpoint, plan
+from .layout import Endpoint, MeterEntry, plan
+from .observe import Observer
 from .profile import FleetProfile, Limits, ProfileError
 from .push import Pusher
 from .push_schedule import PushScheduler
@@ -113,6 +115,22 @@ class Engine:
         self._stopped = False  # no commit is scheduled any more (stop() commits last)
         self._pusher: Pusher | None = None
         self._push_scheduler: PushScheduler | None = None
+        self._observer: Observer | None = None
+        self.faults = FaultSet(self.entries)
+        self.faults.on_reboot = self.reboot
+        self.bytes_in: Counter[str] = Counter()  # by transport, while an observer is set
+        self.bytes_out: Counter[str] = Counter()
+
+    @property
+    def observer(self) -> Observer | None:
+        """The control plane, told what happens (None: nothing is observed, at one test per APDU)."""
+        return self._observer
+
+    @observer.setter
+    def observer(self, observer: Observer | None) -> None:
+        self._observer = observer
+        if self._fleet is not None:
+            self._fleet.observer = observer
 
     # -- Host
     @property
@@ -184,6 +202,23 @@ class Engine:
         if why is not None and self._loop is not None and self.store is not None and self.store.fault is None:
             self._loop.call_later(_RETRY_S, self._schedule_flush)  # the disk may have room again
 
+    def reboot(self, entry: MeterEntry) -> None:
+        """Restart a meter as an activated firmware image does: every association ends, its
+        connections close once what they wrote has left, its links drop; its counters and state
+        stay. A meter nobody contacted yet has nothing to lose."""
+        live: LiveMeter | None = entry.live
+        if live is None or self._loop is None:
+            return
+        meter = live.meter
+        meter.restarts += 1
+        meter.restarted_at = meter.time_base.epoch(self._loop.time())
+        live.server.restarted()
+        _log.info("%s: the meter restarts (a reboot injected); its associations end", live.label)
+        for connection in [*self._connections, *self._serial]:
+            connection.meter_restarted(live)
+        for udp in self._udp:
+            udp.meter_restarted(live)
+
     # -- life cycle
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
@@ -197,6 +232,8 @@ class Engine:
             store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
+        self._fleet.observer = self._observer
+        self._fleet.clock = loop.time
         pusher = self._pusher = Pusher(self, self.limits)
         scheduler = self._push_scheduler = PushScheduler(self, pusher.submit)
         self._fleet.on_push = pusher.submit

@@ -25,6 +25,7 @@ from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
 from ..server.objects import PushRequest
 from .layout import MeterEntry
+from .observe import Observer, outcome
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change
 from .store import StateStore, StoreError, restore
@@ -88,10 +89,21 @@ class LiveMeter:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         self.note_changes()
         fleet = self._fleet
+        if fleet.observer is not None:
+            self._observe(fleet.observer, channel, server_sap, client_sap, apdu, answer, fleet.clock() - now)
         if self.meter.state.revision != revision and fleet.on_values_changed is not None:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
         return answer
+
+    def _observe(self, observer: Observer, channel: Channel, server_sap: int, client_sap: int, apdu: bytes,
+                 answer: bytes | None, seconds: float) -> None:
+        observer.apdu(self, channel, client_sap, server_sap, apdu, answer, seconds)
+        association, refusal = outcome(apdu, answer, channel.refused)
+        if association is not None:
+            observer.association(self, client_sap, association)
+        if refusal is not None:
+            observer.refusal(self, refusal)
 
     def note_changes(self) -> None:
         """With a store, have what the meter's journal names committed (before answers leave)."""
@@ -128,6 +140,8 @@ class Fleet:
         self.on_push: Callable[[LiveMeter, PushRequest], None] | None = None  # a push a meter asked for
         self.on_push_reset: Callable[[LiveMeter, int, int], None] | None = None  # (server_sap, index) reset
         self.on_values_changed: Callable[[LiveMeter], None] | None = None  # an APDU changed a meter's values
+        self.observer: Observer | None = None  # the engine's (the control plane)
+        self.clock: Callable[[], float] = lambda: 0.0  # the loop's clock, for the observer's latencies
         self._changed: dict[int, LiveMeter] = {}  # since the last commit
         # changes whose commit failed, by meter: tried again with the next commit
         self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}

@@ -16,15 +16,18 @@ Link parameters and the inactivity timeout come from the meter's IEC HDLC setup 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Callable
 
+from ..association.refusal import refusal_aare
 from ..errors import DecodeError
 from ..link.hdlc import (
     APDUReceived, FrameKind, FrameRejected, HDLCAddress, HDLCConnection, HDLCFrame, HDLCFrameReader,
     HDLCSettings, LinkConnected, LinkDisconnected, State,
 )
 from ..server.objects import ObjectHandle
+from .faults import Delayed, damaged_fcs, damaged_tag
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
@@ -89,6 +92,9 @@ class HDLCLine:
         self.meters = meters
         self.label = label
         self._send = send
+        self.delayed: Delayed | None = None  # what a delay fault holds back, made at the first
+        self.on_close: Callable[[str], None] | None = None  # a close fault ends the stream (TCP), else links drop
+        self.on_frame: Callable[[LiveMeter | None, bytes], None] | None = None  # frames received, for the observer
         self._reader = HDLCFrameReader()
         self._inter_frame = inter_frame_timeout_s
         self._last_bytes = 0.0
@@ -129,6 +135,8 @@ class HDLCLine:
 
     def close(self) -> None:
         """The line is gone: every link on it ends (nothing can be sent any more)."""
+        if self.delayed is not None:
+            self.delayed.close()
         for link in self._links.values():
             if link.channel is not None:
                 link.meter.close_channel(link.channel)
@@ -142,6 +150,8 @@ class HDLCLine:
             try:
                 frame = self._reader.next_frame()
             except FrameRejected as error:
+                if self.host.faults.on and self._silenced(error.destination):
+                    continue
                 for link in self._targets(error.destination, error.source, error.poll, now):
                     link.connection.receive_invalid_frame(error, now)
                     self._service(link, now)
@@ -153,11 +163,43 @@ class HDLCLine:
             self._frame(frame, now)
 
     def _frame(self, frame: HDLCFrame, now: float) -> None:
-        for link in self._targets(frame.destination, frame.source, frame.poll_final, now):
+        if self.host.faults.on and self._silenced(frame.destination):
+            return
+        targets = self._targets(frame.destination, frame.source, frame.poll_final, now)
+        if self.host.observer is not None and self.host.observer.frames_wanted and self.on_frame is not None:
+            self.on_frame(targets[0].meter if targets else None, frame.to_bytes())
+        for link in targets:
             if self._trace is not None:
                 self._trace.received(link.meter, link.key, link.logical, link.client_sap, frame)
             link.connection.receive_frame(frame, now)
             self._service(link, now)
+
+    def _silenced(self, destination: HDLCAddress) -> bool:
+        """A silence fault is on the meter a frame is addressed to: not even UA or DM answers it."""
+        if destination.is_all_station:
+            return False
+        if destination.physical is None:
+            entry = next(iter(self.meters.values())) if len(self.meters) == 1 else None
+        else:
+            entry = self.meters.get(destination.physical)
+        return entry is not None and any(f.kind == "silence" for f in self.host.faults.active(entry))
+
+    def meter_restarted(self, live: LiveMeter) -> bool:
+        """A meter restarted (a reboot fault): its links are lost (frames now get DM); True if it had any."""
+        links = [link for link in self._links.values() if link.meter is live]
+        for link in links:
+            _log.info("%s: the meter restarts; HDLC link from client %d lost", live.label, link.client_sap)
+            self._drop(link)
+        return bool(links)
+
+    def _out(self, data: bytes, due: float | None = None) -> None:
+        """Send now, or at `due` (a delay fault), never before what is still delayed."""
+        if self.delayed is None:
+            if due is None:
+                self._send(data)
+                return
+            self.delayed = Delayed(asyncio.get_running_loop(), self._send)
+        self.delayed.send(data, due)
 
     def _targets(self, destination: HDLCAddress, source: HDLCAddress, poll: bool, now: float) -> list[_Link]:
         """The links a frame concerns, created when a meter here has that address.
@@ -187,7 +229,7 @@ class HDLCLine:
         link = self._link(entry, destination, source, now)
         if link is None:  # no room for another link on this line
             if poll:
-                self._send(HDLCFrame(source, destination, FrameKind.DM, True).to_bytes())
+                self._out(HDLCFrame(source, destination, FrameKind.DM, True).to_bytes())
             return []
         return [link]
 
@@ -209,13 +251,31 @@ class HDLCLine:
     def _service(self, link: _Link, now: float) -> None:
         """Pass the link's events to the meter, send what it answers, forget it once disconnected."""
         connection, meter = link.connection, link.meter
+        due: float | None = None
+        fcs = close = False
         try:
             while (event := connection.next_event()) is not None:
                 if isinstance(event, APDUReceived):
                     if link.channel is None:
                         link.channel = meter.server.open_channel()
-                    answer = meter.exchange(link.channel, link.logical, link.client_sap, event.apdu, now,
-                                            wrapper=False)
+                    verdict = self.host.faults.verdict(meter.entry) if self.host.faults.on else None
+                    if verdict is not None and verdict.refuse is not None and event.apdu[:1] == b"\x60":  # AARQ
+                        answer: bytes | None = refusal_aare(event.apdu, verdict.refuse)
+                        _log.info("%s: association from client %d refused (fault injected: %s)", meter.label,
+                                  link.client_sap, verdict.refuse.name.lower().replace("_", "-"))
+                        if self.host.observer is not None:
+                            self.host.observer.association(meter, link.client_sap, "rejected")
+                    else:
+                        answer = meter.exchange(link.channel, link.logical, link.client_sap, event.apdu, now,
+                                                wrapper=False)
+                    if verdict is not None and answer is not None:
+                        close = close or verdict.close
+                        if verdict.drop or verdict.close:
+                            answer = None
+                        elif verdict.corrupt == "tag":
+                            answer = damaged_tag(answer)
+                        fcs = fcs or verdict.corrupt == "fcs"
+                        due = now + verdict.delay_s if verdict.delay_s else due
                     if answer is not None and not event.unnumbered and connection.state is State.NRM:
                         connection.send_apdu(answer)
                         for block in meter.streamed(link.channel, link.logical, link.client_sap, wrapper=False):
@@ -235,10 +295,20 @@ class HDLCLine:
             self._drop(link)
             return
         out = connection.data_to_send()
+        if close:
+            _log.info("%s: HDLC link from client %d: closed instead of answering (fault injected)", meter.label,
+                      link.client_sap)
+            if self.on_close is not None:
+                self.on_close("fault injected: close")
+            else:
+                self._drop(link)
+            return
+        if out and fcs:
+            out = damaged_fcs(out)
         if out and self._trace is not None:
             self._trace.sent(meter, link.key, link.logical, link.client_sap, out)
         if out:
-            self._send(out)
+            self._out(out, due)
         if connection.state is State.NDM:
             self._drop(link)
         elif link.channel is not None and link.channel.restarted:  # the link is lost: frames now get DM
@@ -249,6 +319,18 @@ class HDLCLine:
         if self._links.pop(link.key, None) is not None and link.channel is not None:
             link.meter.close_channel(link.channel)
             link.channel = None
+
+
+def split_frames(data: bytes) -> list[bytes]:
+    """HDLC frames written at once, each whole with its flags (the frame format's length field)."""
+    frames, at = [], 0
+    while at + 3 <= len(data) and data[at] == 0x7E:
+        end = at + 2 + (((data[at + 1] & 0x07) << 8) | data[at + 2])
+        frames.append(data[at:end])
+        at = end
+    if at < len(data):
+        frames.append(data[at:])
+    return frames
 
 
 class HDLCStream(StreamConnection):
@@ -279,7 +361,28 @@ class HDLCStream(StreamConnection):
         timeout = HDLCSettings().inter_frame_timeout_s if self.serial else TCP_INTER_FRAME_TIMEOUT_S
         where = self.endpoint.describe() + ("" if self.serial else f" from {self.peer}")
         self.line = HDLCLine(self.host, meters, self.write, timeout, where)
+        self.line.on_frame = self._received_frame
+        if not self.serial:
+            self.line.on_close = self.abort
         return True
+
+    def _received_frame(self, live: LiveMeter | None, frame: bytes) -> None:
+        if self.host.observer is not None:
+            self.host.observer.frame(live, self.line, True, frame, self.kind, self.peer, self.local)
+
+    @property
+    def channel(self) -> object:
+        return self.line
+
+    def frames_of(self, data: bytes) -> list[bytes]:
+        return split_frames(data)
+
+    def meter_restarted(self, live: LiveMeter) -> None:
+        if self.line is None or self._closed or not self.line.meter_restarted(live):
+            return
+        if not self.serial and len(self.line.meters) == 1:
+            _log.info("%s: the meter restarts; connection from %s closed", live.label, self.peer)
+            self.close_when_written()
 
     def received(self, data: bytes, now: float) -> None:
         if self.line is not None:

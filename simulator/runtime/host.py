@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Protocol
 
-from .fleet import Fleet
+from .faults import FaultSet
+from .fleet import Fleet, LiveMeter
+from .observe import Observer
 from .profile import Limits
 from .timers import TimerQueue
 
@@ -18,10 +20,19 @@ class Connection(Protocol):
     def shutdown(self) -> None:
         """Close after what is already queued has been written."""
 
+    def meter_restarted(self, live: LiveMeter) -> None:
+        """A meter restarted (a reboot fault): a connection to it ends as its own restart ends it."""
+
 
 class Host(Protocol):
     limits: Limits
     line_connections: Counter[int]  # TCP connections open per HDLC line (key: id of the endpoint's route)
+    faults: FaultSet  # asked for verdicts only while `faults.on`
+    bytes_in: Counter[str]  # by transport, counted only while an observer is set
+    bytes_out: Counter[str]
+
+    @property
+    def observer(self) -> Observer | None: ...
 
     @property
     def fleet(self) -> Fleet: ...

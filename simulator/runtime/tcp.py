@@ -18,8 +18,10 @@ import asyncio
 import logging
 from typing import Any
 
+from ..association.refusal import refusal_aare
 from ..errors import DecodeError, EncodeError
 from ..link.wrapper import HEADER_SIZE, WrapperFrame, WrapperReader
+from .faults import Delayed, Verdict, damaged_tag
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
@@ -40,6 +42,9 @@ class StreamConnection(asyncio.Protocol):
         self.endpoint = endpoint
         self.transport: Any = None  # asyncio's, uvloop's or pyserial-asyncio's transport
         self.peer = "?"
+        self.local = "?"
+        self.kind = endpoint.transport  # "tcp" | "hdlc-tcp" | "hdlc-serial", for the observer
+        self.delayed: Delayed | None = None  # answers a delay fault holds back, made at the first
         self._timeout = inactivity_timeout_s
         self._counted = counted
         self._admitted = False
@@ -60,15 +65,20 @@ class StreamConnection(asyncio.Protocol):
             _log.warning("%s: connection from %s refused: %d connections open (limits.max_connections)",
                          self.endpoint.describe(), self.peer, self.host.limits.max_connections)
             transport.abort()
+            if self.host.observer is not None:
+                self.host.observer.refusal(None, "connection-limit")
             return
         self._admitted = True
         limit = self.host.limits.max_buffered_bytes
         transport.set_write_buffer_limits(high=limit // 2, low=limit // 8)
         sockname = transport.get_extra_info("sockname")
         local = sockname[0] if isinstance(sockname, tuple) else None
+        self.local = f"{sockname[0]}:{sockname[1]}" if isinstance(sockname, tuple) else str(sockname or self.peer)
         if not self.opened(local):
             transport.abort()
             return
+        if self.host.observer is not None:
+            self.host.observer.connection(self.kind, True, self.live)
         self._last = self.host.now()
         if self._counted and self.host.limits.association_timeout_s:
             self._association_due = self._last + self.host.limits.association_timeout_s
@@ -104,6 +114,8 @@ class StreamConnection(asyncio.Protocol):
     def _handle(self, data: bytes) -> None:
         now = self.host.now()
         self._last = now
+        if self.host.observer is not None:
+            self.host.bytes_in[self.kind] += len(data)
         try:
             self.received(data, now)
         except MeterFault:
@@ -122,9 +134,13 @@ class StreamConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self.host.timers.discard(self)
+        if self.delayed is not None:
+            self.delayed.close()
         if self._admitted:
             self._admitted = False
             self.host.forget(self)
+            if self.host.observer is not None:
+                self.host.observer.connection(self.kind, False, self.live)
             self.closed()
 
     def pause_writing(self) -> None:
@@ -194,6 +210,8 @@ class StreamConnection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         """Write now, or after the state store's commit when the engine holds writes."""
         if self.transport is not None and not self._closed:
+            if self.host.observer is not None:
+                self.observe_sent(data)
             if self.host.holding:
                 self.host.hold(self, data)
             else:
@@ -210,7 +228,42 @@ class StreamConnection(asyncio.Protocol):
         if not self._closed:
             self.abort(f"an answer is withheld, its change not kept: {why}")
 
+    def send_later(self, data: bytes, due: float | None) -> None:
+        """Write at the loop time `due` (a delay fault), or now behind answers still delayed."""
+        if self.delayed is None:
+            if due is None:
+                self.write(data)
+                return
+            self.delayed = Delayed(asyncio.get_running_loop(), self.write)
+        self.delayed.send(data, due)
+
+    def observe_sent(self, data: bytes) -> None:
+        """Count what is written, and show its frames to an observer that wants them."""
+        observer = self.host.observer
+        assert observer is not None
+        self.host.bytes_out[self.kind] += len(data)
+        if observer.frames_wanted:
+            for frame in self.frames_of(data):
+                observer.frame(self.live, self.channel, False, frame, self.kind, self.peer, self.local)
+
     # -- for subclasses
+    @property
+    def live(self) -> LiveMeter | None:
+        """The meter this connection reaches (None: none yet, or several on an HDLC line)."""
+        return None
+
+    @property
+    def channel(self) -> object:
+        """What the observer may key a connection's frames by."""
+        return self
+
+    def frames_of(self, data: bytes) -> list[bytes]:
+        """The frames in bytes written at once."""
+        return [data]
+
+    def meter_restarted(self, live: LiveMeter) -> None:
+        """A meter restarted (a reboot fault): a connection to it ends as its restart ends it."""
+
     def opened(self, local_address: str | None) -> bool:
         """The connection is admitted; False refuses it."""
         raise NotImplementedError
@@ -268,12 +321,32 @@ class WrapperStream(StreamConnection):
         _log.debug("%s: wrapper connection from %s", meter.label, self.peer)
         return True
 
+    @property
+    def live(self) -> LiveMeter | None:
+        return self._meter
+
+    @property
+    def channel(self) -> object:
+        return self._channel
+
+    def meter_restarted(self, live: LiveMeter) -> None:
+        if live is self._meter and not self._closed:
+            _log.info("%s: the meter restarts; connection from %s closed", live.label, self.peer)
+            self.close_when_written()
+
     def received(self, data: bytes, now: float) -> None:
         meter = self._meter
         if meter is None:
             return
         self._reader.receive_data(data)
+        host = self.host
         while (frame := self._reader.next_frame()) is not None:
+            if host.observer is not None and host.observer.frames_wanted:
+                host.observer.frame(meter, self._channel, True, frame.to_bytes(), self.kind, self.peer, self.local)
+            if host.faults.on or self.delayed is not None:  # (answers still delayed keep their order)
+                if self._faulted(meter, frame, host.faults.verdict(meter.entry) or Verdict(), now):
+                    return
+                continue
             answer = meter.exchange(self._channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
             if answer is not None:
                 self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
@@ -283,6 +356,35 @@ class WrapperStream(StreamConnection):
                 _log.info("%s: the meter restarts; connection from %s closed", meter.label, self.peer)
                 self.close_when_written()
                 return
+
+    def _faulted(self, meter: LiveMeter, frame: WrapperFrame, verdict: Verdict, now: float) -> bool:
+        """One request under the meter's faults (runtime/faults.py); True: the connection ends."""
+        if verdict.silence:
+            return False
+        local, remote = frame.destination_wport, frame.source_wport
+        if verdict.refuse is not None and frame.apdu[:1] == b"\x60":  # AARQ
+            answers = [refusal_aare(frame.apdu, verdict.refuse)]
+            _log.info("%s: association from client %d refused (fault injected: %s)", meter.label, remote,
+                      verdict.refuse.name.lower().replace("_", "-"))
+            if self.host.observer is not None:
+                self.host.observer.association(meter, remote, "rejected")
+        else:
+            answer = meter.exchange(self._channel, local, remote, frame.apdu, now)
+            answers = [] if answer is None else [answer, *meter.streamed(self._channel, local, remote)]
+        if answers and verdict.close:
+            self.abort("fault injected: close")
+            return True
+        if answers and not verdict.drop:
+            if verdict.corrupt is not None:  # "fcs" too: the wrapper has no FCS, the tag is what breaks
+                answers[0] = damaged_tag(answers[0])
+            due = now + verdict.delay_s if verdict.delay_s else None
+            for answer in answers:
+                self.send_later(WrapperFrame(local, remote, answer).to_bytes(), due)
+        if self._channel.restarted:
+            _log.info("%s: the meter restarts; connection from %s closed", meter.label, self.peer)
+            self.close_when_written()
+            return True
+        return False
 
     def has_association(self) -> bool:
         return self._channel is not None and self._channel.associated

@@ -22,8 +22,10 @@ import socket
 import struct
 from typing import Any
 
+from ..association.refusal import refusal_aare
 from ..errors import DecodeError, EncodeError
 from ..link.wrapper import WrapperFrame
+from .faults import Delayed, Verdict, damaged_tag
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
@@ -40,7 +42,7 @@ _BATCH = 64  # datagrams handled per wake-up before yielding to the loop
 class _Peer:
     """A UDP client of one meter: its channel, and when it was last heard."""
 
-    __slots__ = ("meter", "channel", "last", "key", "endpoint", "association_due", "dropped")
+    __slots__ = ("meter", "channel", "last", "key", "endpoint", "association_due", "dropped", "delayed")
 
     def __init__(self, meter: LiveMeter, key: tuple[Any, ...], endpoint: UDPEndpoint, now: float) -> None:
         self.meter = meter
@@ -51,6 +53,7 @@ class _Peer:
         timeout = endpoint.host.limits.association_timeout_s
         self.association_due: float | None = now + timeout if timeout else None  # None once associated
         self.dropped = False
+        self.delayed: Delayed | None = None  # answers a delay fault holds back, made at the first
 
     def get_timer(self) -> float | None:
         if self.dropped:
@@ -89,6 +92,15 @@ class UDPEndpoint:
             self.host.timers.discard(peer)
             peer.meter.close_channel(peer.channel)
             peer.dropped = True
+            if peer.delayed is not None:
+                peer.delayed.close()
+            if self.host.observer is not None:
+                self.host.observer.connection("udp", False, peer.meter)
+
+    def meter_restarted(self, live: LiveMeter) -> None:
+        """A meter restarted (a reboot fault): its clients' channels are forgotten."""
+        for peer in [p for p in self._peers.values() if p.meter is live]:
+            self.drop(peer)
 
     def _readable(self) -> None:
         space = socket.CMSG_SPACE(_PKTINFO.size)
@@ -111,11 +123,22 @@ class UDPEndpoint:
         if not isinstance(entry, MeterEntry):
             _log.debug("%s: datagram for %s: no meter there", self.endpoint.describe(), local)
             return
+        observer = self.host.observer
+        if observer is not None:
+            self.host.bytes_in["udp"] += len(data)
+            if observer.frames_wanted:
+                observer.frame(entry.live, self, True, data, "udp", "%s:%d" % address[:2],
+                               f"{local or self.endpoint.host}:{self.endpoint.port}")
         try:
             frame = WrapperFrame.from_bytes(data)
         except DecodeError as exc:
             _log.info("%s: dropping a datagram from %s:%d: %s", self.endpoint.describe(), *address, exc)
             return
+        verdict = None
+        if self.host.faults.on:
+            verdict = self.host.faults.verdict(entry)
+            if verdict is not None and verdict.silence:
+                return
         now = self.host.now()
         key = (entry.index, address)
         peer = self._peers.get(key)
@@ -130,8 +153,13 @@ class UDPEndpoint:
                            self.endpoint.describe(), *oldest.key[1])
                 self.drop(oldest)
             peer = self._peers[key] = self._strangers[key] = _Peer(self.host.fleet.live(entry), key, self, now)
+            if observer is not None:
+                observer.connection("udp", True, peer.meter)
         peer.last = now
         self.host.timers.update(peer)
+        if verdict is not None or peer.delayed is not None:
+            self._faulted(peer, frame, verdict or Verdict(), local, address, now)
+            return
         try:
             answer = peer.meter.exchange(peer.channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
             if key in self._strangers and peer.channel.associated:
@@ -155,9 +183,61 @@ class UDPEndpoint:
         else:
             self.transmit((outs, control, address, peer.meter.label))
 
+    def _faulted(self, peer: _Peer, frame: WrapperFrame, verdict: Verdict, local: str | None,
+                 address: tuple[str, int], now: float) -> None:
+        """One datagram under the meter's faults (runtime/faults.py)."""
+        meter, ours, theirs = peer.meter, frame.destination_wport, frame.source_wport
+        try:
+            if verdict.refuse is not None and frame.apdu[:1] == b"\x60":  # AARQ
+                answers = [refusal_aare(frame.apdu, verdict.refuse)]
+                _log.info("%s: association from client %d refused (fault injected: %s)", meter.label, theirs,
+                          verdict.refuse.name.lower().replace("_", "-"))
+                if self.host.observer is not None:
+                    self.host.observer.association(meter, theirs, "rejected")
+            else:
+                answer = meter.exchange(peer.channel, ours, theirs, frame.apdu, now)
+                answers = [] if answer is None else [answer, *meter.streamed(peer.channel, ours, theirs)]
+            if peer.key in self._strangers and peer.channel.associated:
+                peer.association_due = None
+                del self._strangers[peer.key]
+            outs = [WrapperFrame(ours, theirs, a).to_bytes() for a in answers]
+        except MeterFault:
+            self.drop(peer)
+            return
+        except EncodeError as exc:
+            _log.warning("%s: answer not sent: %s", meter.label, exc)
+            return
+        if outs and verdict.close:  # no connection to close: the client's associations end
+            _log.info("%s: client %s:%d forgotten instead of answered (fault injected)", meter.label, *address)
+            self.drop(peer)
+            return
+        if not outs or verdict.drop:
+            return
+        if verdict.corrupt is not None:  # the wrapper has no FCS: the APDU's tag is what breaks
+            outs[0] = WrapperFrame(ours, theirs, damaged_tag(answers[0])).to_bytes()
+        control = []
+        if self.pktinfo and local is not None:
+            control = [(socket.IPPROTO_IP, IP_PKTINFO, _PKTINFO.pack(0, socket.inet_aton(local), bytes(4)))]
+        sent = (outs, control, address, meter.label)
+        if peer.delayed is None:
+            if not verdict.delay_s:
+                self._send(sent)
+                return
+            peer.delayed = Delayed(self._loop, self._send)
+        peer.delayed.send(sent, now + verdict.delay_s if verdict.delay_s else None)
+
+    def _send(self, data: tuple[list[bytes], list[Any], tuple[str, int], str]) -> None:
+        if self.host.holding:
+            self.host.hold(self, data)
+        else:
+            self.transmit(data)
+
     def transmit(self, data: tuple[list[bytes], list[Any], tuple[str, int], str]) -> None:
         """Send a datagram's answers (at once, or released after the state store's commit)."""
         outs, control, address, label = data
+        observer = self.host.observer
+        if observer is not None:
+            self._observe_sent(observer, outs, control, address)
         try:
             for out in outs:
                 self.sock.sendmsg([out], control, 0, address)
@@ -165,6 +245,15 @@ class UDPEndpoint:
             _log.debug("%s: send buffer full, answer to %s:%d dropped", label, *address)
         except OSError as exc:
             _log.info("%s: cannot answer %s:%d: %s", label, *address, exc)
+
+    def _observe_sent(self, observer: Any, outs: list[bytes], control: list[Any], address: tuple[str, int]) -> None:
+        self.host.bytes_out["udp"] += sum(map(len, outs))
+        if observer.frames_wanted:
+            local = socket.inet_ntoa(_PKTINFO.unpack(control[0][2])[1]) if control else self.endpoint.host
+            entry = self.endpoint.route(local if control else None)
+            live = entry.live if isinstance(entry, MeterEntry) else None
+            for out in outs:
+                observer.frame(live, self, False, out, "udp", "%s:%d" % address[:2], f"{local}:{self.endpoint.port}")
 
     def withhold(self, data: tuple[list[bytes], list[Any], tuple[str, int], str], why: str) -> None:
         """Answers whose changes could not be kept are not sent."""

@@ -90,7 +90,7 @@ class Channel:
     """One transport connection to the meter: its associations, one per (server, client) SAP."""
 
     __slots__ = ("server", "_sessions", "_transfers", "_pre_established_used", "_streamed", "_boot", "_since",
-                 "restarted", "_catch_up_failed")
+                 "restarted", "_catch_up_failed", "refused")
 
     def __init__(self, server: MeterServer) -> None:
         self.server = server
@@ -102,6 +102,7 @@ class Channel:
         self._since: dict[tuple[int, int], float] = {}  # fleet epoch each association was made at
         self.restarted = False  # the meter restarted while answering the last APDU: close after the answer
         self._catch_up_failed = False  # logged once per channel
+        self.refused: str | None = None  # the session's report: why the last APDU's AARQ or HLS pass 3 failed
 
     @property
     def associated(self) -> bool:
@@ -121,6 +122,7 @@ class Channel:
             log.debug("no association for client %d at logical device %d: APDU dropped", client_sap, server_sap)
             return None
         self.restarted = False
+        self.refused = None
         if self._boot != self.server.meter.restarts:  # restarted while another channel was served
             self._restart()
         meter = self.server.meter
@@ -132,7 +134,7 @@ class Channel:
             session = self._sessions.get(key) or AssociationSession(self.server.meter, device, spec)
             self._transfers.pop(key, None)
             answer = session.handle_aarq(apdu, now)
-            _report(log, server_sap, client_sap, session)
+            self.refused = _report(log, server_sap, client_sap, session)
             self._keep(key, session)
             if key in self._sessions:
                 self._since[key] = meter.time_base.epoch(now)
@@ -171,7 +173,7 @@ class Channel:
                         return None if _unconfirmed(apdu) else exception_response(
                             StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE)
             answer = serve(transfers, session, meter, device, apdu, now, log)
-            _report(log, server_sap, client_sap, session)
+            self.refused = _report(log, server_sap, client_sap, session)
             if transfers.gbt is not None and transfers.gbt.outbox:
                 self._streamed = transfers.gbt.take()
             if self._boot != meter.restarts:
@@ -228,11 +230,12 @@ class Channel:
         self._since.clear()
 
 
-def _report(log: Logger, server_sap: int, client_sap: int, session: AssociationSession) -> None:
+def _report(log: Logger, server_sap: int, client_sap: int, session: AssociationSession) -> str | None:
     """A refused association or HLS pass 3, at INFO in words: a head-end's user must see why."""
     refusal = session.take_refusal()
     if refusal is not None:
         log.info("ld %d client %d: %s", server_sap, client_sap, refusal)
+    return refusal
 
 
 def _unconfirmed(apdu: bytes) -> bool:

@@ -91,8 +91,9 @@ class Recorder(StreamConnection):
 
     def __init__(self) -> None:
         host = SimpleNamespace(now=lambda: 0.0, timers=SimpleNamespace(update=lambda link: None),
-                               limits=SimpleNamespace(max_buffered_bytes=1 << 20))
-        super().__init__(host, SimpleNamespace(describe=lambda: "test stream"), 0.0,  # type: ignore[arg-type]
+                               limits=SimpleNamespace(max_buffered_bytes=1 << 20), observer=None)
+        endpoint = SimpleNamespace(describe=lambda: "test stream", transport="hdlc-serial")
+        super().__init__(host, endpoint, 0.0,  # type: ignore[arg-type]
                          counted=False)
         self.turns: list[int] = []
 

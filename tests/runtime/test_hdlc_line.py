@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from simulator.link.hdlc import LLC_REQUEST, FrameKind, HDLCAddress, HDLCFrame, HDLCFrameReader, HDLCParameters
+from simulator.runtime.faults import FaultSet
 from simulator.runtime.fleet import Fleet, LiveMeter
 from simulator.runtime.hdlc_stream import HDLCLine, hdlc_settings
 from simulator.runtime.layout import plan
@@ -32,13 +33,15 @@ groups:
 
 
 class FakeHost:
-    """What HDLCLine needs of the engine: the fleet and the limits."""
+    """What HDLCLine needs of the engine: the fleet, the limits, no faults and no observer."""
 
     def __init__(self, model: str, count: int) -> None:
         profile = parse_profile(PROFILE.format(model=model, count=count), "line.yaml")
         layout = plan(profile)
         self.fleet = Fleet(profile, layout.entries, TimeBase(1_700_000_000.0))
         self.limits = profile.limits
+        self.faults = FaultSet(layout.entries)
+        self.observer = None
         self.meters = layout.endpoints[0].line_meters(None)
 
 

@@ -19,6 +19,7 @@ import pytest
 from gurux_dlms import GXDLMSClient, GXReplyData
 
 from simulator.link.hdlc import FrameKind, HDLCAddress, HDLCFrame, HDLCFrameReader, HDLCParameters
+from simulator.runtime.faults import FaultSet
 from simulator.runtime.fleet import Fleet
 from simulator.runtime.hdlc_stream import HDLCStream
 from simulator.runtime.layout import Endpoint, plan
@@ -63,6 +64,8 @@ class FakeHost:
         self.line_connections: Counter[int] = Counter()
         self.open: set[Any] = set()
         self.holding = False  # no state store: nothing waits for a commit
+        self.faults = FaultSet(layout.entries)  # none active
+        self.observer = None
 
     def now(self) -> float:
         return self.loop.now

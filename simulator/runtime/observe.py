@@ -1,0 +1,85 @@
+"""What the runtime tells an observer (the control plane): connections, APDUs, frames, pushes.
+
+The engine's `observer` is None unless a control plane runs; every call site tests it once per
+APDU or frame and does nothing more, so the hot path pays one attribute test. `frame` is called
+only while `frames_wanted` (a trace or a capture wants the bytes as they crossed the wire).
+
+`outcome` reads what an exchange meant for the association and whether it was a refusal from the
+request and answer octets alone, so the observer need not decode them: it runs only with an
+observer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .fleet import LiveMeter
+
+__all__ = ["Observer", "outcome"]
+
+_AARQ, _AARE, _RLRQ, _RLRE = 0x60, 0x61, 0x62, 0x63
+_EXCEPTION_RESPONSE = 0xD8
+_DECIPHERING_ERROR, _INVOCATION_COUNTER_ERROR = 5, 6  # Exception-Response service-error
+_GET_RESPONSE, _SET_RESPONSE, _ACTION_RESPONSE = 0xC4, 0xC5, 0xC7  # -normal: choice 1, invoke-id, result
+_READ_WRITE_DENIED = 3
+_RESULT = b"\xa2\x03\x02\x01"  # AARE result [2], INTEGER of one octet (Green Book 9.3, A-ASSOCIATE)
+
+
+class Observer(Protocol):
+    """Implemented by the control plane; the runtime only calls it."""
+
+    frames_wanted: bool
+
+    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
+        """A connection ("tcp", "hdlc-tcp", "hdlc-serial") or a UDP client ("udp") opened or closed."""
+
+    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int,
+             request: bytes, answer: bytes | None, seconds: float) -> None:
+        """A meter handled an APDU in `seconds` (the loop's clock); `answer` None: no answer."""
+
+    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes,
+              transport: str, peer: str, local: str) -> None:
+        """A frame crossed the wire: wrapper frame with its header, HDLC frame whole, UDP datagram."""
+
+    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+        """"accepted" | "rejected" | "released" | "failed-authentication"."""
+
+    def refusal(self, live: LiveMeter | None, reason: str) -> None:
+        """"counter-replay" | "deciphering" | "access-denied" | "connection-limit" | "fault"."""
+
+    def push(self, live: LiveMeter, sent: bool) -> None:
+        """A push was delivered (`sent`) or given up."""
+
+
+def outcome(request: bytes, answer: bytes | None, refused: str | None) -> tuple[str | None, str | None]:
+    """(association outcome or None, refusal reason or None) of one exchange.
+
+    `refused` is the session's report of the exchange (server/meter.py `Channel.refused`): it
+    tells a failed HLS pass 3, which its ACTION answer alone does not.
+    """
+    if answer is None or not request or not answer:
+        return None, None
+    tag = request[0]
+    if tag == _AARQ and answer[0] == _AARE:
+        at = answer.find(_RESULT)
+        accepted = at >= 0 and len(answer) > at + 4 and answer[at + 4] == 0
+        return ("accepted" if accepted else "rejected"), None
+    if tag == _RLRQ and answer[0] == _RLRE:
+        return "released", None
+    if refused is not None and refused.startswith("HLS authentication failed"):
+        return "failed-authentication", None
+    first = answer[0]
+    if first == _EXCEPTION_RESPONSE and len(answer) >= 3:
+        if answer[2] == _INVOCATION_COUNTER_ERROR:
+            return None, "counter-replay"
+        if answer[2] == _DECIPHERING_ERROR:
+            return None, "deciphering"
+        return None, None
+    if len(answer) < 4 or answer[1] != 1:
+        return None, None
+    if first == _GET_RESPONSE:  # Get-Data-Result: choice 1 is a data-access-result
+        denied = len(answer) > 4 and answer[3] == 1 and answer[4] == _READ_WRITE_DENIED
+    else:
+        denied = first in (_SET_RESPONSE, _ACTION_RESPONSE) and answer[3] == _READ_WRITE_DENIED
+    return None, ("access-denied" if denied else None)
