@@ -27,6 +27,7 @@ from .profile import (
     ControlSettings, FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile,
     meter_fields,
 )
+from .pcap import Capture
 from .trace import TRACE_LOGGER
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "(0.0.0.0: every interface, as a container needs)")
     parser.add_argument("--port-offset", type=int, default=0, metavar="N",
                         help="add N to every listener's port, to run a second fleet beside the first")
+    parser.add_argument("--pcap", type=Path, metavar="FILE",
+                        help="write every frame in and out to FILE as a pcap capture (TCP and UDP headers "
+                             "synthesised on the meters' real ports) that Wireshark opens")
     parser.add_argument("--control", metavar="HOST:PORT",
                         help="serve the control plane (HTTP API, metrics, web UI) at HOST:PORT, overriding the "
                              "profile's control: (port 0: any free port)")
@@ -86,6 +90,16 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         plane = ControlPlane(engine, profile.control)
         services.append(plane)
 
+    extra: list[Capture] = []
+    if args.pcap is not None:
+        try:
+            capture = Capture(args.pcap, engine.observer)  # in front of the control plane, if any
+        except OSError as exc:
+            sys.stderr.write(f"cosem-sim run: cannot write {args.pcap}: {exc.strerror or exc}\n")
+            return 1
+        engine.observer = capture
+        extra.append(capture)
+
     def started(running: Engine) -> None:
         out.write(banner(running, demo or args.show_secrets) + "\n")
         for service in services:
@@ -94,7 +108,7 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         out.flush()
 
     try:
-        asyncio.run(engine.run(started, services))
+        asyncio.run(engine.run(started, [*services, *extra]))
     except OSError as exc:
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1

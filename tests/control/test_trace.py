@@ -1,0 +1,199 @@
+"""The control plane's trace over real sockets: what gurux-dlms and dlms-cosem clients send shows
+in `GET /api/meters/{serial}/trace` and in the `/api/trace/stream` events, as hex that
+`simulator.decode` reads, with the LLS password masked as `--trace` masks it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import aiohttp
+import pytest
+from gurux_dlms.objects import GXDLMSClock
+
+from simulator.control.plane import ControlPlane
+from simulator.control.traces import RING_SIZE, TraceRings
+from simulator.decode import decode
+from simulator.runtime.profile import ControlSettings
+
+from ..runtime.harness import LLS_PASSWORD, RunningFleet
+from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, dlms_client, gurux_client, hdlc_tcp_transport
+
+PROFILE = """
+name: traced
+groups:
+  - name: electricity
+    model: idis_poly
+    count: 2
+    listen:
+      - {transport: tcp, host: 127.0.0.1, port: 0}
+      - {transport: udp, host: 127.0.0.1, port: 0}
+      - {transport: hdlc-tcp, host: 127.0.0.1, port: 0}
+"""
+FIRST, SECOND = "00000001", "00000002"
+
+
+class Controlled:
+    def __init__(self, fleet: RunningFleet, plane: ControlPlane) -> None:
+        self.fleet = fleet
+        self.plane = plane
+        self.base = f"http://127.0.0.1:{plane.port}"
+
+    def get(self, path: str) -> tuple[int, Any]:
+        async def get() -> tuple[int, Any]:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(self.base + path) as response:
+                    return response.status, await response.json()
+        return asyncio.run(get())
+
+    def trace(self, serial: str = FIRST) -> list[dict[str, Any]]:
+        status, body = self.get(f"/api/meters/{serial}/trace")
+        assert status == 200, body
+        return body
+
+
+@pytest.fixture
+def controlled(tmp_path: Path) -> Iterator[Controlled]:
+    fleet = RunningFleet(PROFILE, tmp_path, state_dir=None)
+    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    with fleet:
+        fleet.run(plane.start())
+        try:
+            yield Controlled(fleet, plane)
+        finally:
+            fleet.run(plane.stop())
+
+
+def _gurux_session(port: int, client_sap: int, hdlc: bool = False) -> None:
+    peer = GuruxPeer(SocketPipe("127.0.0.1", port), gurux_client(client_sap, 0x4011 if hdlc else 1, hdlc=hdlc))
+    try:
+        peer.session_read((GXDLMSClock("0.0.1.0.0.255"), 2))
+    finally:
+        peer.pipe.close()
+
+
+def test_the_trace_shows_what_a_gurux_client_sent_in_hex_that_decodes(controlled: Controlled) -> None:
+    _gurux_session(controlled.fleet.port("tcp"), 2)  # LLS: the AARQ carries the password
+    entries = controlled.trace()
+    assert [(e["direction"], _kind(e)) for e in entries] == [
+        ("in", "aarq"), ("out", "aare"), ("in", "get-request-normal"), ("out", "get-response-normal"),
+        ("in", "rlrq"), ("out", "rlre")]
+    for entry in entries:
+        assert entry["transport"] == "tcp" and entry["serial"] == FIRST
+        assert entry["peer"].startswith("127.0.0.1:") and entry["local"].endswith(f":{controlled.fleet.port('tcp')}")
+        assert (entry["client_sap"], entry["server_sap"]) == (2, 1)
+        shown = bytes.fromhex(entry["hex"])
+        decoded = decode(shown)  # the hex is a whole wrapper frame, as `cosem-sim decode` takes it
+        assert decoded.input == "wrapper" and _kind(entry).upper() in decoded.to_text().upper()
+        assert entry["time"].endswith("Z") and entry["text"]
+    aarq = entries[0]
+    assert LLS_PASSWORD.hex().upper() not in aarq["hex"] and LLS_PASSWORD.decode() not in json.dumps(entries)
+    assert "2A" * len(LLS_PASSWORD) in aarq["hex"] and "secret octets shown as 2A" in aarq["note"]
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    assert controlled.trace(SECOND) == []  # the other meter saw nothing
+
+
+def test_hdlc_frames_are_traced_whole_with_the_link_frames(controlled: Controlled) -> None:
+    _gurux_session(controlled.fleet.port("hdlc-tcp"), 16, hdlc=True)
+    entries = controlled.trace()
+    kinds = [(e["direction"], e["transport"], _kind(e) if e["tree"] else None) for e in entries]
+    assert kinds[:2] == [("in", "hdlc-tcp", None), ("out", "hdlc-tcp", None)]  # SNRM, UA: no APDU
+    assert ("in", "hdlc-tcp", "aarq") in kinds and ("out", "hdlc-tcp", "get-response-normal") in kinds
+    for entry in entries:
+        assert decode(bytes.fromhex(entry["hex"])).input == "hdlc"
+
+
+def test_limit_and_unknown_meters(controlled: Controlled) -> None:
+    _gurux_session(controlled.fleet.port("tcp"), 16)
+    status, last = controlled.get(f"/api/meters/{FIRST}/trace?limit=2")
+    assert status == 200 and [e["direction"] for e in last] == ["in", "out"]
+    assert last == controlled.trace()[-2:]
+    status, body = controlled.get("/api/meters/99999999/trace")
+    assert status == 404 and "99999999" in body["error"]
+    status, body = controlled.get(f"/api/meters/{FIRST}/trace?limit={RING_SIZE + 1}")
+    assert status == 400 and "limit" in body["error"]
+
+
+def test_the_stream_delivers_the_frames_of_a_clients_get(controlled: Controlled) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    subscribed = threading.Event()
+
+    async def listen() -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{controlled.base}/api/trace/stream?serial={FIRST}") as response:
+                assert response.headers["Content-Type"] == "text/event-stream"
+                kind = None
+                async for line in response.content:
+                    text = line.decode().rstrip("\n")
+                    if text == ": subscribed":
+                        subscribed.set()
+                    elif text.startswith("event: "):
+                        kind = text[7:]
+                    elif text.startswith("data: "):
+                        events.append((kind or "", json.loads(text[6:])))
+                        last = events[-1][1]
+                        if last["transport"] == "tcp" and _kind(last) == "rlre":  # the second session ended
+                            return
+
+    listener = threading.Thread(target=asyncio.run, args=(listen(),))
+    listener.start()
+    assert subscribed.wait(10)
+    with dlms_client(hdlc_tcp_transport(controlled.fleet.port("hdlc-tcp"), 16, physical=17), 16).session() as s:
+        s.get(CLOCK)
+    _gurux_session(controlled.fleet.port("tcp"), 16)  # the other port too: same meter, a new connection
+    listener.join(10)
+    assert not listener.is_alive()
+    apdus = [(e["transport"], e["direction"], _kind(e)) for kind, e in events if e["tree"]]
+    assert all(kind == "frame" for kind, _ in events)
+    assert ("hdlc-tcp", "in", "get-request-normal") in apdus and ("hdlc-tcp", "out", "get-response-normal") in apdus
+    assert apdus[-4:] == [("tcp", "in", "get-request-normal"), ("tcp", "out", "get-response-normal"),
+                          ("tcp", "in", "rlrq"), ("tcp", "out", "rlre")]
+    assert {e["serial"] for _, e in events} == {FIRST}
+
+
+def test_the_stream_filter_and_a_slow_reader_skips_instead_of_buffering() -> None:
+    rings = TraceRings()
+    slow = rings.subscribe(None, size=2)
+    other = rings.subscribe("elsewhere")
+    meter = _FakeLive()
+    for _ in range(5):
+        rings.frame(meter, object(), True, bytes.fromhex("0001001000010005C001C1000F"), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert slow.queue.qsize() == 2 and slow.skipped >= 3
+    assert other.queue.qsize() == 0
+    rings.end_streams()
+    assert not rings._subscribers
+
+
+def test_rings_are_bounded_by_meters_and_octets() -> None:
+    rings = TraceRings(max_meters=3, max_octets=10_000)
+    frame = bytes.fromhex("0001001000010005C001C1000F")  # 13 octets
+    for meter in map(_FakeLive, range(5)):
+        for _ in range(RING_SIZE + 10):
+            rings.frame(meter, None, True, frame, "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert [len(rings.entries(i)) for i in range(5)] == [0, 0, RING_SIZE, RING_SIZE, RING_SIZE]
+    assert rings.octets == 3 * RING_SIZE * len(frame)
+    rings.frame(_FakeLive(2), None, True, bytes(6000), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert rings.octets <= 10_000 and rings.entries(3) == rings.entries(4) == []  # least recently active first
+    big = _FakeLive(5)
+    for _ in range(3):
+        rings.frame(big, None, True, bytes(4000), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert rings.octets == 8000 and len(rings.entries(5)) == 2 and rings.entries(2) == []
+
+
+class _FakeLive:
+    """Enough of a LiveMeter for the rings: a label, an entry index, fields."""
+
+    def __init__(self, index: int = 0) -> None:
+        from types import SimpleNamespace
+
+        self.label = f"fake#{index}"
+        self.entry = SimpleNamespace(index=index)
+        self.meter = SimpleNamespace(fields={"serial": f"F{index}"}, model=SimpleNamespace(logical_devices={}))
+
+
+def _kind(entry: dict[str, Any]) -> str | None:
+    """The APDU an entry carries, named as `cosem-sim decode --json` names it (lower case)."""
+    return entry["tree"]["items"][0]["kind"].lower() if entry["tree"] else None
