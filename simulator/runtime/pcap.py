@@ -67,6 +67,8 @@ class PcapWriter:
 
     def frame(self, received: bool, data: bytes, transport: str, peer: str, local: str, now: float) -> bytes:
         """The records of one frame; `now` is wall-clock seconds (the record's timestamp)."""
+        head_end: Address
+        meter: Address
         if transport == "hdlc-serial":
             line = self._serial_lines.get(local)
             fresh = line is None
