@@ -113,6 +113,12 @@ class Channel:
         return self._pre_established_used or any(
             s.state is AssociationState.ASSOCIATED for s in self._sessions.values())
 
+    def associations(self) -> dict[tuple[int, int], float]:
+        """The associations established on this channel: (server SAP, client SAP) -> the fleet
+        epoch each was made at (what the control plane shows)."""
+        return {key: self._since.get(key, 0.0) for key, s in self._sessions.items()
+                if s.state is AssociationState.ASSOCIATED}
+
     def handle_apdu(self, server_sap: int, client_sap: int, apdu: bytes, now: float) -> bytes | None:
         """Answer one APDU from `client_sap` to logical device `server_sap`; None: no answer."""
         log = self.server.log
