@@ -281,8 +281,8 @@ class MetricsCollector(Collector):
             outbound.add_metric([transport], count)
         yield inbound
         yield outbound
-        pushes = CounterMetricFamily("cosem_pushes", "Push notifications (data-notification) the meters sent to "
-                                     "head-ends, and pushes that failed", labels=["outcome"])
+        pushes = CounterMetricFamily("cosem_pushes", "Push notifications (data-notification) the meters delivered "
+                                     "to head-ends (sent), and pushes given up after their retries (failed)", labels=["outcome"])
         for outcome, count in m.pushes.items():
             pushes.add_metric([outcome], count)
         yield pushes

@@ -4,6 +4,7 @@ shows in the Prometheus text, which prometheus_client's own parser reads back.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +22,7 @@ from simulator.runtime.faults import Fault
 from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
+from ..runtime.test_push import Receiver, demo_fleet, invoke_push, plain_fleet, wait_for
 from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, clock, dlms_client, gurux_client, wrapper_transport
 
 PROFILE = """
@@ -62,9 +64,9 @@ class Controlled:
                 for family in text_string_to_metric_families(self.text()) for s in family.samples}
 
 
-@pytest.fixture
-def controlled(tmp_path: Path) -> Iterator[Controlled]:
-    fleet = RunningFleet(PROFILE, tmp_path, state_dir=None)
+@contextlib.contextmanager
+def control_plane(profile: str, tmp_path: Path) -> Iterator[Controlled]:
+    fleet = RunningFleet(profile, tmp_path, state_dir=None)
     plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
     with fleet:
         fleet.run(plane.start())
@@ -72,6 +74,12 @@ def controlled(tmp_path: Path) -> Iterator[Controlled]:
             yield Controlled(fleet, plane)
         finally:
             fleet.run(plane.stop())
+
+
+@pytest.fixture
+def controlled(tmp_path: Path) -> Iterator[Controlled]:
+    with control_plane(PROFILE, tmp_path) as running:
+        yield running
 
 
 def _value(samples: Samples, name: str, **labels: str) -> float:
@@ -190,6 +198,30 @@ def test_faults_active_are_counted_by_kind(controlled: Controlled) -> None:
     samples = controlled.samples()
     assert _value(samples, "cosem_faults_active", kind="delay", scope="meter") == 0
     assert _value(samples, "cosem_faults_active", kind="drop", scope="group") == 1
+
+
+def test_pushes_sent_and_failed_are_counted(tmp_path: Path) -> None:
+    """A gurux-dlms client's ACTION on the alarm Push setup: one push delivered to a head-end on
+    127.0.0.1; then one to a port that refuses connections, given up after its retries (the
+    fleet's clock runs 120 times faster: 60 s between attempts)."""
+    receiver = Receiver()
+    try:
+        with control_plane(demo_fleet(receiver.port), tmp_path) as running:
+            invoke_push(running.port)
+            receiver.get()
+            wait_for(lambda: _value(running.samples(), "cosem_pushes_total", outcome="sent") == 1, "a push counted")
+            assert _value(running.samples(), "cosem_pushes_total", outcome="failed") == 0
+    finally:
+        receiver.close()
+    refusing = Receiver(listening=False)
+    try:
+        with control_plane(plain_fleet(tmp_path, refusing.port, rate=120), tmp_path) as running:
+            invoke_push(running.port, plain=True)
+            wait_for(lambda: _value(running.samples(), "cosem_pushes_total", outcome="failed") == 1,
+                     "a push given up")
+            assert _value(running.samples(), "cosem_pushes_total", outcome="sent") == 0
+    finally:
+        refusing.close()
 
 
 def test_the_text_parses_and_every_name_starts_with_cosem(controlled: Controlled) -> None:
