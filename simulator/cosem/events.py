@@ -24,6 +24,11 @@ profile's event log rows are built from it. From the same events, when read:
 
 A static meter keeps what the model or a client stored in all of them.
 
+Events the control plane injects into a living meter (`inject_event`, `inject_alarm`) are kept
+in its `InjectedEvents` record and merged into its event history (`LivingMeter.injected`), so
+everything above reads them as it reads generated ones; injected alarm bits join the alarm
+registers' through the filters.
+
 The logs and event code objects are the IDIS ones (IDIS package 2, event handling):
 standard 0.0.99.98.0.255 with 0.0.96.11.0.255, fraud detection .1, disconnector control .2,
 M-Bus .3, power quality .4, communication .5, as IDIS head-ends read them (Connexo's IDIS

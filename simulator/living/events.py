@@ -7,6 +7,8 @@ Poisson-distributed with the kind's yearly rate, their starts are uniform in the
 durations log-normal (mostly short, a long tail), all drawn from `noise.unit(seed, stream, k)`.
 A query for one day generates one bucket or two, never the meter's whole life, and gives the
 same events whatever was asked before. Events before the meter's installation do not exist.
+Events injected into a meter (`LivingMeter.injected`, the control plane's) join its generated
+ones in `events_between`, `outages` and its cached `History` (`history_of`, `outages_of`).
 
 Instants are fleet epochs (UTC seconds, before a meter's own clock offset), whole seconds.
 A duration never exceeds `MAX_DURATION_S` (3 days), shorter than a bucket, so the events that
