@@ -9,6 +9,7 @@ wants costs one empty loop.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from typing import Any, Callable
@@ -151,6 +152,9 @@ class ControlPlane:
         self.port = site.port
         _log.info("control plane listening at %s%s", self.url,
                   " (a bearer token is required)" if self.settings.token else "")
+        if not self.settings.token and not ipaddress.ip_address(self.settings.host).is_loopback:
+            _log.warning("the control plane at %s changes meters for anyone who reaches it: give the profile's "
+                         "control: a token", self.url)
 
     async def stop(self) -> None:
         if self._runner is not None:

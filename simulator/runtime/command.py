@@ -127,7 +127,8 @@ def control_settings(text: str, profile: ControlSettings | None) -> ControlSetti
     except ValueError:
         raise ProfileError([Problem("--control", 1, f"expected HOST:PORT like 127.0.0.1:8059 (port 0: any free "
                                                     f"port), found {text!r}")]) from None
-    return ControlSettings(host, number, profile.token if profile is not None else None)
+    return ControlSettings(host, number, profile.token if profile is not None else None,
+                           profile.line if profile is not None else 0)
 
 
 def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> FleetProfile:
@@ -135,6 +136,7 @@ def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> Fleet
 
     A listener by address keeps its meters' addresses (they route connections) and binds
     `host` instead of its `bind`; port 0 (any free port) stays 0; serial lines are untouched.
+    The control plane moves by the offset too, and stays where it listens (--control moves it).
     """
     if host is None and not port_offset:
         return profile
@@ -163,9 +165,16 @@ def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> Fleet
                 bound = host or listener.host
                 listeners.append(replace(listener, host=bound, bind=bound, port=port))
         groups.append(replace(group, listeners=tuple(listeners)))
+    control = profile.control
+    if control is not None and control.port and port_offset:
+        if not 0 < control.port + port_offset <= 65535:
+            problems.append(Problem(profile.file, control.line, f"control: --port-offset {port_offset} moves port "
+                                                     f"{control.port} to {control.port + port_offset}, outside 1..65535"))
+        else:
+            control = replace(control, port=control.port + port_offset)
     if problems:
         raise ProfileError(problems)
-    return replace(profile, groups=tuple(groups))
+    return replace(profile, groups=tuple(groups), control=control)
 
 
 def banner(engine: Engine, secrets: bool) -> str:

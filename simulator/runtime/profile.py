@@ -62,7 +62,7 @@ import hmac
 import ipaddress
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -218,7 +218,8 @@ class ControlSettings:
 
     host: str = "127.0.0.1"
     port: int = 0
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
+    line: int = 0  # of the profile's `control:`
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +397,7 @@ class _Reader:
         if token is not None and (not token or not token.isprintable() or " " in token):
             self.problem(ymap.key_line("token"), "token: expected printable text without spaces")
             token = None
-        return ControlSettings(host, self.number(ymap, "port", 0, 65535, 0), token)
+        return ControlSettings(host, self.number(ymap, "port", 0, 65535, 0), token, ymap.line)
 
     def limits(self, node: YNode | None) -> Limits:
         ymap = self.mapping(node, "limits")

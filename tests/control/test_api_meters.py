@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,7 +20,8 @@ from gurux_dlms.objects import GXDLMSClock, GXDLMSRegister
 
 from simulator.axdr import Obis
 from simulator.control.plane import ControlPlane
-from simulator.runtime.profile import ControlSettings
+from simulator.runtime.command import control_settings, relocate
+from simulator.runtime.profile import ControlSettings, ProfileError, parse_profile
 
 from ..runtime.harness import AK, EK, LLS_PASSWORD, RunningFleet
 from ..runtime.peers import GuruxPeer, SocketPipe, gurux_client
@@ -25,6 +30,7 @@ from ..runtime.test_push import ALARM_PUSH, DEMO_FIELDS, Receiver, opened
 FIRST = "00000001"
 CLOCK, ENERGY = "0.0.1.0.0.255", "1.0.1.8.0.255"
 TOKEN = "rig-token-7f3a"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def profile(push_port: int | None = None) -> str:
@@ -268,3 +274,69 @@ def test_what_does_not_exist_is_404_and_what_is_not_json_400(api: Api) -> None:
     assert status == 400 and '{"value": ...}' in body["error"]
     status, body = api.get(f"/api/meters/{FIRST}/objects/not-obis/2")
     assert status == 400 and "OBIS" in body["error"]
+
+
+# ---------------------------------------------------------------------------- the profile, run --control
+CONTROLLED = """
+name: cli
+control: {host: 127.0.0.1, port: 0, token: %s}
+groups:
+  - name: e
+    model: minimal
+    count: 2
+    listen: [{transport: tcp, host: 127.0.0.1, port: 0}]
+"""
+
+
+def test_the_profile_control_key_is_read_and_checked_with_file_and_line() -> None:
+    control = parse_profile(CONTROLLED % TOKEN, "p.yaml").control
+    assert control is not None and (control.host, control.port, control.token) == ("127.0.0.1", 0, TOKEN)
+    assert TOKEN not in repr(control)
+    assert parse_profile((CONTROLLED % TOKEN).replace("control:", "x-control:"), "p.yaml").control is None
+    for bad, message in (("{host: localhost}", "p.yaml:3: host: expected an IP address"),
+                         ("{port: 70000}", "p.yaml:3: port: expected an integer in 0..65535"),
+                         ("{prot: 8059}", "p.yaml:3: unknown key 'prot' in control (did you mean 'port'?)"),
+                         ("8059", "p.yaml:3: control: expected a mapping")):
+        with pytest.raises(ProfileError) as caught:
+            parse_profile(CONTROLLED.replace("{host: 127.0.0.1, port: 0, token: %s}", bad), "p.yaml")
+        assert any(line.startswith(message) for line in caught.value.lines()), caught.value.lines()
+
+
+def test_run_control_serves_the_api_beside_the_meters(tmp_path: Path) -> None:
+    path = tmp_path / "cli.yaml"
+    path.write_text(CONTROLLED % TOKEN)
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "run", str(path), "--no-state",
+                             "--control", "127.0.0.1:0"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while (found := re.search(r"control plane: (http://127\.0\.0\.1:\d+/) .*bearer token", banner)) is None:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no banner"
+            banner += line
+        assert TOKEN not in banner
+
+        async def meters() -> tuple[int, Any]:
+            async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as session:
+                async with session.get(found.group(1) + "api/meters?group=e") as response:
+                    return response.status, await response.json()
+        status, body = asyncio.run(meters())
+        assert status == 200 and [m["serial"] for m in body["meters"]] == ["00000001", "00000002"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert TOKEN not in err
+
+
+def test_run_control_and_port_offset_move_the_control_plane() -> None:
+    base = parse_profile(CONTROLLED.replace("port: 0, token: %s", "port: 8059"), "p.yaml")
+    assert relocate(base, None, 1000).control == ControlSettings("127.0.0.1", 9059, None, 3)
+    assert control_settings("127.0.0.2:0", base.control) == ControlSettings("127.0.0.2", 0, None, 3)
+    with pytest.raises(ProfileError) as caught:
+        control_settings("127.0.0.1", None)
+    assert "expected HOST:PORT like 127.0.0.1:8059" in caught.value.lines()[0]
+    with pytest.raises(ProfileError) as caught:
+        relocate(base, None, 60000)
+    assert any("control: --port-offset 60000 moves port 8059 to 68059" in line for line in caught.value.lines())
