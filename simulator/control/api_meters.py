@@ -253,10 +253,10 @@ class _Target:
             if not ld.isdigit() or int(ld) not in devices:
                 raise ApiError(404, f"ld: no logical device {ld!r}; this meter has {', '.join(map(str, devices))}")
             devices = {int(ld): devices[int(ld)]}
-        found = next(((d, d.find(bytes(obis))) for _, d in sorted(devices.items()) if d.find(bytes(obis))), None)
-        if found is None or found[1] is None:
+        found = [(d, spec) for _, d in sorted(devices.items()) if (spec := d.find(bytes(obis))) is not None]
+        if not found:
             raise ApiError(404, f"meter {plane.serial(entry)} has no object {obis}")
-        self.device, self.spec = found[0], found[1]
+        self.device, self.spec = found[0]
         cls = self.spec.cls
         name = info["method" if method else "attribute"]
         members: tuple[Any, ...] = cls.methods if method else cls.attributes
@@ -336,16 +336,16 @@ async def _get(request: web.Request) -> web.Response:
     adef: AttributeDef = target.member
     body = {**target.describe(), "attribute": adef.index, "name": adef.name}
     if is_secret(target.spec.cls.class_id, adef.index, False):
-        return web.json_response({**body, "value": None, "hidden": _HIDDEN})
-    try:
-        value = target.handle.get(adef.index)
-    except AccessFailure as exc:
-        raise _refused("GET", exc.result, exc) from None
-    except ActionFailure as exc:
-        raise _refused("GET", exc.result, exc) from None
-    finally:
-        await target.settle()  # the catch-up may have changed the meter
-    return web.json_response({**body, "value": data_to_json(value), "text": format_data(value)})
+        body.update(value=None, hidden=_HIDDEN)
+    else:
+        try:
+            value = target.handle.get(adef.index)
+        except (AccessFailure, ActionFailure) as exc:
+            await target.settle()  # the catch-up may have changed the meter
+            raise _refused("GET", exc.result, exc) from None
+        body.update(value=data_to_json(value), text=format_data(value))
+    await target.settle()
+    return web.json_response(body)
 
 
 async def _put(request: web.Request) -> web.Response:
