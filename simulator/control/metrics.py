@@ -13,8 +13,9 @@ glo- or ded-ciphered request counts under its plain service when the meter opene
 answer is ciphered too), else under `ciphered` (general-ciphering hides the service from
 anyone without the keys). The result is read from the answer: `success`, the data-access-result
 or action-result the meter gave, `exception-<service-error>` for an exception-response, the
-association result of an AARE, `ciphered` when the answer is ciphered (its result is not
-visible without the keys) and `no-answer` when the meter stayed silent.
+association result of an AARE, `released` for an RLRE, `list` for a GET or ACTION answered item
+by item, `block` for a general-block-transfer block, `ciphered` when the answer is ciphered (its
+result is not visible without the keys) and `no-answer` when the meter stayed silent.
 """
 
 from __future__ import annotations
