@@ -14,9 +14,11 @@ the frame really crossed, the peer's and the meter's:
                                  head-end's end) <-> 127.2.0.n port 4059 (the meter), so a DLMS
                                  dissector that reads HDLC on the DLMS port finds it there
 
-A frame is what crossed the wire (a wrapper frame with its header, an HDLC frame whole), not
-masked: the capture is the wire itself, passwords included, as a real capture would be.
-Checksums are computed, so a Wireshark that validates them finds none wrong.
+A frame is what crossed the wire (a wrapper frame with its header, an HDLC frame whole) with
+the secrets `--trace` hides masked the same way (runtime/frame_trace.py): an LLS password or an
+HLS proof shows as 2A octets, the FCS of a masked HDLC frame recomputed, so the capture still
+dissects; ciphered APDUs stay ciphered. The segments of an HDLC APDU are written when its last
+one has crossed. Checksums are computed, so a Wireshark that validates them finds none wrong.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from ..decode.confidential import MASK_BYTE
 from .fleet import LiveMeter
+from .frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFrame
 from .observe import Observer
 
 __all__ = ["LINKTYPE_RAW", "Capture", "PcapWriter"]
@@ -128,7 +132,7 @@ class PcapWriter:
 
 
 class Capture:
-    """The engine's observer while `--pcap` runs: writes every frame, passes every call on to
+    """The engine's observer while `--pcap` runs: writes every frame (masked), passes every call on to
     the observer it stands in front of (the control plane, when one runs). A service of
     `Engine.run`: `stop()` flushes and closes the file."""
 
@@ -139,6 +143,9 @@ class Capture:
         self.then = then
         self._file: BinaryIO | None = open(path, "wb")  # noqa: SIM115 (closed by stop)
         self._writer = PcapWriter()
+        self._decoder = FrameDecoder()
+        self._lines = LineMeters()
+        self._seq = 0
         self._file.write(self._writer.header())
         self._file.flush()
         self._flush_due = False
@@ -148,19 +155,33 @@ class Capture:
 
     async def stop(self) -> None:
         if self._file is not None:
+            self._write(self._decoder.held(), time.time())
             file, self._file = self._file, None
             file.close()
 
     def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes, transport: str,
               peer: str, local: str) -> None:
         if self._file is not None:
-            self._file.write(self._writer.frame(received, data, transport, peer, local, time.time()))
+            if transport[0] == "h":  # HDLC: a line may serve several meters, its frames say which
+                live = self._lines.meter(live, channel, received, data)
+            self._seq += 1
+            now = time.time()
+            wire = WireFrame(self._seq, now, received, bytes(data), transport, peer, local, (id(channel), peer))
+            self._write(self._decoder.decode(live, wire) if live is not None else
+                        [ShownFrame(wire, bytes((MASK_BYTE,)) * len(data))], now)  # no meter's keys to read it by
             if not self._flush_due:  # written out within a second, so a reader sees it
                 self._flush_due = True
                 _call_later(1.0, self._flush)
         then = self.then
         if then is not None and then.frames_wanted:
             then.frame(live, channel, received, data, transport, peer, local)
+
+    def _write(self, frames: list[ShownFrame], now: float) -> None:
+        assert self._file is not None
+        for shown in frames:
+            wire = shown.frame
+            self._file.write(self._writer.frame(wire.received, shown.shown, wire.transport, wire.peer, wire.local,
+                                                now))
 
     def _flush(self) -> None:
         self._flush_due = False

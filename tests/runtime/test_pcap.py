@@ -1,16 +1,19 @@
 """`run --pcap`: the frames of client sessions land in the capture in order, with IP, TCP and UDP
 headers that agree (lengths, checksums, sequence and acknowledgement numbers per direction), the
-payloads being exactly the octets the clients sent and received. Read back by the small pcap
+payloads being exactly the octets the clients sent and received, but for the secrets `--trace`
+masks (an LLS password as 2A octets). Read back by the small pcap
 reader below and, when Debian's tshark is installed (.ci/run installs it), by tshark itself."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
 import struct
 import subprocess
 import sys
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from gurux_dlms.objects import GXDLMSClock
 
 from simulator.runtime.pcap import LINKTYPE_RAW, Capture, PcapWriter
 
-from .harness import RunningFleet
+from .harness import LLS_PASSWORD, RunningFleet
 from .peers import CLOCK, LDN, GuruxPeer, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,8 +130,8 @@ class RecordingPipe(SocketPipe):
         return self.received[-1]
 
 
-def _session(pipe: RecordingPipe, hdlc: bool = False) -> None:
-    peer = GuruxPeer(pipe, gurux_client(2, 0x4011 if hdlc else 1, hdlc=hdlc))
+def _session(pipe: RecordingPipe, client_sap: int, hdlc: bool = False) -> None:
+    peer = GuruxPeer(pipe, gurux_client(client_sap, 0x4011 if hdlc else 1, hdlc=hdlc))
     try:
         peer.session_read((GXDLMSClock("0.0.1.0.0.255"), 2))
     finally:
@@ -143,28 +146,35 @@ def test_a_capture_holds_every_frame_of_client_sessions_in_order(tmp_path: Path)
         capture = Capture(capture_path)
         fleet.engine.observer = capture
         tcp = RecordingPipe("127.0.0.1", fleet.port("tcp"))
-        _session(tcp)
+        _session(tcp, 2)  # LLS: the AARQ carries the password
         hdlc = RecordingPipe("127.0.0.1", fleet.port("hdlc-tcp"))
-        _session(hdlc, hdlc=True)
+        _session(hdlc, 16, hdlc=True)
         udp = RecordingPipe("127.0.0.1", fleet.port("udp"), udp=True)
-        _session(udp)
+        _session(udp, 2)
         fleet.run(capture.stop())
+    assert LLS_PASSWORD not in capture_path.read_bytes()
+    sent = {pipe: [_masked(frame) for frame in pipe.sent] for pipe in (tcp, hdlc, udp)}
+    assert sent[tcp][0] != tcp.sent[0] and sent[hdlc] == hdlc.sent  # the password masked, as --trace masks it
     packets = read_pcap(capture_path)
     streams = check_tcp(packets)
     for pipe, port in ((tcp, fleet.port("tcp")), (hdlc, fleet.port("hdlc-tcp"))):
         ways = [w for w in streams if w[1] == ("127.0.0.1", port)]  # the client's side of the connection
         assert len(ways) == 1, ways
         way = ways[0]
-        assert streams[way] == b"".join(pipe.sent)
+        assert streams[way] == b"".join(sent[pipe])
         assert streams[(way[1], way[0])] == b"".join(pipe.received)
     datagrams = [p for p in packets if p.protocol == "udp"]
-    assert [p.payload for p in datagrams if p.destination[1] == fleet.port("udp")] == udp.sent
+    assert [p.payload for p in datagrams if p.destination[1] == fleet.port("udp")] == sent[udp]
     assert [p.payload for p in datagrams if p.source[1] == fleet.port("udp")] == udp.received
     # the wrapper session's frames one per record, in the order they crossed
     wrapper = [p for p in packets if p.protocol == "tcp" and p.payload and fleet.port("tcp") in
                (p.source[1], p.destination[1])]
-    assert [p.payload for p in wrapper] == [frame for pair in zip(tcp.sent, tcp.received) for frame in pair]
-    assert b"12345678" in wrapper[0].payload  # the capture is the wire itself: the LLS password as sent
+    assert [p.payload for p in wrapper] == [frame for pair in zip(sent[tcp], tcp.received) for frame in pair]
+
+
+def _masked(frame: bytes) -> bytes:
+    """A wrapper frame as the capture holds it: an LLS password's octets shown as 2A."""
+    return frame.replace(LLS_PASSWORD, b"\x2a" * len(LLS_PASSWORD))
 
 
 def test_serial_lines_and_ipv6_peers_are_written_as_documented() -> None:
@@ -187,19 +197,22 @@ def test_run_pcap_writes_the_capture_tshark_reads(tmp_path: Path) -> None:
     profile.write_text(PROFILE)
     capture_path = tmp_path / "run.pcap"
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "run", str(profile), "--no-state",
-                             "--pcap", str(capture_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                             "--pcap", str(capture_path), "--control", "127.0.0.1:0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         banner = ""
-        while "TCP wrapper" not in banner:
+        while "control plane:" not in banner:
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else ""
             banner += line
         port = int(re.search(r"TCP wrapper 127\.0\.0\.1:(\d+)", banner).group(1))  # type: ignore[union-attr]
+        api = re.search(r"control plane: (http://\S+/)", banner).group(1)  # type: ignore[union-attr]
         read(wrapper_transport(port, 16), 16, LDN)
         with dlms_client(wrapper_transport(port, 16), 16).session() as session:
             session.get(CLOCK)
+        with urllib.request.urlopen(f"{api}api/meters/00000001/trace", timeout=10) as answer:
+            traced = json.load(answer)  # the control plane behind the capture still sees every frame
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
@@ -217,3 +230,4 @@ def test_run_pcap_writes_the_capture_tshark_reads(tmp_path: Path) -> None:
         assert (int(destination), tcp_ok, ip_ok, problems) == (packet.destination[1], "1", "1", "")
         assert bytes.fromhex(payload.replace(":", "")) == packet.payload
     assert any(row[0] == str(port) and row[4].replace(":", "").startswith("000100100001") for row in rows)
+    assert [bytes.fromhex(entry["hex"]) for entry in traced] == [p.payload for p in ours]
