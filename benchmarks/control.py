@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from .fleets import FIRST_ADDRESS, idis_fleet
 from .run import (
-    _FLEET, BenchmarkError, Context, Row, _ceiling, _n, _server_log_rows, _server_text, _verdict, free_port,
+    _FLEET, BenchmarkError, Context, Row, _ceiling, _n, _server_log_rows, _server_text, _us_per_get, _verdict,
+    free_port,
 )
 
 __all__ = ["bench_control"]
@@ -134,8 +135,11 @@ def bench_control(ctx: Context) -> list[Row]:
                     on["p99_ms"], on["errors"], _server_text(on, "GET"),
                     figures=dict(on, ceiling_rate=ceiling.get("rate"))))
     share = on["rate"] / off["rate"] if off["rate"] else 0.0
-    rows.append(Row("control", "ratio: control plane on / off", "GET/s", f"{share:.2f}x",
+    costs = _us_per_get(off), _us_per_get(on)  # steadier than GET/s on a busy machine
+    cost = f"; simulator CPU per GET {costs[0]:.0f} -> {costs[1]:.0f} µs" if costs[0] and costs[1] else ""
+    rows.append(Row("control", "ratio: control plane on / off", "GET/s", f"{share:.2f}x{cost}",
                     target=f">= {_SHARE:.0%} of {_n(off['rate'])} GET/s without it",
                     verdict=_verdict(on["rate"], _SHARE * off["rate"]),
-                    figures={"ratio": round(share, 3), "rounds": 1 if ctx.settings.quick else _ROUNDS}))
+                    figures={"ratio": round(share, 3), "us_per_get": costs,
+                             "rounds": 1 if ctx.settings.quick else _ROUNDS}))
     return rows + log_rows
