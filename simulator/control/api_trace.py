@@ -67,7 +67,7 @@ def add_routes(app: web.Application, plane: ControlPlane) -> None:
                 if entry is None:
                     break
                 await response.write(f"event: frame\ndata: {json.dumps(entry)}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass  # the reader went away
         finally:
             subscription.close()

@@ -17,6 +17,7 @@ Memory is bounded: rings for the `max_meters` most recently active meters, and a
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ..runtime.frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFram
 __all__ = ["TraceRings", "Subscription", "RING_SIZE", "serial_of"]
 
 RING_SIZE = 200
+_log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True, eq=False)
@@ -117,7 +119,12 @@ class TraceRings:
         if self._live is not None:
             wanted = [s for s in self._subscribers if s.serial is None or s.serial == ring.serial]
             if wanted:
-                for shown in self._live.decode(ring.live, frame):
+                try:
+                    shown_frames = self._live.decode(ring.live, frame)
+                except Exception:  # a decoder bug must not reach the transport that called
+                    _log.exception("trace: frame %d of %s could not be shown", frame.seq, ring.live.label)
+                    return
+                for shown in shown_frames:
                     entry = _entry(ring, shown)
                     for subscription in wanted:
                         subscription.offer(entry)

@@ -167,8 +167,13 @@ class Capture:
             self._seq += 1
             now = time.time()
             wire = WireFrame(self._seq, now, received, bytes(data), transport, peer, local, (id(channel), peer))
-            self._write(self._decoder.decode(live, wire) if live is not None else
-                        [ShownFrame(wire, bytes((MASK_BYTE,)) * len(data))], now)  # no meter's keys to read it by
+            shown = [ShownFrame(wire, bytes((MASK_BYTE,)) * len(data))]  # no meter's keys to read it by
+            if live is not None:
+                try:
+                    shown = self._decoder.decode(live, wire)
+                except Exception:  # a decoder bug must not reach the transport that called
+                    _log.exception("pcap: frame %d could not be masked; written as 2A octets", self._seq)
+            self._write(shown, now)
             if not self._flush_due:  # written out within a second, so a reader sees it
                 self._flush_due = True
                 _call_later(1.0, self._flush)
