@@ -21,8 +21,8 @@ from gurux_dlms.enums import AssociationResult, SourceDiagnostic
 from simulator.runtime.faults import Delayed, Fault, FaultSet
 from simulator.runtime.layout import MeterEntry
 
-from .harness import RunningFleet
-from .peers import GuruxPeer, SocketPipe, clock, energy_register, gurux_client
+from .harness import NO_SOCAT, SOCAT, RunningFleet, pty_pair
+from .peers import GuruxPeer, SerialPipe, SocketPipe, clock, energy_register, gurux_client
 from .test_push import DEMO_FIELDS
 
 PROFILE = f"""
@@ -308,3 +308,87 @@ def test_delayed_answers_keep_their_order_whatever_their_jitter() -> None:
     assert len(loop.timers) == 0, "one timer for the head of the queue, none left"
     delayed.send(b"now")
     assert sent[-1] == b"now", "nothing waits: sent at once"
+
+
+# ---------------------------------------------------------------------------- a serial line
+SERIAL = f"""
+name: serial-faults
+groups:
+  - name: line
+    model: idis_poly
+    count: 2
+{DEMO_FIELDS}    listen:
+      - {{transport: hdlc-serial, device: "{{device}}", baud_rate: 9600, physical_address: 17}}
+"""
+
+
+@pytest.fixture
+def line(tmp_path: Path) -> Iterator[tuple[RunningFleet, str]]:
+    if SOCAT is None:
+        pytest.skip(NO_SOCAT)
+    with pty_pair(tmp_path) as (meter_tty, client_tty):
+        with RunningFleet(SERIAL.replace("{device}", meter_tty), tmp_path) as running:
+            yield running, client_tty
+
+
+def serial_peer(device: str, physical: int = 17) -> GuruxPeer:
+    return GuruxPeer(SerialPipe(device), gurux_client(2, GXDLMSClient.getServerAddress(1, physical), hdlc=True))
+
+
+def test_faults_on_a_serial_line_reach_only_their_meter(line: tuple[RunningFleet, str]) -> None:
+    fleet, device = line
+    add(fleet, Fault("delay", ms=300), meter=0)
+    first = serial_peer(device)
+    try:
+        first.connect()
+        assert timed_read(first) >= 0.3
+        add(fleet, Fault("close"), meter=0)  # a serial line is not closed: the link is dropped
+        first.pipe.port.timeout = SHORT_S  # type: ignore[attr-defined]
+        with pytest.raises(TimeoutError):
+            first.read(clock(), 2)  # dropped instead of answered
+        assert answered_dm(first), "the link is gone"
+    finally:
+        first.pipe.close()
+    clear(fleet, meter=0)
+    add(fleet, Fault("silence"), meter=0)
+    silent = serial_peer(device)
+    silent.pipe.port.timeout = SHORT_S  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(TimeoutError):  # no UA
+            silent.exchange(silent.client.snrmRequest(), GXReplyData())
+    finally:
+        silent.pipe.close()
+    second = serial_peer(device, physical=18)  # the other meter on the line answers at once
+    try:
+        assert timed_read_session(second) < 0.3
+    finally:
+        second.pipe.close()
+
+
+def answered_dm(client: GuruxPeer) -> bool:
+    """The meter answers the next GET with DM (IEC 62056-46: no link; gurux ignores a DM and waits,
+    so the frame is read from the line): flag, format, client, server (2 octets), control 0x1F."""
+    client.pipe.send(bytes(client.client.read(clock(), 2)[0]))
+    reply = client.pipe.receive()
+    return len(reply) == 10 and reply[6] == 0x1F
+
+
+def timed_read_session(client: GuruxPeer) -> float:
+    client.connect()
+    try:
+        return timed_read(client)
+    finally:
+        client.release()
+
+
+def test_a_reboot_drops_the_serial_link(line: tuple[RunningFleet, str]) -> None:
+    fleet, device = line
+    client = serial_peer(device)
+    try:
+        client.connect()
+        client.read(clock(), 2)
+        add(fleet, Fault("reboot"))
+        assert answered_dm(client), "the link is lost with the restart"
+    finally:
+        client.pipe.close()
+    assert fleet.call(lambda: fleet.engine.entries[0].live.meter.restarts) == 1
