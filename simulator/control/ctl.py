@@ -241,12 +241,18 @@ def _show(api: Api, args: argparse.Namespace) -> Output:
 
 
 def _attribute_path(args: argparse.Namespace) -> str:
-    return f"{_meter(args.serial)}/objects/{_quote(args.obis)}/{args.attribute}"
+    return f"{_meter(args.serial)}/objects/{_quote(args.obis)}/{_quote(args.attribute)}"
 
 
-def _value_output(answer: Any) -> Output:
-    value = answer.get("value", answer) if isinstance(answer, dict) else answer
-    return answer, value_text(value)
+def _value_output(answer: Any, key: str = "value") -> Output:
+    """The value as the simulator writes Data (the answer's `text`), else from its typed JSON."""
+    if not isinstance(answer, dict):
+        return answer, value_text(answer)
+    if answer.get("hidden"):
+        return answer, [f"({answer['hidden']})"]
+    if isinstance(answer.get("text"), str):
+        return answer, answer["text"].splitlines()
+    return answer, value_text(answer.get(key))
 
 
 def _get(api: Api, args: argparse.Namespace) -> Output:
@@ -255,17 +261,15 @@ def _get(api: Api, args: argparse.Namespace) -> Output:
 
 def _set(api: Api, args: argparse.Namespace) -> Output:
     answer = api.call("PUT", _attribute_path(args), {"value": parse_value(args.value)})
-    if answer is None or answer == {}:
-        return answer, [f"{args.obis} attribute {args.attribute} set"]
     return _value_output(answer)
 
 
 def _call(api: Api, args: argparse.Namespace) -> Output:
     body = {} if args.parameter is None else {"parameter": parse_value(args.parameter)}
-    answer = api.call("POST", f"{_meter(args.serial)}/methods/{_quote(args.obis)}/{args.method}", body)
-    if answer is None or answer == {}:
-        return answer, [f"{args.obis} method {args.method} done"]
-    return answer, value_text(answer)
+    answer = api.call("POST", f"{_meter(args.serial)}/methods/{_quote(args.obis)}/{_quote(args.method)}", body)
+    if isinstance(answer, dict) and answer.get("returned") is None and not answer.get("hidden"):
+        return answer, [f"{args.obis} method {args.method}: {answer.get('result', 'done')}"]
+    return _value_output(answer, "returned")
 
 
 def _fault(api: Api, args: argparse.Namespace) -> Output:
@@ -363,7 +367,7 @@ def add_ctl_arguments(parser: argparse.ArgumentParser) -> None:
         sub = verb(name, text)
         sub.add_argument("serial", metavar="SERIAL")
         sub.add_argument("obis", metavar="OBIS", help="the object's logical name, e.g. 0.0.1.0.0.255")
-        sub.add_argument("attribute", metavar="ATTR", type=int, help="the attribute's index")
+        sub.add_argument("attribute", metavar="ATTR", help="the attribute's index or name (value, scaler_unit)")
         if name == "set":
             sub.add_argument("value", metavar="VALUE", help='the value: JSON typed as `cosem-sim decode --json` '
                                                             'shows Data ({"type": "long-unsigned", "value": 10}), '
@@ -371,7 +375,7 @@ def add_ctl_arguments(parser: argparse.ArgumentParser) -> None:
     call = verb("call", "invoke a method")
     call.add_argument("serial", metavar="SERIAL")
     call.add_argument("obis", metavar="OBIS")
-    call.add_argument("method", metavar="METHOD", type=int, help="the method's index")
+    call.add_argument("method", metavar="METHOD", help="the method's index or name (reset)")
     call.add_argument("parameter", metavar="VALUE", nargs="?", help="its parameter, as for set")
     fault = verb("fault", "make a meter (or with --group, a group) misbehave on the wire")
     fault.add_argument("serial", metavar="SERIAL")

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 from dlms_cosem import cosem, enumerations
-from dlms_cosem.exceptions import ApplicationAssociationError
+from dlms_cosem.exceptions import DlmsClientException
 
 from simulator.cli import main
 from simulator.control.ctl import parse_value, value_text
@@ -27,6 +27,7 @@ from ..runtime.peers import LDN, read, wrapper_transport
 
 PROFILE = """
 name: ctl
+time: {history: 1d}   # living meters with a day behind them, as the demo's
 groups:
   - name: electricity
     model: idis_poly
@@ -107,7 +108,7 @@ def test_set_is_read_back_by_a_dlms_client_and_by_get(running: Running) -> None:
     assert read_back == bytes((0x09, 7)) + b"CTL-1.2"
     status, out, _ = running.ctl("get", "00000001", "1.0.0.2.0.255", "2")
     assert status == 0
-    assert out == f"octet-string {b'CTL-1.2'.hex().upper()}\n"
+    assert out == "octet-string 43 54 4C 2D 31 2E 32\n"  # as `cosem-sim decode` writes Data
     # the other meter kept its own
     (other,) = read(wrapper_transport(running.fleet.port("tcp", 1), 16), 16, FIRMWARE)
     assert other != read_back
@@ -159,11 +160,11 @@ def test_the_token_comes_from_the_option_or_the_environment_and_is_never_printed
 
 def test_a_refuse_fault_fails_a_dlms_association_until_unfault(running: Running) -> None:
     port = running.fleet.port("tcp", 0)
-    status, _, err = running.ctl("fault", "00000001", "refuse", "--diagnostic", "no-reason-given")
+    status, _, err = running.ctl("fault", "00000001", "refuse", "--diagnostic", "authentication-failure")
     assert status == 0, err
     shown = running.json("show", "00000001")
-    assert [f["kind"] for f in shown["faults"]] == ["refuse"]
-    with pytest.raises(ApplicationAssociationError):
+    assert [(f["kind"], f["diagnostic"]) for f in shown["faults"]] == [("refuse", "authentication-failure")]
+    with pytest.raises(DlmsClientException, match="REJECTED_PERMANENT.*AUTHENTICATION_FAILED"):
         read(wrapper_transport(port, 16), 16, LDN)
     # the other meter is not touched
     assert read(wrapper_transport(running.fleet.port("tcp", 1), 16), 16, LDN)
