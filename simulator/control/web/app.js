@@ -96,9 +96,54 @@ async function refreshFleet() {
   body.replaceChildren(...meters.map(meterRow));
   const total = answer && typeof answer.total === "number" ? answer.total : meters.length;
   const connected = meters.filter((m) => m.state === "connected").length;
-  const connections = meters.reduce((n, m) => n + (typeof m.connections === "number" ? m.connections : 0), 0);
-  $("fleet-summary").textContent = `${total} meters, ${connected} connected, ${connections} connections open`;
+  $("fleet-summary").textContent = `${total} meters, ${connected} connected`;
   if (!group) fillGroups(meters);
+}
+
+// The wire as /metrics counts it: connections open, associations and refusals; a refusal or a
+// refused association since the page opened goes to the recent errors.
+let lastCounts = null;
+
+function samples(text) {
+  const out = [];
+  for (const line of text.split("\n")) {
+    const m = /^(cosem_[a-z_]+)(?:\{(.*)\})? ([-+0-9.eEInfa]+)$/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const [, k, v] of (m[2] || "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
+    out.push({name: m[1], labels, value: Number(m[3])});
+  }
+  return out;
+}
+
+async function refreshWire() {
+  const response = await fetch("/metrics", {headers: headers(false)});
+  if (!response.ok) throw new Error(`GET /metrics: ${response.status} ${response.statusText}`);
+  const all = samples(await response.text());
+  const pick = (name) => all.filter((x) => x.name === name);
+  const open = pick("cosem_connections_open");
+  const total = open.reduce((n, x) => n + x.value, 0);
+  const byTransport = open.filter((x) => x.value).map((x) => `${x.labels.transport} ${x.value}`).join(", ");
+  $("wire-connections").textContent = `${total}` + (byTransport ? ` (${byTransport})` : "");
+  const counts = new Map();
+  for (const x of pick("cosem_refusals")) counts.set(`refused: ${x.labels.reason}`, x.value);
+  for (const x of pick("cosem_associations")) {
+    if (x.labels.outcome === "accepted") continue;
+    if (x.labels.outcome === "released") continue;
+    counts.set(`association ${x.labels.outcome} (client ${x.labels.client_sap})`, x.value);
+  }
+  const accepted = pick("cosem_associations").filter((x) => x.labels.outcome === "accepted")
+    .reduce((n, x) => n + x.value, 0);
+  $("wire-associations").textContent = String(accepted);
+  $("wire-refusals").textContent = [...counts].filter(([, n]) => n).map(([k, n]) => `${k.replace(/^refused: /, "")} ${n}`)
+    .join(", ") || "none";
+  if (lastCounts) {
+    for (const [what, n] of counts) {
+      const grown = n - (lastCounts.get(what) ?? 0);
+      if (grown > 0) noteError(new Error(`${what}` + (grown > 1 ? ` (${grown} times)` : "")));
+    }
+  }
+  lastCounts = counts;
 }
 
 function meterRow(m) {
@@ -112,8 +157,6 @@ function meterRow(m) {
   cell(row, m.group ?? "-");
   cell(row, m.model ?? "-");
   cell(row, m.state ?? "-");
-  cell(row, plain(m.connections));
-  cell(row, plain(m.faults));
   return row;
 }
 
@@ -173,24 +216,32 @@ async function refreshMeter() {
   }));
 }
 
+// The object list by logical device; a device's objects are named "obis" alone when the meter has one.
 async function loadObjects() {
   const serial = openSerial;
-  const objects = items(await api("GET", meterPath(serial) + "/objects"), "objects");
+  const answer = await api("GET", meterPath(serial) + "/objects");
   if (serial !== openSerial) return;
+  const devices = answer && Array.isArray(answer.logical_devices) ? answer.logical_devices
+    : [{server_sap: null, objects: items(answer, "objects")}];
+  const several = devices.length > 1;
   const body = $("objects").tBodies[0];
   objectRows = [];
-  body.replaceChildren(...objects.map((o) => {
-    const row = document.createElement("tr");
-    const obis = o.obis ?? o.logical_name;
-    const classId = o.class_id ?? o["class"];
-    cell(row, obis);
-    cell(row, plain(o.class_name ?? classId));
-    cell(row, plain(o.name ?? o.label ?? ""));
-    const value = cell(row, "");
-    value.setAttribute("aria-label", "Value of " + obis);
-    if (VALUE_CLASSES.has(Number(classId))) objectRows.push({obis, cell: value});
-    return row;
-  }));
+  const rows = [];
+  for (const device of devices) {
+    for (const o of device.objects) {
+      const row = document.createElement("tr");
+      const where = several ? ` (logical device ${device.server_sap})` : "";
+      cell(row, o.obis + where);
+      cell(row, `${o["class"] ?? ""} (${o.class_id})`);
+      cell(row, o.name ?? "");
+      const value = cell(row, "");
+      value.className = "value";
+      value.setAttribute("aria-label", "Value of " + o.obis + where);
+      if (VALUE_CLASSES.has(Number(o.class_id))) objectRows.push({obis: o.obis, ld: device.server_sap, cell: value});
+      rows.push(row);
+    }
+  }
+  body.replaceChildren(...rows);
   await refreshValues();
 }
 
@@ -198,9 +249,10 @@ async function refreshValues() {
   const serial = openSerial;
   for (const row of objectRows) {
     if (serial !== openSerial) return;
+    const ld = row.ld === null || row.ld === undefined ? "" : "?ld=" + row.ld;
     try {
-      const answer = await api("GET", `${meterPath(serial)}/objects/${encodeURIComponent(row.obis)}/2`);
-      row.cell.textContent = valueText(answer && "value" in answer ? answer.value : answer);
+      const answer = await api("GET", `${meterPath(serial)}/objects/${encodeURIComponent(row.obis)}/2${ld}`);
+      row.cell.textContent = answer.hidden ? "(secret)" : answer.text ?? valueText(answer.value);
     } catch (e) {
       row.cell.textContent = "(" + e.message.replace(/^.*: \d+ /, "") + ")";
     }
@@ -345,8 +397,10 @@ document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("hashchange", route);
   guarded(refreshFleet)();
   guarded(refreshClock)();
+  guarded(refreshWire)();
   route();
   every(REFRESH_MS, refreshFleet);
+  every(REFRESH_MS, refreshWire);
   every(REFRESH_MS, refreshClock);
   every(REFRESH_MS, async () => { if (openSerial) await refreshMeter(); });
   every(REFRESH_MS * 2, async () => { if (openSerial) await refreshValues(); });
