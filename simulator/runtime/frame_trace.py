@@ -33,10 +33,11 @@ _CHANNELS = 4096  # connections whose decode sessions are kept (the least recent
 _LINE_ADDRESSES = 100_000  # HDLC (line, address) pairs remembered; forgotten all at once beyond
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WireFrame:
     """One frame as it crossed (not masked: never shown as it is). `channel` names the
-    connection, `seq` orders frames, `at` is wall-clock seconds."""
+    connection, `seq` orders frames, `at` is wall-clock seconds. Not frozen: made in the hot
+    path, where a frozen dataclass's __init__ costs three times as much."""
 
     seq: int
     at: float

@@ -127,7 +127,8 @@ class UDPEndpoint:
         if observer is not None:
             self.host.bytes_in["udp"] += len(data)
             if observer.frames_wanted:
-                observer.frame(entry.live, self, True, data, "udp", "%s:%d" % address[:2],
+                live = entry.live or self.host.fleet.live(entry)  # a first datagram: the meter is built now
+                observer.frame(live, self, True, data, "udp", "%s:%d" % address[:2],
                                f"{local or self.endpoint.host}:{self.endpoint.port}")
         try:
             frame = WrapperFrame.from_bytes(data)

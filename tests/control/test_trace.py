@@ -97,13 +97,30 @@ def test_the_trace_shows_what_a_gurux_client_sent_in_hex_that_decodes(controlled
 
 
 def test_hdlc_frames_are_traced_whole_with_the_link_frames(controlled: Controlled) -> None:
-    _gurux_session(controlled.fleet.port("hdlc-tcp"), 16, hdlc=True)
+    _gurux_session(controlled.fleet.port("hdlc-tcp"), 2, hdlc=True)
     entries = controlled.trace()
+    assert LLS_PASSWORD.hex().upper() not in "".join(e["hex"] for e in entries)
+    assert [e["note"] for e in entries if e["note"] and "secret" in e["note"]] == [
+        "8 secret octets shown as 2A, FCS recomputed"]
     kinds = [(e["direction"], e["transport"], _kind(e) if e["tree"] else None) for e in entries]
     assert kinds[:2] == [("in", "hdlc-tcp", None), ("out", "hdlc-tcp", None)]  # SNRM, UA: no APDU
     assert ("in", "hdlc-tcp", "aarq") in kinds and ("out", "hdlc-tcp", "get-response-normal") in kinds
     for entry in entries:
-        assert decode(bytes.fromhex(entry["hex"])).input == "hdlc"
+        assert decode(bytes.fromhex(entry["hex"])).input == "hdlc"  # masked frames too: the FCS holds
+
+
+def test_udp_datagrams_are_traced_by_peer(controlled: Controlled) -> None:
+    port = controlled.fleet.port("udp")
+    for _ in range(2):  # two clients: two peers on the one UDP socket
+        peer = GuruxPeer(SocketPipe("127.0.0.1", port, udp=True), gurux_client(16))
+        try:
+            peer.session_read((GXDLMSClock("0.0.1.0.0.255"), 2))
+        finally:
+            peer.pipe.close()
+    entries = controlled.trace()
+    assert {e["transport"] for e in entries} == {"udp"} and len({e["peer"] for e in entries}) == 2
+    assert [_kind(e) for e in entries] == ["aarq", "aare", "get-request-normal", "get-response-normal",
+                                           "rlrq", "rlre"] * 2
 
 
 def test_limit_and_unknown_meters(controlled: Controlled) -> None:
@@ -158,13 +175,14 @@ def test_the_stream_filter_and_a_slow_reader_skips_instead_of_buffering() -> Non
     rings = TraceRings()
     slow = rings.subscribe(None, size=2)
     other = rings.subscribe("elsewhere")
-    meter = _FakeLive()
+    frame = bytes.fromhex("0001001000010005C001C1000F")
     for _ in range(5):
-        rings.frame(meter, object(), True, bytes.fromhex("0001001000010005C001C1000F"), "tcp", "127.0.0.1:1", "127.0.0.1:2")
-    assert slow.queue.qsize() == 2 and slow.skipped >= 3
-    assert other.queue.qsize() == 0
+        rings.frame(_FakeLive(), None, True, frame, "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert slow.queue.qsize() == 2 and slow.skipped == 3  # two kept, three skipped: nothing more held
+    assert other.queue.qsize() == 0  # another meter's stream
     rings.end_streams()
-    assert not rings._subscribers
+    assert other.queue.get_nowait() is None  # every stream ends, a full one too
+    assert [slow.queue.get_nowait() is None for _ in range(2)] == [False, True]
 
 
 def test_rings_are_bounded_by_meters_and_octets() -> None:

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gurux_dlms import GXDLMSClient
 from gurux_dlms.objects import GXDLMSClock
 
+from simulator.decode import decode
 from simulator.runtime.pcap import LINKTYPE_RAW, Capture, PcapWriter
 
-from .harness import LLS_PASSWORD, RunningFleet
-from .peers import CLOCK, LDN, GuruxPeer, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
+from .harness import LLS_PASSWORD, NO_SOCAT, SOCAT, RunningFleet, pty_pair
+from .peers import CLOCK, LDN, GuruxPeer, SerialPipe, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
 
 ROOT = Path(__file__).resolve().parents[2]
 TSHARK = shutil.which("tshark")
@@ -231,3 +233,62 @@ def test_run_pcap_writes_the_capture_tshark_reads(tmp_path: Path) -> None:
         assert bytes.fromhex(payload.replace(":", "")) == packet.payload
     assert any(row[0] == str(port) and row[4].replace(":", "").startswith("000100100001") for row in rows)
     assert [bytes.fromhex(entry["hex"]) for entry in traced] == [p.payload for p in ours]
+
+
+SERIAL_PROFILE = """
+name: captured-line
+groups:
+  - name: line
+    model: idis_poly
+    count: 2
+    listen:
+      - {{transport: hdlc-serial, device: "{device}", baud_rate: 9600, physical_address: 17}}
+"""
+
+
+def test_a_serial_line_is_written_as_udp_datagrams_one_frame_each(tmp_path: Path) -> None:
+    if SOCAT is None:
+        pytest.skip(NO_SOCAT)
+    capture_path = tmp_path / "line.pcap"
+    with pty_pair(tmp_path) as (meter_tty, client_tty):
+        with RunningFleet(SERIAL_PROFILE.format(device=meter_tty), tmp_path, state_dir=None) as fleet:
+            capture = Capture(capture_path)
+            fleet.engine.observer = capture
+            recording = _Recording(SerialPipe(client_tty))
+            try:
+                peer = GuruxPeer(recording, gurux_client(2, GXDLMSClient.getServerAddress(1, 18), hdlc=True))
+                peer.session_read((GXDLMSClock("0.0.1.0.0.255"), 2))  # the line's second meter, LLS
+            finally:
+                recording.close()
+            fleet.run(capture.stop())
+    packets = read_pcap(capture_path)
+    assert {p.protocol for p in packets} == {"udp"}
+    head_end, meter = ("127.1.0.1", 4061), ("127.2.0.1", 4059)
+    assert all((p.source, p.destination) in ((head_end, meter), (meter, head_end)) for p in packets)
+    sent = [p.payload for p in packets if p.destination == meter]
+    received = [p.payload for p in packets if p.source == meter]
+    assert LLS_PASSWORD in b"".join(recording.sent) and LLS_PASSWORD not in b"".join(sent)  # masked in the AARQ
+    assert all(decode(frame).input == "hdlc" for frame in sent)  # its FCS recomputed: every frame still reads
+    assert len(sent) == len(recording.sent) and sent[0] == recording.sent[0]  # SNRM to meter 18, as sent
+    assert b"".join(received) == b"".join(recording.received)  # the second meter's answers, one frame a datagram
+    assert all(frame[0] == frame[-1] == 0x7E for frame in sent + received)
+
+
+class _Recording:
+    """A serial line that keeps what the client sent and received."""
+
+    def __init__(self, pipe: SerialPipe) -> None:
+        self.pipe = pipe
+        self.sent: list[bytes] = []
+        self.received: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+        self.pipe.send(data)
+
+    def receive(self) -> bytes:
+        self.received.append(self.pipe.receive())
+        return self.received[-1]
+
+    def close(self) -> None:
+        self.pipe.close()
