@@ -106,12 +106,15 @@ def test_a_power_failure_from_the_page_shows_in_the_meter_and_its_trace(
 
     page.get_by_label("Duration (s)").fill("60")
     page.get_by_role("button", name="Power failure").click()
+    expect(page.get_by_role("list", name="Injected events")).to_contain_text(re.compile(r"power-failure .*\(60 s\)"))
 
     # a head-end reads the counter after the power failure: the meter counts it...
     assert power_failures(port) == before + 1
-    # ...the page's view of the meter shows it, and its live trace shows that read on the wire
+    # ...the page's view of the meter shows it, and its live trace shows that read on the wire:
+    # the GET for the counter from the client, and the meter's answer with the new count
     expect(count).to_have_text(re.compile(rf"\b{before + 1}$"))
-    trace = page.get_by_role("log", name="Trace")
-    expect(trace).to_contain_text("0.0.96.7.21.255")
-    expect(trace.get_by_role("listitem").last).to_be_visible()
+    frames = page.get_by_role("log", name="Trace").get_by_role("listitem")
+    expect(frames.filter(has_text="get-request-normal").last).to_contain_text("instance-id: 0.0.96.7.21.255")
+    expect(frames.filter(has_text="get-response-normal").last).to_contain_text(
+        re.compile(rf"result: (long-|double-long-)?unsigned {before + 1}\b"))
     expect(page.get_by_role("log", name="Recent errors")).to_be_empty()

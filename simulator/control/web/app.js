@@ -61,8 +61,12 @@ function valueText(v) {
 function plain(v) {
   if (v === null || v === undefined) return "-";
   if (typeof v === "boolean") return v ? "yes" : "no";
-  if (Array.isArray(v)) return v.length ? v.map(plain).join(", ") : "-";
+  if (Array.isArray(v)) return v.length ? v.map(plain).join("\n") : "-";
   if (typeof v === "object") {
+    if ("transport" in v && "port" in v) {  // an address the meter answers at
+      const where = `${v.transport} ${v.host}:${v.port}`;
+      return v.physical_address === undefined ? where : `${where} physical address ${v.physical_address}`;
+    }
     if ("type" in v && "value" in v) return valueText(v);
     if ("kind" in v) return Object.entries(v).map(([k, x]) => k === "kind" ? x : `${k} ${plain(x)}`).join(" ");
     return Object.entries(v).map(([k, x]) => `${k}: ${plain(x)}`).join("; ");
@@ -172,7 +176,8 @@ async function refreshClock() {
   const t = await api("GET", "/api/time");
   if (!t) return;
   const state = t.paused ? "paused" : `rate ${t.rate}`;
-  $("clock").textContent = `fleet time: ${t.iso ?? t.epoch} (${state})`;
+  const iso = typeof t.iso === "string" ? t.iso.slice(0, 19).replace("T", " ") + " UTC" : t.epoch;
+  $("clock").textContent = `fleet time: ${iso} (${state})`;
 }
 
 // -- one meter ---------------------------------------------------------------------------------
@@ -188,7 +193,8 @@ async function openMeter(serial) {
   $("objects").tBodies[0].replaceChildren();
   $("trace").replaceChildren();
   $("faults").replaceChildren();
-  await Promise.all([refreshMeter(), loadObjects(), loadTrace()]);
+  $("events").replaceChildren();
+  await Promise.all([refreshMeter(), refreshEvents(), loadObjects(), loadTrace()]);
   openTrace(serial);
 }
 
@@ -217,6 +223,20 @@ async function refreshMeter() {
 }
 
 // The object list by logical device; a device's objects are named "obis" alone when the meter has one.
+// The events injected into the meter (its generated ones are in its event logs, as a client reads them).
+async function refreshEvents() {
+  const serial = openSerial;
+  const answer = await api("GET", meterPath(serial) + "/events");
+  if (serial !== openSerial) return;
+  const all = [...items(answer, "events"), ...items(answer, "alarms")];
+  $("events").replaceChildren(...all.map((e) => {
+    const li = document.createElement("li");
+    li.textContent = e.kind === "alarm" ? `alarm register ${e.register} bits ${e.bits} at ${e.at}`
+      : `${e.kind}${e.phase ? " L" + e.phase : ""} ${e.start} to ${e.end} (${e.duration_s} s)`;
+    return li;
+  }));
+}
+
 async function loadObjects() {
   const serial = openSerial;
   const answer = await api("GET", meterPath(serial) + "/objects");
@@ -337,7 +357,7 @@ async function injectEvent(kind) {
   const body = {kind, duration_s: Number($("event-duration").value)};
   if (kind === "voltage-sag" || kind === "voltage-swell") body.phase = Number($("event-phase").value);
   await api("POST", meterPath(openSerial) + "/events", body);
-  await refreshMeter();
+  await Promise.all([refreshMeter(), refreshEvents()]);
 }
 
 async function addFault() {
