@@ -12,9 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["add_routes", "WEB_DIR"]
+__all__ = ["add_routes", "is_page", "WEB_DIR"]
 
 WEB_DIR = Path(__file__).with_name("web")
+
+
+def is_page(request: web.Request) -> bool:
+    """A GET of the UI's files (`/`, `/static/...`): no data, served without the bearer token."""
+    return request.method in ("GET", "HEAD") and (request.path == "/" or request.path.startswith("/static/"))
 
 
 async def _index(request: web.Request) -> web.FileResponse:

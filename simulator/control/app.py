@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from .api_web import is_page
+
 if TYPE_CHECKING:
     from .plane import ControlPlane
 
@@ -42,12 +44,14 @@ def make_app(plane: ControlPlane) -> web.Application:
 
 
 def _bearer(token: str | None) -> Middleware:
-    """Without the profile's token in `Authorization: Bearer ...`, 401 (the token is never echoed)."""
+    """Without the profile's token in `Authorization: Bearer ...`, 401 (the token is never echoed).
+    The web UI's own files hold no data and pass: a browser cannot send the header to load the page,
+    which then sends it with every API request (api_web.py)."""
     expected = f"Bearer {token}".encode() if token else None
 
     @web.middleware
     async def bearer(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        if expected is not None:
+        if expected is not None and not is_page(request):
             given = request.headers.get("Authorization", "").encode("utf-8", "replace")
             if not hmac.compare_digest(given, expected):
                 raise ApiError(401, "a bearer token is required: Authorization: Bearer <the profile's "

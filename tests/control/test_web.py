@@ -48,9 +48,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[RunningFleet, ControlPlane]]:
+def demo(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[RunningFleet, ControlPlane]]:
     fleet = RunningFleet(demo_on_free_ports(), tmp_path, state_dir=tmp_path / "state")
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, getattr(request, "param", None)))
     with fleet:
         fleet.run(plane.start())
         try:
@@ -118,3 +118,18 @@ def test_a_power_failure_from_the_page_shows_in_the_meter_and_its_trace(
     expect(frames.filter(has_text="get-response-normal").last).to_contain_text(
         re.compile(rf"result: (long-|double-long-)?unsigned {before + 1}\b"))
     expect(page.get_by_role("log", name="Recent errors")).to_be_empty()
+
+
+@pytest.mark.parametrize("demo", ["web-token-93ab"], indirect=True)
+def test_with_a_token_the_page_loads_and_asks_for_it(demo: tuple[RunningFleet, ControlPlane], page: Page) -> None:
+    _, plane = demo
+    assert page.goto(plane.url).ok  # the page and its files need no token; the API does
+    errors = page.get_by_role("log", name="Recent errors")
+    expect(errors).to_contain_text("401")
+    expect(errors).not_to_contain_text("web-token-93ab")
+    meters = page.get_by_role("table", name="Meters")
+    expect(meters.get_by_role("link")).to_have_count(0)
+    page.get_by_label("Token", exact=True).fill("web-token-93ab")
+    page.get_by_label("Token", exact=True).press("Enter")
+    expect(meters.get_by_role("link", name="Meter 00000001")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("12 meters")
