@@ -175,7 +175,7 @@ def test_model_problems_are_listed_with_their_own_files(tmp_path: Path) -> None:
 def test_not_yaml_and_not_a_profile() -> None:
     assert only("groups: [").startswith("p.yaml:")
     assert only("- 1\n") == "p.yaml:1: expected a fleet profile (a mapping with name, description, seed, " \
-                            "state_dir, time, limits, groups), found a list of 1"
+                            "state_dir, time, limits, control, groups), found a list of 1"
     assert is_profile_text("groups: []\n") and not is_profile_text("logical_devices: []\n")
 
 
