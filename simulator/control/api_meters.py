@@ -90,6 +90,9 @@ async def _list(request: web.Request) -> web.Response:
     group, model, state = query.get("group"), query.get("model"), query.get("state")
     if group is not None and group not in {g.name for g in groups}:
         raise ApiError(400, f"group: no group {group!r}; the groups are {', '.join(g.name for g in groups)}")
+    models = sorted({g.model.name for g in groups})
+    if model is not None and model not in models:
+        raise ApiError(400, f"model: no group of model {model!r}; the models are {', '.join(models)}")
     if state is not None and state not in STATES:
         raise ApiError(400, f"state: expected one of {', '.join(STATES)}, found {state!r}")
     chosen = [g for g in groups if (group is None or g.name == group) and (model is None or g.model.name == model)]

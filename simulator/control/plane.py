@@ -4,7 +4,9 @@
 is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
 (control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
 implements the Observer methods it needs, and the plane calls only those, so a hook nobody
-wants costs one empty loop.
+wants costs one empty loop. The plane itself keeps, per meter, the time of its last APDU and
+the connections where associations were made (what `GET /api/meters/{serial}` shows), and finds
+meters by serial number for every route.
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def test_the_fleet_lists_with_filters_and_paging(api: Api) -> None:
     assert body["total"] == 1 and body["meters"][0]["serial"] == FIRST
     assert api.get("/api/meters?state=idle")[1]["total"] == 4
     for query, named in (("state=asleep", "state"), ("limit=0", "limit"), ("offset=-1", "offset"),
-                         ("group=nowhere", "group")):
+                         ("group=nowhere", "group"), ("model=unknown", "model")):
         status, body = api.get(f"/api/meters?{query}")
         assert status == 400 and body["error"].startswith(named), body
 
@@ -274,6 +274,10 @@ def test_what_does_not_exist_is_404_and_what_is_not_json_400(api: Api) -> None:
     assert status == 400 and '{"value": ...}' in body["error"]
     status, body = api.get(f"/api/meters/{FIRST}/objects/not-obis/2")
     assert status == 400 and "OBIS" in body["error"]
+    status, body = api.get(f"/api/meters/{FIRST}/objects/{CLOCK}/2?ld=9")
+    assert status == 404 and "no logical device '9'" in body["error"]
+    status, body = api.get(f"/api/meters/{FIRST}/objects/{CLOCK}/2?ld=1")
+    assert status == 200 and body["server_sap"] == 1
 
 
 # ---------------------------------------------------------------------------- the profile, run --control
