@@ -13,13 +13,14 @@ from typing import Iterator
 
 import pytest
 from dlms_cosem import cosem, enumerations
+from dlms_cosem.exceptions import DlmsClientException
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from simulator.control.plane import ControlPlane
 from simulator.runtime.profile import ControlSettings, demo_profile_path
 
 from ..runtime.harness import RunningFleet
-from ..runtime.peers import read, wrapper_transport
+from ..runtime.peers import LDN, read, wrapper_transport
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's (.ci/run installs it); Playwright downloads no browser here
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -133,3 +134,22 @@ def test_with_a_token_the_page_loads_and_asks_for_it(demo: tuple[RunningFleet, C
     page.get_by_label("Token", exact=True).press("Enter")
     expect(meters.get_by_role("link", name="Meter 00000001")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("12 meters")
+
+
+def test_a_fault_added_on_the_page_refuses_a_dlms_association_until_cleared(
+        demo: tuple[RunningFleet, ControlPlane], page: Page) -> None:
+    fleet, plane = demo
+    port = fleet.port("tcp", 0)
+    page.goto(plane.url + "#meter=00000001")
+    expect(page.get_by_role("heading", name="Meter 00000001")).to_be_visible()
+    page.get_by_label("Fault", exact=True).select_option("refuse")
+    page.get_by_label("Diagnostic").fill("authentication-failure")
+    page.get_by_role("button", name="Add fault").click()
+    faults = page.get_by_role("list", name="Active faults")
+    expect(faults).to_contain_text("refuse")
+    with pytest.raises(DlmsClientException, match="REJECTED_PERMANENT.*AUTHENTICATION_FAILED"):
+        read(wrapper_transport(port, 16), 16, LDN)
+    page.get_by_role("button", name="Clear faults").click()
+    expect(faults.get_by_role("listitem")).to_have_count(0)
+    assert read(wrapper_transport(port, 16), 16, LDN) == [bytes((0x09, 11)) + b"SIM00000001"]
+    expect(page.get_by_role("log", name="Recent errors")).to_contain_text("association rejected")

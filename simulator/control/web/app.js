@@ -115,7 +115,7 @@ function samples(text) {
     if (!m) continue;
     const labels = {};
     for (const [, k, v] of (m[2] || "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    out.push({name: m[1], labels, value: Number(m[3])});
+    out.push({name: m[1].replace(/_total$/, ""), labels, value: Number(m[3])});  // a counter's sample
   }
   return out;
 }
