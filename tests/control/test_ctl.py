@@ -18,6 +18,7 @@ from dlms_cosem import cosem, enumerations
 from dlms_cosem.exceptions import DlmsClientException
 
 from simulator.cli import main
+from simulator.control import ctl
 from simulator.control.ctl import parse_value, value_text
 from simulator.control.plane import ControlPlane
 from simulator.runtime.profile import ControlSettings
@@ -39,6 +40,8 @@ groups:
     listen:
       - {transport: tcp, host: 127.0.0.1, port: 0}
 """
+DISCONNECTOR_STATE = cosem.CosemAttribute(interface=enumerations.CosemInterface.DISCONNECT_CONTROL,
+                                          instance=cosem.Obis(0, 0, 96, 3, 10, 255), attribute=3)
 FIRMWARE = cosem.CosemAttribute(interface=enumerations.CosemInterface.DATA,
                                 instance=cosem.Obis(1, 0, 0, 2, 0, 255), attribute=2)
 TOKEN = "rig-token-5f1c"
@@ -93,6 +96,13 @@ def test_meters_lists_the_fleet_and_filters_by_group(running: Running) -> None:
     assert [m["serial"] for m in gas] == ["00000003"]
 
 
+def test_meters_follows_the_pages_and_filters_by_state(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ctl, "_PAGE", 2)  # three meters: two pages
+    assert [m["serial"] for m in running.json("meters")] == ["00000001", "00000002", "00000003"]
+    read(wrapper_transport(running.fleet.port("tcp", 1), 16), 16, LDN)  # builds meter 00000002
+    assert [m["serial"] for m in running.json("meters", "--state", "idle")] == ["00000001", "00000003"]
+
+
 def test_show_names_the_meter(running: Running) -> None:
     status, out, _ = running.ctl("show", "00000002")
     assert status == 0
@@ -112,6 +122,17 @@ def test_set_is_read_back_by_a_dlms_client_and_by_get(running: Running) -> None:
     # the other meter kept its own
     (other,) = read(wrapper_transport(running.fleet.port("tcp", 1), 16), 16, FIRMWARE)
     assert other != read_back
+
+
+def test_call_runs_a_method_a_dlms_client_sees_the_effect_of(running: Running) -> None:
+    port = running.fleet.port("tcp", 0)
+    assert read(wrapper_transport(port, 2), 2, DISCONNECTOR_STATE) == [bytes((0x16, 1))]  # connected
+    status, out, err = running.ctl("call", "00000001", "0.0.96.3.10.255", "remote_disconnect", "0")
+    assert status == 0, err
+    assert out == "0.0.96.3.10.255 method remote_disconnect: success\n"
+    assert read(wrapper_transport(port, 2), 2, DISCONNECTOR_STATE) == [bytes((0x16, 0))]  # disconnected
+    status, _, err = running.ctl("call", "00000001", "0.0.96.3.10.255", "9")
+    assert status == 1 and "9" in err and err.count("\n") == 1
 
 
 def test_a_write_the_meter_refuses_is_one_line_and_status_1(running: Running) -> None:
