@@ -86,7 +86,7 @@ def test_the_page_shows_the_demo_meters(demo: tuple[RunningFleet, ControlPlane],
         expect(meters.get_by_role("link", name=f"Meter {serial}")).to_be_visible()
     expect(meters.get_by_role("row")).to_have_count(len(DEMO_SERIALS) + 1)  # and the header
     expect(page.get_by_role("status")).to_contain_text("12 meters")
-    page.get_by_label("Group").select_option("gas")
+    page.get_by_label("Group", exact=True).select_option("gas")
     expect(meters.get_by_role("row")).to_have_count(3 + 1)
     expect(meters.get_by_role("link", name="Meter 00000005")).to_be_visible()
     expect(page.get_by_role("log", name="Recent errors")).to_be_empty()
@@ -153,3 +153,13 @@ def test_a_fault_added_on_the_page_refuses_a_dlms_association_until_cleared(
     expect(faults.get_by_role("listitem")).to_have_count(0)
     assert read(wrapper_transport(port, 16), 16, LDN) == [bytes((0x09, 11)) + b"SIM00000001"]
     expect(page.get_by_role("log", name="Recent errors")).to_contain_text("association rejected")
+    # on the whole group: the electricity group's other meters refuse too, the gas meters do not
+    page.get_by_label("On the whole group (electricity)").check()
+    page.get_by_role("button", name="Add fault").click()
+    expect(faults).to_contain_text("refuse")
+    with pytest.raises(DlmsClientException, match="AUTHENTICATION_FAILED"):
+        read(wrapper_transport(fleet.port("tcp", 3), 16), 16, LDN)
+    assert read(wrapper_transport(fleet.port("tcp", 4), 16), 16, LDN) == [bytes((0x09, 11)) + b"SIM00000005"]
+    page.get_by_role("button", name="Clear faults").click()
+    expect(faults.get_by_role("listitem")).to_have_count(0)
+    assert read(wrapper_transport(fleet.port("tcp", 3), 16), 16, LDN) == [bytes((0x09, 11)) + b"SIM00000004"]

@@ -11,6 +11,7 @@ const ERRORS_KEEP = 20;
 
 const $ = (id) => document.getElementById(id);
 let openSerial = null;
+let openGroup = null;
 let traceAbort = null;
 let objectRows = [];
 
@@ -100,7 +101,8 @@ async function refreshFleet() {
   body.replaceChildren(...meters.map(meterRow));
   const total = answer && typeof answer.total === "number" ? answer.total : meters.length;
   const connected = meters.filter((m) => m.state === "connected").length;
-  $("fleet-summary").textContent = `${total} meters, ${connected} connected`;
+  const shown = total > meters.length ? ` (the first ${meters.length} shown)` : "";
+  $("fleet-summary").textContent = `${total} meters, ${connected} connected${shown}`;
   if (!group) fillGroups(meters);
 }
 
@@ -203,6 +205,8 @@ async function refreshMeter() {
   if (!serial) return;
   const m = await api("GET", meterPath(serial));
   if (serial !== openSerial || !m) return;
+  openGroup = m.group ?? null;
+  $("fault-group").labels[0].lastChild.textContent = ` On the whole group${openGroup ? " (" + openGroup + ")" : ""}`;
   const list = $("meter-details");
   const entries = [];
   for (const [key, value] of Object.entries(m)) {
@@ -369,12 +373,18 @@ async function addFault() {
   }
   if (kind === "drop" || kind === "corrupt" || kind === "close") body.ratio = Number($("fault-ratio").value);
   if (kind === "refuse") body.diagnostic = $("fault-diagnostic").value;
-  await api("POST", meterPath(openSerial) + "/faults", body);
+  await api("POST", faultTarget() + "/faults", body);
   await refreshMeter();
 }
 
+// The meter's own faults, or with "On the whole group" its group's (every meter of it).
+function faultTarget() {
+  if ($("fault-group").checked && openGroup) return "/api/groups/" + encodeURIComponent(openGroup);
+  return meterPath(openSerial);
+}
+
 async function clearFaults() {
-  await api("DELETE", meterPath(openSerial) + "/faults");
+  await api("DELETE", faultTarget() + "/faults");
   await refreshMeter();
 }
 
