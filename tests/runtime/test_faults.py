@@ -216,6 +216,20 @@ def test_a_reboot_closes_the_connection_and_keeps_the_meter(fleet: RunningFleet,
     assert after >= before, "its energy register kept counting"
 
 
+def test_a_reboot_forgets_a_udp_clients_association(fleet: RunningFleet) -> None:
+    client = peer(fleet, "udp")
+    client.connect()
+    try:
+        client.read(clock(), 2)
+        add(fleet, Fault("reboot"))
+        with pytest.raises(GXDLMSExceptionResponse, match="Operation not possible"):  # outside an association
+            client.read(clock(), 2)
+        client.client = gurux_client(2)
+        assert client.session_read((clock(), 2)), "a new association is served"
+    finally:
+        client.pipe.close()
+
+
 def test_a_group_fault_reaches_every_meter_of_the_group_and_a_meters_own_comes_first(fleet: RunningFleet) -> None:
     fleet.call(lambda: fleet.engine.faults.add("electricity", Fault("refuse", diagnostic="no-reason-given")))
     add(fleet, Fault("refuse", diagnostic="authentication-required"), meter=1)
