@@ -46,7 +46,7 @@ class Observer(Protocol):
         """"accepted" | "rejected" | "released" | "failed-authentication"."""
 
     def refusal(self, live: LiveMeter | None, reason: str) -> None:
-        """"counter-replay" | "deciphering" | "access-denied" | "connection-limit" | "fault"."""
+        """"counter-replay" | "deciphering" | "access-denied" | "connection-limit"."""
 
     def push(self, live: LiveMeter, sent: bool) -> None:
         """A push was delivered (`sent`) or given up."""
