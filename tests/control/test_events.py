@@ -26,7 +26,7 @@ from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
 from ..runtime.peers import GuruxPeer, SocketPipe, energy_register, gurux_client
-from ..runtime.test_push import DEMO_FIELDS, Receiver, opened
+from ..runtime.test_push import DEMO_FIELDS, PLAIN_MODEL, Receiver, opened
 from ..runtime.test_push_schedule import ALARM, ALARM_PUSH, POWER_UP_BIT, POWER_UP_PUSH, pushes_of
 from ..runtime.test_push_schedule import Receiver as NotificationReceiver
 
@@ -248,3 +248,18 @@ def test_what_does_not_fit_is_refused_naming_the_field(tmp_path: Path, body: Any
         assert c.api("GET", f"/api/meters/{SERIAL}/events")[1]["events"] == []
         status, answer = c.api("POST", "/api/meters/99999999/events", {"kind": "cover-open", "duration_s": 5})
         assert status == 404 and "99999999" in answer["error"]
+
+
+def test_a_static_meter_has_no_events_to_inject_into(tmp_path: Path) -> None:
+    (tmp_path / "plain.yaml").write_text(PLAIN_MODEL, encoding="utf-8")
+    profile = """
+groups:
+  - name: plain
+    model: plain.yaml
+    count: 1
+    listen:
+      - {transport: tcp, host: 127.0.0.1, port: 0}
+"""
+    with controlled(profile, tmp_path) as c:
+        status, answer = c.api("POST", f"/api/meters/{SERIAL}/events", {"kind": "alarm", "register": 1, "bits": 1})
+        assert status == 409 and "living" in answer["error"], answer
