@@ -8,6 +8,8 @@ against an independent DLMS client (dlms-cosem) reading the same meter over a re
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -163,3 +165,24 @@ def test_a_fault_added_on_the_page_refuses_a_dlms_association_until_cleared(
     page.get_by_role("button", name="Clear faults").click()
     expect(faults.get_by_role("listitem")).to_have_count(0)
     assert read(wrapper_transport(fleet.port("tcp", 3), 16), 16, LDN) == [bytes((0x09, 11)) + b"SIM00000004"]
+
+
+@pytest.mark.parametrize("demo", ["web-token-93ab"], indirect=True)
+def test_only_the_ui_files_are_served_without_the_token(demo: tuple[RunningFleet, ControlPlane]) -> None:
+    _, plane = demo
+
+    def status(path: str, method: str = "GET") -> int:
+        request = urllib.request.Request(plane.url.rstrip("/") + path, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    for path in ("/", "/static/index.html", "/static/app.js", "/static/style.css"):
+        assert status(path) == 200, path
+    assert status("/static/missing.js") == 404
+    assert status("/static/%2E%2E/api_web.py") in (403, 404)  # nothing outside web/
+    for path in ("/api/meters", "/metrics", "/api/meters/00000001/trace"):
+        assert status(path) == 401, path
+    assert status("/static/app.js", "POST") in (401, 405)
