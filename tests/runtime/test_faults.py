@@ -268,7 +268,8 @@ def test_faults_from_json_say_what_is_wrong() -> None:
     for body, words in (({"kind": "slow"}, "unknown fault kind"), ({"kind": "drop", "ratio": 0}, "ratio"),
                         ({"kind": "delay", "ms": "300"}, "ms must be a number"), ({"ms": 3}, "needs a kind"),
                         ({"kind": "refuse", "diagnostic": "nope"}, "authentication-failure"),
-                        ({"kind": "corrupt", "mode": "crc"}, "mode"), ({"kind": "drop", "share": 1}, "unknown fault field"),
+                        ({"kind": "corrupt", "mode": "crc"}, "mode"),
+                        ({"kind": "drop", "share": 1}, "unknown fault field"),
                         ([], "JSON object")):
         with pytest.raises(ValueError, match=words):
             Fault.from_json(body)

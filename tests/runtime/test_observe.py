@@ -112,7 +112,8 @@ def test_a_wrapper_session_is_seen_whole(observed: tuple[RunningFleet, Recorder]
                                           ("electricity#0", 2, "rejected"), ("electricity#0", 2, "rejected")]
     apdus = recorder.of("apdu")
     assert [(a[3], a[4]) for a in apdus[:3]] == [(0x60, 0x61), (0xC0, 0xC4), (0x62, 0x63)]
-    assert ("connection", "tcp", True, "electricity#0") in calls and ("connection", "tcp", False, "electricity#0") in calls
+    assert ("connection", "tcp", True, "electricity#0") in calls
+    assert ("connection", "tcp", False, "electricity#0") in calls
     frames = recorder.of("frame")
     assert frames[0][:2] == ("tcp", True) and frames[0][2][:2] == b"\x00\x01"  # the wrapper header: version 1
     assert frames[1][:2] == ("tcp", False) and frames[1][2][8] == 0x61  # the AARE after the 8-octet header
@@ -144,13 +145,15 @@ def test_the_connection_limit_is_a_refusal(observed: tuple[RunningFleet, Recorde
     finally:
         for pipe in pipes:
             pipe.close()
-    assert ("refusal", "connection-limit") in settled(fleet, recorder) and recorder.of("refusal") == [("connection-limit",)]
+    assert ("refusal", "connection-limit") in settled(fleet, recorder)
+    assert recorder.of("refusal") == [("connection-limit",)]
 
 
 def test_the_outcome_of_an_exchange_is_read_from_its_answer() -> None:
     # hand-built after the Green Book's encodings (9.3 A-ASSOCIATE: the result [2] INTEGER; 9.5
     # exception-response; Get-, Set-Response-Normal): only the octets outcome reads matter
-    assert outcome(b"\x60", bytes.fromhex("6129a109060760857405080101a203020100a305a103020100"), None) == ("accepted", None)
+    assert outcome(b"\x60", bytes.fromhex("6129a109060760857405080101a203020100a305a103020100"), None) == \
+        ("accepted", None)
     assert outcome(b"\x60", bytes.fromhex("6117a109060760857405080101a203020101a305a10302010d"), None) == \
         ("rejected", None)
     assert outcome(b"\x62\x00", b"\x63\x03\x80\x01\x00", None) == ("released", None)
