@@ -273,6 +273,9 @@ def _call(api: Api, args: argparse.Namespace) -> Output:
 
 
 def _fault(api: Api, args: argparse.Namespace) -> Output:
+    if (args.kind == "delay") != (args.ms is not None):
+        raise CtlError("fault: MS (milliseconds) goes with delay only: fault SERIAL delay MS" if args.ms is not None
+                       else "fault: delay needs MS, the milliseconds added to each answer: fault SERIAL delay 300", 2)
     body: dict[str, Any] = {"kind": args.kind}
     if args.ms is not None:
         body["ms"] = args.ms

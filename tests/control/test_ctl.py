@@ -161,6 +161,10 @@ def test_a_usage_error_is_status_2(running: Running) -> None:
     with pytest.raises(SystemExit) as exit:
         running.ctl("fault", "00000001", "melt")
     assert exit.value.code == 2
+    status, _, err = running.ctl("fault", "00000001", "delay")
+    assert status == 2 and err == ("cosem-sim ctl: fault: delay needs MS, the milliseconds added to each answer: "
+                                   "fault SERIAL delay 300\n")
+    assert running.json("show", "00000001")["faults"] == []  # nothing was sent
 
 
 @pytest.mark.parametrize("running", [TOKEN], indirect=True)
