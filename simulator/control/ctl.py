@@ -360,7 +360,7 @@ def add_ctl_arguments(parser: argparse.ArgumentParser) -> None:
         connection(sub, False)
         return sub
 
-    meters = verb("meters", "list the fleet's meters: serial, group, model, state, connections")
+    meters = verb("meters", "list the fleet's meters: serial, group, model, state")
     meters.add_argument("--group", help="only this group's meters")
     meters.add_argument("--model", help="only meters of this object model")
     meters.add_argument("--state", choices=("idle", "live", "connected"), help="only meters in this state")
@@ -381,7 +381,7 @@ def add_ctl_arguments(parser: argparse.ArgumentParser) -> None:
     call.add_argument("method", metavar="METHOD", help="the method's index or name (reset)")
     call.add_argument("parameter", metavar="VALUE", nargs="?", help="its parameter, as for set")
     fault = verb("fault", "make a meter (or with --group, a group) misbehave on the wire")
-    fault.add_argument("serial", metavar="SERIAL")
+    fault.add_argument("serial", metavar="SERIAL", help="the meter's serial number (with --group, the group's name)")
     fault.add_argument("kind", metavar="KIND",
                        choices=("delay", "drop", "corrupt", "refuse", "silence", "close", "reboot"),
                        help="delay, drop, corrupt, refuse, silence, close or reboot")
@@ -392,7 +392,7 @@ def add_ctl_arguments(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("--mode", choices=("fcs", "tag"), help="corrupt: break the HDLC FCS or the APDU's tag")
     fault.add_argument("--group", action="store_true", help="SERIAL names a group")
     unfault = verb("unfault", "clear a meter's (or with --group, a group's) faults")
-    unfault.add_argument("serial", metavar="SERIAL")
+    unfault.add_argument("serial", metavar="SERIAL", help="the meter's serial number (with --group, the group's name)")
     unfault.add_argument("--group", action="store_true", help="SERIAL names a group")
     event = verb("event", "inject an event: power-failure, cover-open, terminal-cover-open, magnetic-field, "
                           "voltage-sag, voltage-swell, alarm")
