@@ -93,8 +93,8 @@ class PcapWriter:
 
     def _tcp(self, source: Address, destination: Address, data: bytes, now: float) -> bytes:
         out = []
-        key, forward = ((source, destination), True) if (source, destination) in self._flows or \
-            (destination, source) not in self._flows else ((destination, source), False)
+        forward = (destination, source) not in self._flows  # the flow is keyed by the side that opened it
+        key = (source, destination) if forward else (destination, source)
         flow = self._flows.get(key)
         if flow is None:  # the first frame: its sender opened the connection
             flow = self._flows[key] = [_isn(source, destination), _isn(destination, source)]

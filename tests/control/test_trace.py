@@ -132,6 +132,8 @@ def test_limit_and_unknown_meters(controlled: Controlled) -> None:
     assert status == 404 and "99999999" in body["error"]
     status, body = controlled.get(f"/api/meters/{FIRST}/trace?limit={RING_SIZE + 1}")
     assert status == 400 and "limit" in body["error"]
+    status, body = controlled.get("/api/trace/stream?serial=99999999")
+    assert status == 404 and "99999999" in body["error"]
 
 
 def test_the_stream_delivers_the_frames_of_a_clients_get(controlled: Controlled) -> None:
