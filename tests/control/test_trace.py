@@ -19,8 +19,10 @@ from simulator.control.traces import RING_SIZE, TraceRings
 from simulator.decode import decode
 from simulator.runtime.profile import ControlSettings
 
-from ..runtime.harness import LLS_PASSWORD, RunningFleet
-from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, dlms_client, gurux_client, hdlc_tcp_transport
+from ..runtime.harness import AK, EK, LLS_PASSWORD, RunningFleet
+from ..runtime.peers import (
+    CLOCK, GuruxPeer, SocketPipe, dlms_client, gurux_client, hdlc_tcp_transport, wrapper_transport,
+)
 
 PROFILE = """
 name: traced
@@ -94,6 +96,19 @@ def test_the_trace_shows_what_a_gurux_client_sent_in_hex_that_decodes(controlled
     assert "2A" * len(LLS_PASSWORD) in aarq["hex"] and "secret octets shown as 2A" in aarq["note"]
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
     assert controlled.trace(SECOND) == []  # the other meter saw nothing
+
+
+def test_ciphered_apdus_are_opened_with_the_meters_keys_which_never_show(controlled: Controlled) -> None:
+    with dlms_client(wrapper_transport(controlled.fleet.port("tcp"), 1), 1).session() as session:  # HLS-GMAC
+        session.get(CLOCK)
+    entries = controlled.trace()
+    assert [_kind(e) for e in entries] == ["aarq", "aare"] + ["general-glo-ciphering"] * 4 + ["rlrq", "rlre"]
+    get, answer = entries[4], entries[5]
+    assert "(deciphered)" in get["text"] and "get-request-normal" in get["text"]
+    assert "get-response-normal" in answer["text"] and "class-id: 8 (Clock)" in get["text"]
+    shown = json.dumps(entries).upper()
+    assert EK.hex().upper() not in shown and AK.hex().upper() not in shown
+    assert "secret octets shown as 2A" in entries[0]["note"]  # the AARQ's HLS challenge, as --trace shows it
 
 
 def test_hdlc_frames_are_traced_whole_with_the_link_frames(controlled: Controlled) -> None:
