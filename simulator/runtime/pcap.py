@@ -13,6 +13,8 @@ the frame really crossed, the peer's and the meter's:
                                  order lines first carry a frame) is 127.1.0.n port 4061 (the
                                  head-end's end) <-> 127.2.0.n port 4059 (the meter), so a DLMS
                                  dissector that reads HDLC on the DLMS port finds it there
+    a push                       on the connection the meter opened to the head-end (TCP, its
+                                 handshake from the meter) or the datagram it sent (UDP)
 
 A frame is what crossed the wire (a wrapper frame with its header, an HDLC frame whole) with
 the secrets `--trace` hides masked the same way (runtime/frame_trace.py): an LLS password or an

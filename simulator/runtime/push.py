@@ -274,9 +274,9 @@ class Pusher:
         where = f"{push.what} to {_describe(notification)}"
         try:
             if destination.transport == "udp":
-                await self._send_udp(notification, source)
+                await self._send_udp(push.live, notification, source)
             else:
-                await self._send_tcp(notification, source)
+                await self._send_tcp(push.live, notification, source)
         except asyncio.CancelledError:
             self._in_flight -= 1
             raise
@@ -315,13 +315,14 @@ class Pusher:
             tracer.wrapper(push.live, notification, False, d.client_sap, d.server_sap, notification.apdu)
             tracer.forget(notification)
 
-    async def _send_tcp(self, notification: Notification, source: str | None) -> None:
+    async def _send_tcp(self, live: LiveMeter, notification: Notification, source: str | None) -> None:
         destination = notification.destination
         local = (source, 0) if source is not None else None
         _, writer = await asyncio.wait_for(
             asyncio.open_connection(destination.host, destination.port, local_addr=local), CONNECT_TIMEOUT_S)
         try:
             writer.write(b"".join(notification.frames))
+            self._observe(live, notification, writer.get_extra_info("sockname"), writer.get_extra_info("peername"))
             await asyncio.wait_for(writer.drain(), CONNECT_TIMEOUT_S)
         finally:
             writer.close()
@@ -330,7 +331,7 @@ class Pusher:
         except OSError:  # written and closed: a reset by the peer now changes nothing
             pass
 
-    async def _send_udp(self, notification: Notification, source: str | None) -> None:
+    async def _send_udp(self, live: LiveMeter, notification: Notification, source: str | None) -> None:
         destination = notification.destination
         local = (source, 0) if source is not None else None
         transport, _ = await self._loop.create_datagram_endpoint(
@@ -338,8 +339,19 @@ class Pusher:
         try:
             for frame in notification.frames:
                 transport.sendto(frame)
+            self._observe(live, notification, transport.get_extra_info("sockname"),
+                          transport.get_extra_info("peername"))
         finally:
             transport.close()
+
+    def _observe(self, live: LiveMeter, notification: Notification, local: Any, peer: Any) -> None:
+        """The frames a push sent, to an observer that wants them (the control plane's trace, --pcap)."""
+        observer = self._host.observer
+        if observer is None or not observer.frames_wanted:
+            return
+        kind = {"udp": "udp", "hdlc": "hdlc-tcp"}.get(notification.destination.transport, "tcp")
+        for frame in notification.frames:
+            observer.frame(live, notification, False, frame, kind, f"{peer[0]}:{peer[1]}", f"{local[0]}:{local[1]}")
 
     def _failed(self, push: _Push, why: str, where: str | None = None) -> None:
         """An attempt failed: retry after the repetition delay (as the object says now), or give up."""

@@ -26,6 +26,7 @@ from simulator.runtime.pcap import LINKTYPE_RAW, Capture, PcapWriter
 
 from .harness import LLS_PASSWORD, NO_SOCAT, SOCAT, RunningFleet, pty_pair
 from .peers import CLOCK, LDN, GuruxPeer, SerialPipe, SocketPipe, dlms_client, gurux_client, read, wrapper_transport
+from .test_push import Receiver, invoke_push, plain_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 TSHARK = shutil.which("tshark")
@@ -292,3 +293,25 @@ class _Recording:
 
     def close(self) -> None:
         self.pipe.close()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp", "hdlc"])
+def test_a_push_is_in_the_capture_as_the_head_end_received_it(tmp_path: Path, transport: str) -> None:
+    receiver = Receiver(udp=transport == "udp")
+    capture_path = tmp_path / "push.pcap"
+    try:
+        listen = "{transport: tcp, host: 127.0.0.1, port: 0}"
+        with RunningFleet(plain_fleet(tmp_path, receiver.port, transport=transport, listen=listen), tmp_path) as fleet:
+            capture = Capture(capture_path)
+            fleet.engine.observer = capture
+            invoke_push(fleet.port("tcp"), plain=True)
+            _, pushed = receiver.get()
+            fleet.run(capture.stop())
+    finally:
+        receiver.close()
+    packets = read_pcap(capture_path)
+    to_head_end = [p for p in packets if p.destination == ("127.0.0.1", receiver.port)]
+    assert b"".join(p.payload for p in to_head_end) == pushed
+    if transport != "udp":  # the meter opened the connection: its SYN comes first
+        assert to_head_end[0].flags == 0x02 and not to_head_end[0].payload
+        assert check_tcp(packets)[(to_head_end[0].source, to_head_end[0].destination)] == pushed
