@@ -149,12 +149,13 @@ class FrameDecoder(Tracer):
         for n, (head, frame) in enumerate(zip(heads, frames), 1):
             _, _, rest = head.partition(" ")  # "wrapper HEX (note)" | "HDLC HEX (note)"
             shown, _, note = rest.partition(" ")
+            note = note.strip("() ")
             last = n == len(heads)
             if not last:
-                note = " ".join(p for p in (note, f"(segment {n} of {len(heads)}: the APDU is decoded with its "
-                                                  "last segment)") if p)
+                note = "; ".join(p for p in (note, f"segment {n} of {len(heads)}: the APDU is decoded with its "
+                                                   "last segment") if p)
             self._out.append(ShownFrame(frame, bytes.fromhex(shown), client_sap, server_sap,
-                                        text if last else None, tree if last else None, note.strip("() ") or None))
+                                        text if last else None, tree if last else None, note or None))
 
 
 class LineMeters:

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import aiohttp
 import pytest
-from gurux_dlms.objects import GXDLMSClock
+from gurux_dlms.objects import GXDLMSAssociationLogicalName, GXDLMSClock
 
 from simulator.control.plane import ControlPlane
 from simulator.control.traces import RING_SIZE, TraceRings
@@ -122,6 +122,22 @@ def test_hdlc_frames_are_traced_whole_with_the_link_frames(controlled: Controlle
     assert ("in", "hdlc-tcp", "aarq") in kinds and ("out", "hdlc-tcp", "get-response-normal") in kinds
     for entry in entries:
         assert decode(bytes.fromhex(entry["hex"])).input == "hdlc"  # masked frames too: the FCS holds
+
+
+def test_an_apdu_in_hdlc_segments_is_decoded_with_its_last_segment(controlled: Controlled) -> None:
+    peer = GuruxPeer(SocketPipe("127.0.0.1", controlled.fleet.port("hdlc-tcp")), gurux_client(16, 0x4011, hdlc=True))
+    try:
+        peer.session_read((GXDLMSAssociationLogicalName("0.0.40.0.0.255"), 2))  # the object list: many frames
+    finally:
+        peer.pipe.close()
+    entries = controlled.trace()
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)  # as they crossed
+    segments = [e for e in entries if e["note"] and "the APDU is decoded with its last segment" in e["note"]]
+    assert segments and all(e["direction"] == "out" and e["text"] is None for e in segments)
+    last = next(e for e in entries if e["seq"] > segments[-1]["seq"] and e["direction"] == "out")
+    assert _kind(last) == "get-response-normal" and "segment" not in (last["note"] or "")  # carries the APDU
+    between = [e["note"] for e in entries if segments[0]["seq"] < e["seq"] < last["seq"] and e["direction"] == "in"]
+    assert between and set(between) == {"RR"}  # the client's receive-ready after each segment, in its place
 
 
 def test_udp_datagrams_are_traced_by_peer(controlled: Controlled) -> None:
