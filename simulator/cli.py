@@ -7,11 +7,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .decode import add_decode_arguments, run_decode
 from .decode.command import DESCRIPTION as DECODE_DESCRIPTION
+
+if TYPE_CHECKING:
+    from .runtime.command import ControlService
+    from .runtime.engine import Engine
+    from .runtime.profile import ControlSettings
 
 __all__ = ["main", "build_parser"]
 
@@ -21,7 +26,14 @@ _LEVELS = ("debug", "info", "warning", "error")
 def _run(args: argparse.Namespace) -> int:
     from .runtime.command import run_command
 
-    return run_command(args)
+    return run_command(args, control=_control_plane)
+
+
+def _control_plane(engine: Engine, settings: ControlSettings) -> ControlService:
+    """The control plane `run` serves when asked: aiohttp is imported only then."""
+    from .control.plane import ControlPlane
+
+    return ControlPlane(engine, settings)
 
 
 def _state(args: argparse.Namespace) -> int:

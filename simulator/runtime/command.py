@@ -14,14 +14,14 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import Callable, Protocol, TextIO
 
 from ..apdu.acse import MechanismName
 from ..axdr import DataType
 from ..model.errors import Problem
 from ..model.spec import Template
 from ..server.objects import PUSH_SETUP_CLASS
-from .engine import Engine, install_uvloop
+from .engine import Engine, Service, install_uvloop
 from .fleet import TRANSPORT_SERVICE, push_destination
 from .profile import (
     ControlSettings, FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile,
@@ -30,8 +30,18 @@ from .profile import (
 from .pcap import Capture
 from .trace import TRACE_LOGGER
 
-if TYPE_CHECKING:
-    from ..control.plane import ControlPlane
+
+class ControlService(Service, Protocol):
+    """The control plane as `run` starts it (simulator/control/plane.py, a layer above this one)."""
+
+    settings: ControlSettings
+
+    @property
+    def url(self) -> str: ...
+
+
+# Builds the control plane for the engine: cli.py passes one, so the runtime imports nothing above it.
+ControlFactory = Callable[[Engine, ControlSettings], ControlService]
 
 __all__ = ["add_run_arguments", "run_command", "banner", "control_settings"]
 
@@ -67,7 +77,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "profile's control: (port 0: any free port)")
 
 
-def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def run_command(args: argparse.Namespace, out: TextIO | None = None, control: ControlFactory | None = None) -> int:
+    """`cosem-sim run`; `control` builds the control plane when the profile or --control asks for one."""
     out = out or sys.stdout
     demo = args.profile is None
     try:
@@ -83,12 +94,12 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.trace:
         logging.getLogger(TRACE_LOGGER).setLevel(logging.INFO)
     install_uvloop()
-    services: list[ControlPlane] = []
+    services: list[ControlService] = []
     if profile.control is not None:
-        from ..control.plane import ControlPlane  # above the runtime: aiohttp only when asked for
-
-        plane = ControlPlane(engine, profile.control)
-        services.append(plane)
+        if control is None:
+            sys.stderr.write("cosem-sim run: this command cannot serve a control plane\n")
+            return 1
+        services.append(control(engine, profile.control))
 
     extra: list[Capture] = []
     if args.pcap is not None:
