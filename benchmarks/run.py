@@ -81,6 +81,7 @@ from simulator.model.catalogue import find_model
 from simulator.model.loader import load_model
 
 from . import loadgen
+from .control import Scraper, gets_counted
 from .fleets import (
     FIRST_ADDRESS, PROFILE_OBIS, YEAR_ROWS, YEAR_START, idis_fleet, living_year_range, write_living_year_model,
     write_static_model, write_year_model, year_fleet,
@@ -855,10 +856,76 @@ def _push_run(ctx: Context, meters: int, rounds: int, options: list[str]) -> tup
             receiver.wait(5)
 
 
-def bench_control(ctx: Context) -> list[Row]:
-    from .control import bench_control as bench  # benchmarks/control.py builds on this module
+_CONTROL_ASSOCIATIONS = 100
+_CONTROL_SHARE = 0.9  # the issue: within 10 % of the GET/s without the control plane
+_CONTROL_ROUNDS = 2  # full runs alternate off/on twice and keep each side's best (--quick: once)
 
-    return bench(ctx)
+
+def _run_control(ctx: Context, control: bool) -> dict[str, Any]:
+    s = ctx.settings
+    port = free_port("0.0.0.0")
+    text = idis_fleet(_FLEET, port)
+    control_port = free_port() if control else None
+    if control_port is not None:
+        text += f"control: {{host: 127.0.0.1, port: {control_port}}}\n"
+    name = "control-on" if control else "control-off"
+    with ctx.simulator(text, name) as sim:
+        job = {"kind": "get", "profile": str(sim.profile), "transport": "tcp", "host": FIRST_ADDRESS, "port": port,
+               "target": "clock", "mechanism": "lls", "associations": _CONTROL_ASSOCIATIONS, "meters": _FLEET,
+               "warmup_s": s.warmup_s, "duration_s": s.get_s, "server_pid": sim.pid}
+        if control_port is None:
+            r = ctx.loadgen(job)
+        else:
+            with Scraper(f"http://127.0.0.1:{control_port}/metrics") as scraper:
+                r = ctx.loadgen(job)
+            try:
+                counted = gets_counted(scraper.scrape())
+            except OSError as exc:
+                raise BenchmarkError(f"/metrics did not answer after the run: {exc}") from None
+            r = dict(r, scrapes=scraper.scrapes, scrape_errors=scraper.errors[:5],
+                     scrape_ms=round(1000 * max(scraper.seconds), 2) if scraper.seconds else None,
+                     scrape_bytes=len(scraper.last.encode()), gets_counted=counted)
+            if counted < r["count"]:  # the warm-up's GETs count too: never fewer than the run's
+                r["errors"] += 1
+                r["error_reasons"] = dict(r.get("error_reasons", {}),
+                                          metrics=f"/metrics counts {counted:.0f} GETs, the run {r['count']}")
+            r["errors"] += len(scraper.errors)
+        r["log_rows"] = _server_log_rows("control", sim)
+    return r
+
+
+def bench_control(ctx: Context) -> list[Row]:
+    """GET/s of the clock with the control plane off, then on with /metrics scraped every second."""
+    ceiling, rows = _ceiling(ctx)
+    best: dict[bool, dict[str, Any]] = {}
+    log_rows: list[Row] = []
+    for _ in range(1 if ctx.settings.quick else _CONTROL_ROUNDS):
+        for control in (False, True):
+            r = _run_control(ctx, control)
+            log_rows += r.pop("log_rows")
+            if control not in best or r["rate"] > best[control]["rate"]:
+                best[control] = r
+    setup = f"{_CONTROL_ASSOCIATIONS} assoc. / {_FLEET:,} meters"
+    share_of = (lambda rate: f" = {rate / ceiling['rate']:.0%} of the ceiling's {_n(ceiling['rate'])}"
+                if ceiling.get("rate") else "")
+    off, on = best[False], best[True]
+    rows.append(Row("control", "GET clock, TCP wrapper, LLS, no control plane (reference)", setup,
+                    f"{_n(off['rate'])} GET/s{share_of(off['rate'])}", off["p50_ms"], off["p99_ms"], off["errors"],
+                    _server_text(off, "GET"), figures=dict(off, ceiling_rate=ceiling.get("rate"))))
+    scrapes = f"{on['scrapes']} scrapes of /metrics, the slowest {on['scrape_ms']} ms, {on['scrape_bytes']:,} B"
+    rows.append(Row("control", "GET clock, TCP wrapper, LLS, control plane on, /metrics every 1 s",
+                    f"{setup}; {scrapes}", f"{_n(on['rate'])} GET/s{share_of(on['rate'])}", on["p50_ms"],
+                    on["p99_ms"], on["errors"], _server_text(on, "GET"),
+                    figures=dict(on, ceiling_rate=ceiling.get("rate"))))
+    share = on["rate"] / off["rate"] if off["rate"] else 0.0
+    costs = _us_per_get(off), _us_per_get(on)  # steadier than GET/s on a busy machine
+    cost = f"; simulator CPU per GET {costs[0]:.0f} -> {costs[1]:.0f} µs" if costs[0] and costs[1] else ""
+    rows.append(Row("control", "ratio: control plane on / off", "GET/s", f"{share:.2f}x{cost}",
+                    target=f">= {_CONTROL_SHARE:.0%} of {_n(off['rate'])} GET/s without it",
+                    verdict=_verdict(on["rate"], _CONTROL_SHARE * off["rate"]),
+                    figures={"ratio": round(share, 3), "us_per_get": costs,
+                             "rounds": 1 if ctx.settings.quick else _CONTROL_ROUNDS}))
+    return rows + log_rows
 
 
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
