@@ -236,6 +236,11 @@ def damaged_fcs(frames: bytes) -> bytes:
     return bytes(out)
 
 
+# uvloop's loop clock moves in 1 ms steps: a delay measured from a `now` read up to a step late
+# would let the answer leave up to a step early. Added to every due instant: never early.
+_CLOCK_STEP_S = 0.001
+
+
 class Delayed:
     """Sends that leave later, in the order given: one loop timer for the head of the queue.
 
@@ -260,7 +265,7 @@ class Delayed:
         if due is None and not self._queue:
             self._send(data)
             return
-        due = max(due or 0.0, self._last)
+        due = max(due + _CLOCK_STEP_S if due is not None else 0.0, self._last)
         self._last = due
         self._queue.append((due, data))
         if self._handle is None:

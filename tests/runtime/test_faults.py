@@ -319,6 +319,8 @@ def test_delayed_answers_keep_their_order_whatever_their_jitter() -> None:
     loop.run_until(0.3)
     assert sent == []
     loop.run_until(0.5)
+    assert sent == [], "a loop clock step later than asked: never early"
+    loop.run_until(0.501)
     assert sent == [b"first", b"second", b"third"]
     assert len(loop.timers) == 0, "one timer for the head of the queue, none left"
     delayed.send(b"now")
