@@ -40,6 +40,7 @@ __all__ = ["main", "DAILY_PUSH"]
 DAILY_PUSH = Obis("0.1.25.9.0.255")
 _RANDOMISATION, _PROTECTION = 5, 10  # Push setup attributes
 _TIMEOUT_S = 100.0
+_QUIET_S, _DRAIN_S = 0.3, 10.0  # the receiver stops once no connection came for QUIET_S (at most DRAIN_S)
 
 
 # --------------------------------------------------------------------------- the head-end
@@ -77,6 +78,13 @@ async def receive(port: int) -> dict[str, int]:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    # Connections still in the listen backlog would be lost with the socket: on a busy machine the
+    # sender may finish well before this process has accepted them all. Close once nothing new came.
+    deadline = loop.time() + _DRAIN_S
+    seen = -1
+    while loop.time() < deadline and seen != totals["connections"] + totals["notifications"]:
+        seen = totals["connections"] + totals["notifications"]
+        await asyncio.sleep(_QUIET_S)
     server.close()
     await asyncio.sleep(0.2)  # connections still open are counted as they end
     return totals
