@@ -380,7 +380,10 @@ async def _put(request: web.Request) -> web.Response:
     out = {**target.describe(), "attribute": adef.index, "name": adef.name, "result": "success"}
     if secret:
         return web.json_response({**out, "value": None, "hidden": _HIDDEN})
-    written = target.handle.get(adef.index)
+    try:
+        written = target.handle.get(adef.index)
+    except (AccessFailure, ActionFailure):  # read only within an association (the current one's object_list)
+        written = value
     return web.json_response({**out, "value": data_to_json(written), "text": format_data(written)})
 
 

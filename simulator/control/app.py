@@ -78,6 +78,8 @@ async def _errors(request: web.Request, handler: _Handler) -> web.StreamResponse
                       else exc.text)
     except json.JSONDecodeError as exc:
         return _error(400, f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except RecursionError:  # only a request body nests deep enough: JSON arrays in arrays, or typed values
+        return _error(400, "the body nests too deeply")
     except Exception:
         _log.exception("control plane: %s %s failed", request.method, request.path)
         return _error(500, "internal error")

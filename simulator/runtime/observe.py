@@ -24,6 +24,9 @@ _DECIPHERING_ERROR, _INVOCATION_COUNTER_ERROR = 5, 6  # Exception-Response servi
 _GET_RESPONSE, _SET_RESPONSE, _ACTION_RESPONSE = 0xC4, 0xC5, 0xC7  # -normal: choice 1, invoke-id, result
 _READ_WRITE_DENIED = 3
 _RESULT = b"\xa2\x03\x02\x01"  # AARE result [2], INTEGER of one octet (Green Book 9.3, A-ASSOCIATE)
+# How the session reports an AARQ whose ciphered InitiateRequest it could not open (server/meter.py
+# `Channel.refused`); the AARE says deciphering-error alike for a replayed counter and a wrong key.
+_INITIATE_REFUSED, _COUNTER_REPLAYED = "the InitiateRequest from system title", "invocation counter"
 
 
 class Observer(Protocol):
@@ -64,7 +67,7 @@ def outcome(request: bytes, answer: bytes | None, refused: str | None) -> tuple[
     if tag == _AARQ and answer[0] == _AARE:
         at = answer.find(_RESULT)
         accepted = at >= 0 and len(answer) > at + 4 and answer[at + 4] == 0
-        return ("accepted" if accepted else "rejected"), None
+        return ("accepted", None) if accepted else ("rejected", _initiate_refusal(refused))
     if tag == _RLRQ and answer[0] == _RLRE:
         return "released", None
     if refused is not None and refused.startswith("HLS authentication failed"):
@@ -83,3 +86,10 @@ def outcome(request: bytes, answer: bytes | None, refused: str | None) -> tuple[
     else:
         denied = first in (_SET_RESPONSE, _ACTION_RESPONSE) and answer[3] == _READ_WRITE_DENIED
     return None, ("access-denied" if denied else None)
+
+
+def _initiate_refusal(refused: str | None) -> str | None:
+    """The refusal reason of a rejected AARQ whose ciphered InitiateRequest was refused, else None."""
+    if refused is None or _INITIATE_REFUSED not in refused:
+        return None
+    return "counter-replay" if _COUNTER_REPLAYED in refused.partition(_INITIATE_REFUSED)[2] else "deciphering"
