@@ -3,8 +3,9 @@
 `ControlPlane(engine, settings)` becomes the engine's Observer before the engine starts. What it
 is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
 (control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
-implements the Observer methods it needs, and the plane calls only those, so a hook nobody
-wants costs one empty loop. The plane itself keeps, per meter, the time of its last APDU and
+implements the Observer methods it needs. Each hook is bound once, when a sink is attached, to
+its sinks' bound methods: the runtime's call reaches the one sink that wants it directly (a hook
+nobody wants is a function that does nothing), with no dispatch per call. The plane itself keeps, per meter, the time of its last APDU and
 the connections where associations were made (what `GET /api/meters/{serial}` shows), and finds
 meters by serial number for every route.
 """
@@ -28,11 +29,37 @@ __all__ = ["ControlPlane"]
 
 _log = logging.getLogger(__name__)
 _HOOKS = ("connection", "apdu", "frame", "association", "refusal", "push")
+_FORWARDED = ("connection", "frame", "association", "refusal", "push")  # bound to the sinks' methods as they are
 _AARQ = 0x60
+
+
+def _nothing(*args: object) -> None:
+    """A hook no sink wants."""
+
+
+def _fan_out(calls: list[Callable[..., None]]) -> Callable[..., None]:
+    """One callable for a hook: the sink's own bound method when one sink wants it."""
+    if not calls:
+        return _nothing
+    if len(calls) == 1:
+        return calls[0]
+
+    def each(*args: object) -> None:
+        for call in calls:
+            call(*args)
+    return each
 
 
 class ControlPlane:
     """The engine's Observer and the HTTP API's owner; `start()`/`stop()` run on the engine's loop."""
+
+    # The Observer's hooks the plane only hands on (runtime/observe.py has their meaning): bound
+    # by `_wire` to the sinks' methods.
+    connection: Callable[[str, bool, LiveMeter | None], None]
+    frame: Callable[[LiveMeter | None, object, bool, bytes, str, str, str], None]
+    association: Callable[[LiveMeter, int, str], None]
+    refusal: Callable[[LiveMeter | None, str], None]
+    push: Callable[[LiveMeter, bool], None]
 
     def __init__(self, engine: Engine, settings: ControlSettings) -> None:
         from .app import make_app  # the routes' modules import this one
@@ -42,12 +69,13 @@ class ControlPlane:
         self.port = settings.port  # the port really bound, once started
         self._metrics: Any = None
         self._traces: Any = None
-        self._calls: dict[str, tuple[Callable[..., None], ...]] = {name: () for name in _HOOKS}
+        self._apdu: Callable[..., None] = _nothing  # the sinks' apdu, after the plane's own bookkeeping
         self.frames_wanted = False
         self.last_activity: dict[int, float] = {}  # meter index -> wall time of its last APDU
         self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
         self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
+        self._wire()
         engine.observer = self
         self.app = make_app(self)
 
@@ -72,15 +100,13 @@ class ControlPlane:
 
     def _wire(self) -> None:
         sinks = [s for s in (self._metrics, self._traces) if s is not None]
-        self._calls = {name: tuple(getattr(s, name) for s in sinks if callable(getattr(s, name, None)))
-                       for name in _HOOKS}
+        calls = {name: [getattr(s, name) for s in sinks if callable(getattr(s, name, None))] for name in _HOOKS}
+        for name in _FORWARDED:
+            setattr(self, name, _fan_out(calls[name]))
+        self._apdu = _fan_out(calls["apdu"])
         self.frames_wanted = any(getattr(s, "frames_wanted", callable(getattr(s, "frame", None))) for s in sinks)
 
-    # -- Observer
-    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
-        for call in self._calls["connection"]:
-            call(transport, opened, meter)
-
+    # -- Observer (the other hooks are bound by `_wire`)
     def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
         index = live.entry.index
@@ -90,25 +116,7 @@ class ControlPlane:
             if channel.associated:
                 kept.append(channel)
             self._channels[index] = kept
-        for call in self._calls["apdu"]:
-            call(live, channel, client_sap, server_sap, request, answer, seconds)
-
-    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes, transport: str,
-              peer: str, local: str) -> None:
-        for call in self._calls["frame"]:
-            call(live, channel, received, data, transport, peer, local)
-
-    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
-        for call in self._calls["association"]:
-            call(live, client_sap, outcome)
-
-    def refusal(self, live: LiveMeter | None, reason: str) -> None:
-        for call in self._calls["refusal"]:
-            call(live, reason)
-
-    def push(self, live: LiveMeter, sent: bool) -> None:
-        for call in self._calls["push"]:
-            call(live, sent)
+        self._apdu(live, channel, client_sap, server_sap, request, answer, seconds)
 
     # -- what the API shows
     def associations(self, entry: MeterEntry) -> list[tuple[int, int, float]]:

@@ -2,9 +2,11 @@
 
 While the control plane runs, every frame a meter receives or sends is kept in its ring (the
 last 200, as they crossed the wire) and sent to the stream's subscribers. Keeping a frame costs
-a tuple and a deque append in the hot path; frames are decoded only when somebody reads them:
-`entries()` decodes a meter's ring in order, each subscriber's frames are decoded as they come
-(only while somebody watches). Decoding and masking are runtime/trace.py's (through
+a tuple of plain values (the bytes the transport has, not copied) and a deque append in the hot
+path: no object per frame for the garbage collector to visit (the collector untracks such tuples),
+so thousands of full rings do not slow its full collections. Frames are decoded only when somebody
+reads them: `entries()` decodes a meter's ring in order, each subscriber's frames are decoded as
+they come (only while somebody watches). Decoding and masking are runtime/trace.py's (through
 runtime/frame_trace.py, which `run --pcap` uses too), so an entry shows what `--trace` shows:
 the hex as it crossed (secrets as 2A, the FCS of a masked HDLC frame recomputed), the APDU
 decoded as text, and the same as a JSON tree. Decoding a ring afresh starts mid-conversation:
@@ -22,7 +24,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
 
 from ..runtime.fleet import LiveMeter
 from ..runtime.frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFrame
@@ -33,12 +35,22 @@ RING_SIZE = 200
 _log = logging.getLogger(__name__)
 
 
+# A kept frame: WireFrame's fields, the connection's key as id(channel) (the peer completes it).
+_Kept = tuple[int, float, bool, bytes, str, str, str, int]
+_DATA: Final = 3  # where the frame's octets are
+
+
 @dataclass(slots=True, eq=False)
 class _Ring:
     live: LiveMeter
     serial: str
-    frames: deque[WireFrame] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
+    frames: deque[_Kept] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
     octets: int = 0
+
+
+def _wire_frame(kept: _Kept) -> WireFrame:
+    seq, at, received, data, transport, peer, local, channel = kept
+    return WireFrame(seq, at, received, data, transport, peer, local, (channel, peer))
 
 
 def serial_of(live: LiveMeter) -> str:
@@ -98,7 +110,7 @@ class TraceRings:
         if live is None:  # a frame no meter took (an unknown HDLC address): no ring to keep it in
             return
         self._seq += 1
-        frame = WireFrame(self._seq, time.time(), received, bytes(data), transport, peer, local, (id(channel), peer))
+        kept = (self._seq, time.time(), received, data, transport, peer, local, id(channel))
         rings = self._rings
         index = live.entry.index
         ring = rings.get(index)
@@ -107,18 +119,18 @@ class TraceRings:
         else:
             rings.move_to_end(index)
         frames = ring.frames
+        octets = len(data)
         if len(frames) == RING_SIZE:
-            dropped = len(frames[0].data)
-            ring.octets -= dropped
-            self.octets -= dropped
-        frames.append(frame)
-        ring.octets += len(frame.data)
-        self.octets += len(frame.data)
+            octets -= len(frames[0][_DATA])
+        frames.append(kept)
+        ring.octets += octets
+        self.octets += octets
         if len(rings) > self.max_meters or self.octets > self.max_octets:
             self._evict(index)
         if self._live is not None:
             wanted = [s for s in self._subscribers if s.serial is None or s.serial == ring.serial]
             if wanted:
+                frame = _wire_frame(kept)
                 try:
                     shown_frames = self._live.decode(ring.live, frame)
                 except Exception:  # a decoder bug must not reach the transport that called
@@ -141,7 +153,7 @@ class TraceRings:
             self.octets -= ring.octets
         ring = rings[keep]
         while self.octets > self.max_octets and len(ring.frames) > 1:
-            dropped = len(ring.frames.popleft().data)
+            dropped = len(ring.frames.popleft()[_DATA])
             ring.octets -= dropped
             self.octets -= dropped
 
@@ -152,7 +164,8 @@ class TraceRings:
         if ring is None:
             return []
         decoder = FrameDecoder()
-        shown = [s for frame in list(ring.frames) for s in decoder.decode(ring.live, frame)] + decoder.held()
+        shown = [s for kept in list(ring.frames) for s in decoder.decode(ring.live, _wire_frame(kept))]
+        shown += decoder.held()
         shown.sort(key=lambda s: s.frame.seq)
         return [_entry(ring, s) for s in shown[-limit:]] if limit > 0 else []
 

@@ -78,6 +78,11 @@ class WrapperReader:
         if self._error is None:
             self._buffer += data
 
+    @property
+    def buffered(self) -> int:
+        """Octets received and not yet cut into frames."""
+        return len(self._buffer)
+
     def next_frame(self) -> WrapperFrame | None:
         if self._error is not None:
             raise DecodeError(self._error.reason, self._error.offset)

@@ -115,22 +115,13 @@ class Engine:
         self._stopped = False  # no commit is scheduled any more (stop() commits last)
         self._pusher: Pusher | None = None
         self._push_scheduler: PushScheduler | None = None
-        self._observer: Observer | None = None
+        # the control plane, told what happens; set before start() (None: nothing is observed, at
+        # one attribute test per APDU: a plain attribute, read in the hot path)
+        self.observer: Observer | None = None
         self.faults = FaultSet(self.entries)
         self.faults.on_reboot = self.reboot
         self.bytes_in: Counter[str] = Counter()  # by transport, while an observer is set
         self.bytes_out: Counter[str] = Counter()
-
-    @property
-    def observer(self) -> Observer | None:
-        """The control plane, told what happens (None: nothing is observed, at one test per APDU)."""
-        return self._observer
-
-    @observer.setter
-    def observer(self, observer: Observer | None) -> None:
-        self._observer = observer
-        if self._fleet is not None:
-            self._fleet.observer = observer
 
     # -- Host
     @property
@@ -232,8 +223,7 @@ class Engine:
             store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
-        self._fleet.observer = self._observer
-        self._fleet.clock = loop.time
+        self._fleet.observer = self.observer
         pusher = self._pusher = Pusher(self, self.limits)
         scheduler = self._push_scheduler = PushScheduler(self, pusher.submit)
         self._fleet.on_push = pusher.submit

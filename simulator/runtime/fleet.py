@@ -17,6 +17,7 @@ changed its values is told to `on_values_changed` (the push scheduler re-plans t
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 from typing import Any, Callable, MutableMapping
 
 from ..axdr import Data, DataType, Obis
@@ -78,6 +79,9 @@ class LiveMeter:
         traced = tracer.enabled and wrapper
         if traced:
             tracer.wrapper(self, channel, True, client_sap, server_sap, apdu)
+        fleet = self._fleet
+        observer = fleet.observer
+        started = perf_counter() if observer is not None else 0.0  # (the loop's time moves in steps)
         revision = self.meter.state.revision
         try:
             answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
@@ -88,9 +92,8 @@ class LiveMeter:
         if answer is not None and traced:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         self.note_changes()
-        fleet = self._fleet
-        if fleet.observer is not None:
-            self._observe(fleet.observer, channel, server_sap, client_sap, apdu, answer, fleet.clock() - now)
+        if observer is not None:
+            self._observe(observer, channel, server_sap, client_sap, apdu, answer, perf_counter() - started)
         if self.meter.state.revision != revision and fleet.on_values_changed is not None:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
@@ -141,7 +144,6 @@ class Fleet:
         self.on_push_reset: Callable[[LiveMeter, int, int], None] | None = None  # (server_sap, index) reset
         self.on_values_changed: Callable[[LiveMeter], None] | None = None  # an APDU changed a meter's values
         self.observer: Observer | None = None  # the engine's (the control plane)
-        self.clock: Callable[[], float] = lambda: 0.0  # the loop's clock, for the observer's latencies
         self._changed: dict[int, LiveMeter] = {}  # since the last commit
         # changes whose commit failed, by meter: tried again with the next commit
         self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}

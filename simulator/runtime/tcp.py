@@ -338,11 +338,15 @@ class WrapperStream(StreamConnection):
         meter = self._meter
         if meter is None:
             return
-        self._reader.receive_data(data)
         host = self.host
+        observer = host.observer if host.observer is not None and host.observer.frames_wanted else None
+        whole = data if observer is not None and not self._reader.buffered else None  # the first frame, if it is all
+        self._reader.receive_data(data)
         while (frame := self._reader.next_frame()) is not None:
-            if host.observer is not None and host.observer.frames_wanted:
-                host.observer.frame(meter, self._channel, True, frame.to_bytes(), self.kind, self.peer, self.local)
+            if observer is not None:
+                wire = whole if whole is not None and len(whole) == HEADER_SIZE + len(frame.apdu) else frame.to_bytes()
+                whole = None
+                observer.frame(meter, self._channel, True, wire, self.kind, self.peer, self.local)
             if host.faults.on or self.delayed is not None:  # (answers still delayed keep their order)
                 if self._faulted(meter, frame, host.faults.verdict(meter.entry) or Verdict(), now):
                     return
