@@ -24,9 +24,10 @@ share of answers it hits is the same run after run.
 from __future__ import annotations
 
 import random
+import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..apdu.acse import AcseServiceUser
 from .layout import MeterEntry
@@ -161,10 +162,12 @@ class FaultSet:
             return
         kept = self._list(target, create=True)
         assert kept is not None
+        replaced = [k for k in kept if k.fault.kind == fault.kind]
         kept[:] = [k for k in kept if k.fault.kind != fault.kind]
         name = f"meter {target.index}" if isinstance(target, MeterEntry) else f"group {target}"
         kept.append(_Kept(fault, name))
         self.on = True
+        self._release(replaced)
 
     def clear(self, target: MeterEntry | str) -> int:
         """Remove the faults added on a meter or a group; how many there were."""
@@ -174,7 +177,19 @@ class FaultSet:
         else:
             self._by_group.pop(target, None)
         self.on = bool(self._by_meter or self._by_group)
+        self._release(kept or ())
         return len(kept or ())
+
+    def _release(self, removed: Iterable[_Kept]) -> None:
+        """Answers a removed delay held back leave at once, or as late as the longest delay still
+        active would hold them: a ten-minute delay deleted frees its connection, while answers of
+        meters that keep their delay never leave early."""
+        if not any(k.fault.kind == "delay" for k in removed):
+            return
+        hold_ms = max((k.fault.ms + k.fault.jitter_ms for kept in (*self._by_meter.values(), *self._by_group.values())
+                       for k in kept if k.fault.kind == "delay"), default=0.0)
+        for delayed in list(_HOLDING):
+            delayed.hurry(hold_ms / 1000)
 
     def added(self, target: MeterEntry | str) -> tuple[Fault, ...]:
         """The faults added on the meter or group itself."""
@@ -239,6 +254,7 @@ def damaged_fcs(frames: bytes) -> bytes:
 # uvloop's loop clock moves in 1 ms steps: a delay measured from a `now` read up to a step late
 # would let the answer leave up to a step early. Added to every due instant: never early.
 _CLOCK_STEP_S = 0.001
+_HOLDING: weakref.WeakSet[Delayed] = weakref.WeakSet()  # the queues holding answers back now
 
 
 class Delayed:
@@ -248,12 +264,12 @@ class Delayed:
     waits behind them); a later `due` never overtakes an earlier one.
     """
 
-    __slots__ = ("_loop", "_send", "_queue", "_handle", "_last")
+    __slots__ = ("_loop", "_send", "_queue", "_handle", "_last", "__weakref__")
 
     def __init__(self, loop: Any, send: Callable[[Any], None]) -> None:
         self._loop = loop
         self._send = send
-        self._queue: deque[tuple[float, Any]] = deque()
+        self._queue: deque[tuple[float, Any, float]] = deque()  # (due, data, when it was queued)
         self._handle: Any = None
         self._last = 0.0
 
@@ -267,9 +283,23 @@ class Delayed:
             return
         due = max(due + _CLOCK_STEP_S if due is not None else 0.0, self._last)
         self._last = due
-        self._queue.append((due, data))
+        self._queue.append((due, data, self._loop.time()))
+        _HOLDING.add(self)
         if self._handle is None:
             self._handle = self._loop.call_at(self._queue[0][0], self._fire)
+
+    def hurry(self, hold_s: float) -> None:
+        """Nothing waits longer than `hold_s` after it was queued (a delay fault was removed);
+        the order stays."""
+        last, step = 0.0, _CLOCK_STEP_S if hold_s else 0.0
+        for i, (due, data, queued) in enumerate(self._queue):
+            last = max(last, min(due, queued + hold_s + step))
+            self._queue[i] = (last, data, queued)
+        self._last = last
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._fire()
 
     def _fire(self) -> None:
         self._handle = None
@@ -278,6 +308,8 @@ class Delayed:
             self._send(self._queue.popleft()[1])
         if self._queue:
             self._handle = self._loop.call_at(self._queue[0][0], self._fire)
+        else:
+            _HOLDING.discard(self)
 
     def close(self) -> None:
         """Nothing more is sent (the connection is gone)."""
@@ -285,3 +317,4 @@ class Delayed:
             self._handle.cancel()
             self._handle = None
         self._queue.clear()
+        _HOLDING.discard(self)

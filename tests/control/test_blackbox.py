@@ -1,7 +1,7 @@
 """The control plane checked from outside, as a test rig uses it: what a malformed or unusual
-request does (a 4xx naming it, never a 500, and the plane keeps answering), and what the metrics
+request does (a 4xx naming it, never a 500, and the plane keeps answering), what the metrics
 count when a dlms-cosem client's ciphered AARQ is refused (a replayed invocation counter, a
-wrong key)."""
+wrong key), and a ten-minute delay deleted while a gurux client waits for its answer."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from typing import Iterator
 import aiohttp
 import pytest
 from dlms_cosem.exceptions import DlmsClientException
+from gurux_dlms import GXReplyData
 from prometheus_client.parser import text_string_to_metric_families
 
-from ..runtime.peers import CLOCK, dlms_client, read, wrapper_transport
+from simulator.runtime.faults import Delayed, Fault, FaultSet
+
+from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, clock, dlms_client, gurux_client, read, wrapper_transport
+from ..runtime.test_faults import FakeLoop, entries
 from .test_api_meters import FIRST, Api, profile, running
 
 CURRENT_ASSOCIATION = "0.0.40.0.0.255"
@@ -74,3 +78,41 @@ def test_a_ciphered_aarq_under_a_wrong_key_counts_as_a_deciphering_refusal(api: 
         with client.session():
             pass
     assert refusals(api) == {"deciphering": 1}
+
+
+def test_a_ten_minute_delay_deleted_lets_the_answer_a_gurux_client_waits_for_leave(api: Api) -> None:
+    peer = GuruxPeer(SocketPipe("127.0.0.1", api.fleet.port("tcp")), gurux_client(2))
+    try:
+        peer.connect()
+        status, _, _ = api.call("POST", f"/api/meters/{FIRST}/faults", {"kind": "delay", "ms": 600_000})
+        assert status == 200
+        peer.pipe.send(bytes(peer.client.read(clock(), 2)[0]))  # held back ten minutes
+        status, body, _ = api.call("DELETE", f"/api/meters/{FIRST}/faults")
+        assert status == 200 and body["cleared"] == 1
+        reply = GXReplyData()
+        peer.exchange(None, reply)  # the socket's 5 s timeout fails the test if it is still held
+        assert not reply.error and reply.value is not None
+        assert peer.read(clock(), 3) is not None, "the connection serves on without delay"
+        peer.release()
+    finally:
+        peer.pipe.close()
+
+
+def test_a_deleted_delay_frees_held_answers_but_never_hurries_a_delay_still_active() -> None:
+    faults = FaultSet(entries())
+    meter, other = faults._entries[:2]
+    loop, sent = FakeLoop(), []
+    delayed = Delayed(loop, sent.append)
+    faults.add(meter, Fault("delay", ms=600_000))
+    faults.add(other, Fault("delay", ms=200))
+    delayed.send(b"held ten minutes", 600.0)
+    delayed.send(b"behind it")
+    loop.run_until(0.1)
+    faults.clear(meter)  # a 200 ms delay stays active: nothing held leaves before 200 ms after it was queued
+    loop.run_until(0.2)
+    assert sent == []
+    loop.run_until(0.202)
+    assert sent == [b"held ten minutes", b"behind it"]
+    delayed.send(b"again", 600.3)
+    faults.clear(other)  # no delay left: at once
+    assert sent[-1] == b"again"
