@@ -148,7 +148,7 @@ async def _show(request: web.Request) -> web.Response:
     fields = entry.live.meter.fields if entry.live is not None else meter_fields(group, entry.group_index)
     live: LiveMeter | None = entry.live
     time_base = live.meter.time_base if live is not None else None
-    last = plane.last_activity.get(entry.index)
+    last = plane.last_activity(entry)
     body = {
         **_summary(plane, entry),
         "group_index": entry.group_index,

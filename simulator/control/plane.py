@@ -13,6 +13,7 @@ meters by serial number for every route.
 from __future__ import annotations
 
 import ipaddress
+from array import array
 import logging
 import time
 from typing import Any, Callable
@@ -71,7 +72,9 @@ class ControlPlane:
         self._traces: Any = None
         self._apdu: Callable[..., None] = _nothing  # the sinks' apdu, after the plane's own bookkeeping
         self.frames_wanted = False
-        self.last_activity: dict[int, float] = {}  # meter index -> wall time of its last APDU
+        # wall time of each meter's last APDU, by meter index (0: none yet): stored in place, no
+        # object made or kept per APDU
+        self._last_activity = array("d", bytes(8 * len(engine.entries)))
         self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
         self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
@@ -110,7 +113,7 @@ class ControlPlane:
     def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
         index = live.entry.index
-        self.last_activity[index] = time.time()
+        self._last_activity[index] = time.time()
         if request and request[0] == _AARQ and isinstance(channel, Channel):  # where its associations are found
             kept = [c for c in self._channels.get(index, ()) if c is not channel and c.associated]
             if channel.associated:
@@ -119,6 +122,10 @@ class ControlPlane:
         self._apdu(live, channel, client_sap, server_sap, request, answer, seconds)
 
     # -- what the API shows
+    def last_activity(self, entry: MeterEntry) -> float | None:
+        """Wall time of the meter's last APDU (None: none since the control plane started)."""
+        return self._last_activity[entry.index] or None
+
     def associations(self, entry: MeterEntry) -> list[tuple[int, int, float]]:
         """(server SAP, client SAP, fleet epoch made at) of each association open to the meter."""
         return sorted((server, client, since) for channel in self._channels.get(entry.index, ())

@@ -13,7 +13,10 @@ decoded as text, and the same as a JSON tree. Decoding a ring afresh starts mid-
 an APDU ciphered with keys agreed in an AARQ no longer in the ring shows as ciphered.
 
 Memory is bounded: rings for the `max_meters` most recently active meters, and at most
-`max_octets` of frames in all (the least recently active meters' rings go first).
+`max_octets` of frames in all (the least recently active meters' rings go first). A ring is moved
+to the recent end only when as many frames as fill every ring crossed since it last moved: which
+ring is least recent is known to within that, and a busy fleet's frames do not each reorder the
+rings, touching memory no other work needs.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class _Ring:
     serial: str
     frames: deque[_Kept] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
     octets: int = 0
+    moved: int = 0  # the frame number when the ring last moved to the most recent end
 
 
 def _wire_frame(kept: _Kept) -> WireFrame:
@@ -115,9 +119,10 @@ class TraceRings:
         index = live.entry.index
         ring = rings.get(index)
         if ring is None:
-            ring = rings[index] = _Ring(live, serial_of(live))
-        else:
+            ring = rings[index] = _Ring(live, serial_of(live), moved=self._seq)
+        elif self._seq - ring.moved > RING_SIZE * len(rings):  # (see the module's docstring)
             rings.move_to_end(index)
+            ring.moved = self._seq
         frames = ring.frames
         octets = len(data)
         if len(frames) == RING_SIZE:
