@@ -31,9 +31,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _control_plane(engine: Engine, settings: ControlSettings) -> ControlService:
     """The control plane `run` serves when asked: aiohttp is imported only then."""
-    from .control.plane import ControlPlane
+    from .control.app import control_plane
 
-    return ControlPlane(engine, settings)
+    return control_plane(engine, settings)
 
 
 def _state(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from ..living.events import KINDS, MAX_DURATION_S
 from ..runtime.fleet import LiveMeter
 from ..server.objects import ObjectHandle, injected_home
 from ..state.effects import InjectedEvents
-from .app import ApiError
+from .api import ApiError
 
 if TYPE_CHECKING:
     from .plane import ControlPlane

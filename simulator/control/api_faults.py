@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..runtime.faults import Fault
 from ..runtime.layout import MeterEntry
-from .app import PLANE, ApiError
+from .api import PLANE, ApiError
 
 if TYPE_CHECKING:
     from .plane import ControlPlane

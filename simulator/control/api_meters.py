@@ -42,7 +42,7 @@ from ..runtime.fleet import LiveMeter
 from ..runtime.layout import MeterEntry
 from ..runtime.profile import GroupSpec, meter_fields
 from ..server.objects import ObjectHandle
-from .app import PLANE, ApiError
+from .api import PLANE, ApiError
 from .plane import ControlPlane
 from .values_json import ValueProblem, data_to_json, json_to_data
 

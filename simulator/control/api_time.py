@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..runtime.engine import Engine
-from .app import ApiError
+from .api import ApiError
 
 if TYPE_CHECKING:
     from .plane import ControlPlane

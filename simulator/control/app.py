@@ -1,41 +1,39 @@
-"""The control plane's HTTP application: the bearer token, JSON errors, and every module's routes."""
+"""The control plane's HTTP application: the bearer token, JSON errors, and every module's routes.
+
+`control_plane(engine, settings)` is how a control plane is made: the plane (plane.py, which knows
+no routes) and its application, whose route modules attach the plane's sinks as they add routes."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from ..runtime.engine import Engine
+from ..runtime.profile import ControlSettings
+from . import api_events, api_faults, api_meters, api_time, api_trace, api_web, metrics
+from .api import PLANE, ApiError
 from .api_web import is_page
+from .plane import ControlPlane
 
-if TYPE_CHECKING:
-    from .plane import ControlPlane
-
-__all__ = ["make_app", "PLANE", "ApiError"]
+__all__ = ["control_plane", "make_app"]
 
 _log = logging.getLogger(__name__)
-PLANE: web.AppKey[ControlPlane] = web.AppKey("plane")
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
-    """A request the API cannot do: answered `status` with {"error": message}."""
-
-    def __init__(self, status: int, message: str, **more: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.more = more  # further keys of the answer, e.g. "result": "type-unmatched"
+def control_plane(engine: Engine, settings: ControlSettings) -> ControlPlane:
+    """The engine's control plane with its HTTP application (the engine's observer from now on)."""
+    plane = ControlPlane(engine, settings)
+    plane.app = make_app(plane)
+    return plane
 
 
 def make_app(plane: ControlPlane) -> web.Application:
-    # imported here: each routes module imports ApiError and PLANE from this one
-    from . import api_events, api_faults, api_meters, api_time, api_trace, api_web, metrics
-
     app = web.Application(middlewares=[_errors, _bearer(plane.settings.token)])
     app[PLANE] = plane
     for module in (api_meters, api_faults, api_events, api_time, api_trace, metrics, api_web):

@@ -1,13 +1,14 @@
 """The control plane: the HTTP server (aiohttp) beside the meters, on the engine's event loop.
 
-`ControlPlane(engine, settings)` becomes the engine's Observer before the engine starts. What it
+`ControlPlane(engine, settings)` becomes the engine's Observer before the engine starts; app.py's
+`control_plane()` makes it with its HTTP application (this module knows no routes). What it
 is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
 (control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
 implements the Observer methods it needs. Each hook is bound once, when a sink is attached, to
 its sinks' bound methods: the runtime's call reaches the one sink that wants it directly (a hook
-nobody wants is a function that does nothing), with no dispatch per call. The plane itself keeps, per meter, the time of its last APDU and
-the connections where associations were made (what `GET /api/meters/{serial}` shows), and finds
-meters by serial number for every route.
+nobody wants is a function that does nothing), with no dispatch per call. The plane itself
+keeps, per meter, the time of its last APDU and the connections where associations were made
+(what `GET /api/meters/{serial}` shows), and finds meters by serial number for every route.
 """
 
 from __future__ import annotations
@@ -63,8 +64,6 @@ class ControlPlane:
     push: Callable[[LiveMeter, bool], None]
 
     def __init__(self, engine: Engine, settings: ControlSettings) -> None:
-        from .app import make_app  # the routes' modules import this one
-
         self.engine = engine
         self.settings = settings
         self.port = settings.port  # the port really bound, once started
@@ -80,7 +79,7 @@ class ControlPlane:
         self._runner: web.AppRunner | None = None
         self._wire()
         engine.observer = self
-        self.app = make_app(self)
+        self.app: web.Application | None = None  # its HTTP application (app.py's control_plane makes both)
 
     # -- the sinks
     @property
@@ -156,6 +155,9 @@ class ControlPlane:
 
     async def start(self) -> None:
         """Listen; OSError (with the address) when the port cannot be bound."""
+        if self.app is None:
+            raise RuntimeError("the control plane has no HTTP application: make it with control/app.py's "
+                               "control_plane()")
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.host, self.settings.port)

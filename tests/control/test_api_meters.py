@@ -19,6 +19,7 @@ import pytest
 from gurux_dlms.objects import GXDLMSClock, GXDLMSRegister
 
 from simulator.axdr import Obis
+from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.command import control_settings, relocate
 from simulator.runtime.profile import ControlSettings, ProfileError, parse_profile
@@ -95,7 +96,7 @@ class Api:
 @contextlib.contextmanager
 def running(directory: Path, text: str, token: str | None = None, state_dir: Path | None = None) -> Iterator[Api]:
     fleet = RunningFleet(text, directory, state_dir=state_dir)
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
+    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
     with fleet:
         fleet.run(plane.start())
         try:

@@ -20,6 +20,7 @@ from dlms_cosem.exceptions import DlmsClientException
 from simulator.cli import main
 from simulator.control import ctl
 from simulator.control.ctl import parse_value, value_text
+from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.profile import ControlSettings
 
@@ -76,7 +77,7 @@ class Running:
 def running(tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Iterator[Running]:
     token = getattr(request, "param", None)
     fleet = RunningFleet(PROFILE, tmp_path, state_dir=tmp_path / "state")
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
+    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
     with fleet:
         fleet.run(plane.start())
         try:

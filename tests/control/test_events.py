@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric
 
+from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.model.catalogue import SHIPPED_DIR
 from simulator.runtime.profile import ControlSettings
@@ -91,7 +92,7 @@ class Controlled:
 @contextlib.contextmanager
 def controlled(profile: str, directory: Path, state_dir: Path | None = None) -> Iterator[Controlled]:
     fleet = RunningFleet(profile, directory, state_dir=state_dir)
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
     with fleet:
         fleet.run(plane.start())
         try:

@@ -17,6 +17,7 @@ from gurux_dlms.objects import GXDLMSAssociationLogicalName
 from prometheus_client.parser import text_string_to_metric_families
 
 from simulator.control.metrics import LATENCY_BUCKETS_S, result_of, service_of
+from simulator.control.app import control_plane as new_control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.faults import Fault
 from simulator.runtime.profile import ControlSettings
@@ -67,7 +68,7 @@ class Controlled:
 @contextlib.contextmanager
 def control_plane(profile: str, tmp_path: Path) -> Iterator[Controlled]:
     fleet = RunningFleet(profile, tmp_path, state_dir=None)
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    plane = new_control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
     with fleet:
         fleet.run(plane.start())
         try:

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from gurux_dlms.objects import GXDLMSAssociationLogicalName, GXDLMSClock
 
+from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.control.traces import RING_SIZE, TraceRings
 from simulator.decode import decode
@@ -60,7 +61,7 @@ class Controlled:
 @pytest.fixture
 def controlled(tmp_path: Path) -> Iterator[Controlled]:
     fleet = RunningFleet(PROFILE, tmp_path, state_dir=None)
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
+    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
     with fleet:
         fleet.run(plane.start())
         try:

@@ -18,6 +18,7 @@ from dlms_cosem import cosem, enumerations
 from dlms_cosem.exceptions import DlmsClientException
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.profile import ControlSettings, demo_profile_path
 
@@ -53,7 +54,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def demo(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[RunningFleet, ControlPlane]]:
     fleet = RunningFleet(demo_on_free_ports(), tmp_path, state_dir=tmp_path / "state")
-    plane = ControlPlane(fleet.engine, ControlSettings("127.0.0.1", 0, getattr(request, "param", None)))
+    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, getattr(request, "param", None)))
     with fleet:
         fleet.run(plane.start())
         try:
