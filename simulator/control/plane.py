@@ -22,8 +22,8 @@ from typing import Any, Callable
 from aiohttp import web
 
 from ..runtime.engine import Engine
-from ..runtime.fleet import LiveMeter
 from ..runtime.layout import MeterEntry
+from ..runtime.observe import ObservedMeter
 from ..runtime.profile import ControlSettings, meter_fields
 from ..server.meter import Channel
 
@@ -57,11 +57,11 @@ class ControlPlane:
 
     # The Observer's hooks the plane only hands on (runtime/observe.py has their meaning): bound
     # by `_wire` to the sinks' methods.
-    connection: Callable[[str, bool, LiveMeter | None], None]
-    frame: Callable[[LiveMeter | None, object, bool, bytes, str, str, str], None]
-    association: Callable[[LiveMeter, int, str], None]
-    refusal: Callable[[LiveMeter | None, str], None]
-    push: Callable[[LiveMeter, bool], None]
+    connection: Callable[[str, bool, ObservedMeter | None], None]
+    frame: Callable[[ObservedMeter | None, object, bool, bytes, str, str, str], None]
+    association: Callable[[ObservedMeter, int, str], None]
+    refusal: Callable[[ObservedMeter | None, str], None]
+    push: Callable[[ObservedMeter, bool], None]
 
     def __init__(self, engine: Engine, settings: ControlSettings) -> None:
         self.engine = engine
@@ -109,7 +109,7 @@ class ControlPlane:
         self.frames_wanted = any(getattr(s, "frames_wanted", callable(getattr(s, "frame", None))) for s in sinks)
 
     # -- Observer (the other hooks are bound by `_wire`)
-    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
+    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
         index = live.entry.index
         self._last_activity[index] = time.time()

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Final
 
-from ..runtime.fleet import LiveMeter
 from ..runtime.frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFrame
+from ..runtime.observe import ObservedMeter
 
 __all__ = ["TraceRings", "Subscription", "RING_SIZE", "serial_of"]
 
@@ -45,7 +45,7 @@ _DATA: Final = 3  # where the frame's octets are
 
 @dataclass(slots=True, eq=False)
 class _Ring:
-    live: LiveMeter
+    live: ObservedMeter
     serial: str
     frames: deque[_Kept] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
     octets: int = 0
@@ -57,7 +57,7 @@ def _wire_frame(kept: _Kept) -> WireFrame:
     return WireFrame(seq, at, received, data, transport, peer, local, (channel, peer))
 
 
-def serial_of(live: LiveMeter) -> str:
+def serial_of(live: ObservedMeter) -> str:
     """The meter's serial number (its profile's `serial` field; its label when it has none)."""
     return str(live.meter.fields.get("serial", live.label))
 
@@ -107,7 +107,7 @@ class TraceRings:
         self._lines = LineMeters()
 
     # -- the hot path
-    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes, transport: str,
+    def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes, transport: str,
               peer: str, local: str) -> None:
         if transport[0] == "h":  # HDLC: a line may serve several meters, its frames say which
             live = self._lines.meter(live, channel, received, data)

@@ -22,7 +22,8 @@ from typing import Callable
 from ..apdu.common import ActionResult, DataAccessResult
 from ..axdr import NULL, ClockStatus, CosemDateTime, Data, DataType, Obis
 from ..errors import DecodeError
-from ..living.events import History, history_of
+from ..living.events import History
+from ..living.meter import history_of
 from ..state.effects import ClockAdjustment
 from .base import AccessFailure, ActionFailure, AttributeAccess, attribute, interface_class, method
 from .context import ObjectContext

@@ -47,9 +47,9 @@ from typing import Callable
 
 from ..axdr import Data, DataType, Obis
 from ..living.events import (
-    DEFAULT_EVENTS, KINDS, MAX_DURATION_S, PHASED, EventModel, History, events_between, history_of,
+    DEFAULT_EVENTS, KINDS, MAX_DURATION_S, PHASED, EventModel, History, events_between,
 )
-from ..living.meter import LivingMeter
+from ..living.meter import LivingMeter, history_of
 from ..state.effects import InjectedEvents, LoggedEvents, RegisterBase
 from .context import ObjectContext
 

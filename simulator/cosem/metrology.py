@@ -33,8 +33,9 @@ from typing import Any, Callable, Sequence
 from ..apdu.common import DataAccessResult
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import FLOAT_FORMATS, INTEGER_FORMATS
-from ..living.events import History, history_of
+from ..living.events import History
 from ..living.load import DAY_S, SLOT_S, STREAMS, MeterCurve, curve_of
+from ..living.meter import history_of
 from ..living.metrology import Instant, Interval, Metrology, merge
 from ..state.effects import RegisterBase, SupplyChanges
 from .base import AccessFailure

@@ -60,7 +60,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..axdr import Data, DataType, Obis
 from ..axdr.data import INTEGER_FORMATS
-from ..living.events import outages_of
+from ..living.meter import outages_of
 from ..state.effects import LoggedEvents, ProfileReset, ProfileRows
 from . import metrology
 from .clock import CLOCK_LN, local_now, time_reader

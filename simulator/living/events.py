@@ -8,7 +8,7 @@ durations log-normal (mostly short, a long tail), all drawn from `noise.unit(see
 A query for one day generates one bucket or two, never the meter's whole life, and gives the
 same events whatever was asked before. Events before the meter's installation do not exist.
 Events injected into a meter (`LivingMeter.injected`, the control plane's) join its generated
-ones in `events_between`, `outages` and its cached `History` (`history_of`, `outages_of`).
+ones in `events_between`, `outages` and its cached `History` (a meter's: meter.py's `history_of`, `outages_of`).
 
 Instants are fleet epochs (UTC seconds, before a meter's own clock offset), whole seconds.
 A duration never exceeds `MAX_DURATION_S` (3 days), shorter than a bucket, so the events that
@@ -32,12 +32,11 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
-from .meter import LivingMeter
 from .noise import unit
 
 __all__ = [
     "KINDS", "PHASED", "BUCKET_S", "MAX_DURATION_S", "EventRate", "EventModel", "Event", "DEFAULT_EVENTS", "NO_EVENTS",
-    "events_between", "outages", "History", "history", "history_of", "outages_of",
+    "events_between", "outages", "History", "history",
 ]
 
 KINDS = ("power_failure", "voltage_sag", "voltage_swell", "cover_open", "terminal_cover_open", "magnetic_field")
@@ -187,12 +186,6 @@ def outages(model: EventModel, seed: int, installed: float, t0: float, t1: float
     return [(e.start, e.end) for e in events if e.kind == "power_failure" and e.end > t0]
 
 
-def outages_of(living: LivingMeter, t0: float, t1: float) -> list[tuple[float, float]]:
-    """One meter's power failures overlapping [t0, t1), generated and injected, from its cache."""
-    return outages(living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t0, t1, living.cache,
-                   living.injected)
-
-
 @dataclass(slots=True)
 class History:
     """One meter's generated events since installation, complete up to `until` (fleet epoch),
@@ -242,9 +235,3 @@ def history(cache: dict[str, Any], model: EventModel, seed: int, installed: floa
         h.failure_starts.extend(s for s, _ in failures)
         h.until = float(end)
     return h
-
-
-def history_of(living: LivingMeter, t: float) -> History:
-    """One meter's `History` (generated and injected events) up to fleet epoch `t`, from its cache."""
-    return history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t,
-                   living.injected)

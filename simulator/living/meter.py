@@ -1,23 +1,23 @@
-"""`LivingMeter`: what one meter's living behaviours need to compute a value from time."""
+"""`LivingMeter`: what one meter's living behaviours need to compute a value from time, and its
+events read through its cache (`history_of`, `outages_of`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .events import Event, EventModel
-    from .load import LoadModel
+from .events import DEFAULT_EVENTS, Event, EventModel, History, history, outages
+from .load import LoadModel
 
-__all__ = ["LivingModel", "LivingMeter"]
+__all__ = ["LivingModel", "LivingMeter", "history_of", "outages_of"]
 
 
 @dataclass(frozen=True, slots=True)
 class LivingModel:
     """A meter type's living declarations (the model YAML's `living:` section), shared."""
 
-    load: "LoadModel | None" = None
-    events: "EventModel | None" = None
+    load: LoadModel | None = None
+    events: EventModel | None = None
 
 
 @dataclass(slots=True)
@@ -38,5 +38,17 @@ class LivingMeter:
     seed: int
     installed: float
     cache: dict[Any, Any] = field(default_factory=dict)
-    injected: "tuple[Event, ...]" = ()
+    injected: tuple[Event, ...] = ()
     alarms: tuple[tuple[float, int, int], ...] = ()
+
+
+def outages_of(living: LivingMeter, t0: float, t1: float) -> list[tuple[float, float]]:
+    """One meter's power failures overlapping [t0, t1), generated and injected, from its cache."""
+    return outages(living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t0, t1, living.cache,
+                   living.injected)
+
+
+def history_of(living: LivingMeter, t: float) -> History:
+    """One meter's `History` (generated and injected events) up to fleet epoch `t`, from its cache."""
+    return history(living.cache, living.model.events or DEFAULT_EVENTS, living.seed, living.installed, t,
+                   living.injected)

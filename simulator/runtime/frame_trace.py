@@ -22,7 +22,7 @@ from ..decode.confidential import MASK_BYTE
 from ..decode.tree import Decoded
 from ..errors import DecodeError
 from ..link.hdlc import FrameKind, HDLCFrame
-from .fleet import LiveMeter
+from .observe import ObservedMeter
 from .trace import HDLCTrace, TracedMeter, Tracer
 
 __all__ = ["WireFrame", "ShownFrame", "FrameDecoder", "LineMeters", "hdlc_addresses"]
@@ -162,9 +162,9 @@ class LineMeters:
     """The meter of each HDLC frame on a line several meters may share."""
 
     def __init__(self) -> None:
-        self._meters: dict[tuple[int, bytes], LiveMeter] = {}  # (line, meter's address field) -> meter
+        self._meters: dict[tuple[int, bytes], ObservedMeter] = {}  # (line, meter's address field) -> meter
 
-    def meter(self, live: LiveMeter | None, channel: object, received: bool, data: bytes) -> LiveMeter | None:
+    def meter(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes) -> ObservedMeter | None:
         """The runtime names the meter of frames received; an answer is the meter's whose address
         it comes from (the address frames to that meter went to)."""
         addresses = hdlc_addresses(data)

@@ -11,12 +11,12 @@ observer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .fleet import LiveMeter
+from ..server.objects import Meter
+from .layout import MeterEntry
 
-__all__ = ["Observer", "outcome"]
+__all__ = ["Observer", "ObservedMeter", "outcome"]
 
 _AARQ, _AARE, _RLRQ, _RLRE = 0x60, 0x61, 0x62, 0x63
 _EXCEPTION_RESPONSE = 0xD8
@@ -29,30 +29,43 @@ _RESULT = b"\xa2\x03\x02\x01"  # AARE result [2], INTEGER of one octet (Green Bo
 _INITIATE_REFUSED, _COUNTER_REPLAYED = "the InitiateRequest from system title", "invocation counter"
 
 
+class ObservedMeter(Protocol):
+    """What an observer is told of a meter (fleet.py's LiveMeter, which calls the observer): its
+    place in the fleet, its label and the meter itself."""
+
+    @property
+    def entry(self) -> MeterEntry: ...
+
+    @property
+    def label(self) -> str: ...
+
+    meter: Meter
+
+
 class Observer(Protocol):
     """Implemented by the control plane; the runtime only calls it."""
 
     frames_wanted: bool
 
-    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
+    def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         """A connection ("tcp", "hdlc-tcp", "hdlc-serial") or a UDP client ("udp") opened or closed."""
 
-    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int,
+    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int,
              request: bytes, answer: bytes | None, seconds: float) -> None:
         """A meter handled an APDU in `seconds` (time.perf_counter: the loop's clock moves in
         steps of a millisecond with uvloop); `answer` None: no answer."""
 
-    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes,
+    def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes,
               transport: str, peer: str, local: str) -> None:
         """A frame crossed the wire: wrapper frame with its header, HDLC frame whole, UDP datagram."""
 
-    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+    def association(self, live: ObservedMeter, client_sap: int, outcome: str) -> None:
         """"accepted" | "rejected" | "released" | "failed-authentication"."""
 
-    def refusal(self, live: LiveMeter | None, reason: str) -> None:
+    def refusal(self, live: ObservedMeter | None, reason: str) -> None:
         """"counter-replay" | "deciphering" | "access-denied" | "connection-limit"."""
 
-    def push(self, live: LiveMeter, sent: bool) -> None:
+    def push(self, live: ObservedMeter, sent: bool) -> None:
         """A push was delivered (`sent`) or given up."""
 
 

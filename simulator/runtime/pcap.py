@@ -39,9 +39,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..decode.confidential import MASK_BYTE
-from .fleet import LiveMeter
 from .frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFrame
-from .observe import Observer
+from .observe import ObservedMeter, Observer
 
 __all__ = ["LINKTYPE_RAW", "Capture", "PcapWriter"]
 
@@ -161,7 +160,7 @@ class Capture:
             file, self._file = self._file, None
             file.close()
 
-    def frame(self, live: LiveMeter | None, channel: object, received: bool, data: bytes, transport: str,
+    def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes, transport: str,
               peer: str, local: str) -> None:
         if self._file is not None:
             if transport[0] == "h":  # HDLC: a line may serve several meters, its frames say which
@@ -196,24 +195,24 @@ class Capture:
             self._file.flush()
 
     # -- the rest of the Observer: passed on
-    def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
+    def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         if self.then is not None:
             self.then.connection(transport, opened, meter)
 
-    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
+    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
         if self.then is not None:
             self.then.apdu(live, channel, client_sap, server_sap, request, answer, seconds)
 
-    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+    def association(self, live: ObservedMeter, client_sap: int, outcome: str) -> None:
         if self.then is not None:
             self.then.association(live, client_sap, outcome)
 
-    def refusal(self, live: LiveMeter | None, reason: str) -> None:
+    def refusal(self, live: ObservedMeter | None, reason: str) -> None:
         if self.then is not None:
             self.then.refusal(live, reason)
 
-    def push(self, live: LiveMeter, sent: bool) -> None:
+    def push(self, live: ObservedMeter, sent: bool) -> None:
         if self.then is not None:
             self.then.push(live, sent)
 
