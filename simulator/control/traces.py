@@ -2,9 +2,10 @@
 
 While the control plane runs, every frame a meter receives or sends is kept in its ring (the
 last 200, as they crossed the wire) and sent to the stream's subscribers. Keeping a frame costs
-a tuple of plain values (the bytes the transport has, not copied) and a deque append in the hot
-path: no object per frame for the garbage collector to visit (the collector untracks such tuples),
-so thousands of full rings do not slow its full collections. Frames are decoded only when somebody
+one bytes object (a small header and the frame's octets) and two deque appends in the hot path:
+nothing the garbage collector visits, so thousands of full rings do not slow its collections,
+and the least memory a frame can take as a Python object (a busy fleet's rings are many
+megabytes: every octet they take is cache the meters' own work no longer has). Frames are decoded only when somebody
 reads them: `entries()` decodes a meter's ring in order, each subscriber's frames are decoded as
 they come (only while somebody watches). Decoding and masking are runtime/trace.py's (through
 runtime/frame_trace.py, which `run --pcap` uses too), so an entry shows what `--trace` shows:
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -38,23 +40,29 @@ RING_SIZE = 200
 _log = logging.getLogger(__name__)
 
 
-# A kept frame: WireFrame's fields, the connection's key as id(channel) (the peer completes it).
-_Kept = tuple[int, float, bool, bytes, str, str, str, int]
-_DATA: Final = 3  # where the frame's octets are
+# A kept frame is one bytes object: this header (the frame's number, wall time, received) and
+# the frame's octets. Its connection, (transport, peer, local, id(channel)), is kept beside it:
+# one tuple shared by the frames of a connection.
+_HEAD = struct.Struct("<Qd?")
+_HEAD_SIZE: Final = _HEAD.size
+_Link = tuple[str, str, str, int]
 
 
 @dataclass(slots=True, eq=False)
 class _Ring:
     live: ObservedMeter
     serial: str
-    frames: deque[_Kept] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
+    frames: deque[bytes] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
+    links: deque[_Link] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
+    link: _Link | None = None  # the connection of the last frame kept
     octets: int = 0
     moved: int = 0  # the frame number when the ring last moved to the most recent end
 
 
-def _wire_frame(kept: _Kept) -> WireFrame:
-    seq, at, received, data, transport, peer, local, channel = kept
-    return WireFrame(seq, at, received, data, transport, peer, local, (channel, peer))
+def _wire_frame(kept: bytes, link: _Link) -> WireFrame:
+    seq, at, received = _HEAD.unpack_from(kept)
+    transport, peer, local, channel = link
+    return WireFrame(seq, at, received, kept[_HEAD_SIZE:], transport, peer, local, (channel, peer))
 
 
 def serial_of(live: ObservedMeter) -> str:
@@ -114,7 +122,7 @@ class TraceRings:
         if live is None:  # a frame no meter took (an unknown HDLC address): no ring to keep it in
             return
         self._seq += 1
-        kept = (self._seq, time.time(), received, data, transport, peer, local, id(channel))
+        kept = _HEAD.pack(self._seq, time.time(), received) + data
         rings = self._rings
         index = live.entry.index
         ring = rings.get(index)
@@ -123,11 +131,15 @@ class TraceRings:
         elif self._seq - ring.moved > RING_SIZE * len(rings):  # (see the module's docstring)
             rings.move_to_end(index)
             ring.moved = self._seq
+        link = ring.link
+        if link is None or link[3] != id(channel) or link[1] != peer:
+            link = ring.link = (transport, peer, local, id(channel))
         frames = ring.frames
         octets = len(data)
         if len(frames) == RING_SIZE:
-            octets -= len(frames[0][_DATA])
+            octets -= len(frames[0]) - _HEAD_SIZE
         frames.append(kept)
+        ring.links.append(link)
         ring.octets += octets
         self.octets += octets
         if len(rings) > self.max_meters or self.octets > self.max_octets:
@@ -135,7 +147,7 @@ class TraceRings:
         if self._live is not None:
             wanted = [s for s in self._subscribers if s.serial is None or s.serial == ring.serial]
             if wanted:
-                frame = _wire_frame(kept)
+                frame = _wire_frame(kept, link)
                 try:
                     shown_frames = self._live.decode(ring.live, frame)
                 except Exception:  # a decoder bug must not reach the transport that called
@@ -158,7 +170,8 @@ class TraceRings:
             self.octets -= ring.octets
         ring = rings[keep]
         while self.octets > self.max_octets and len(ring.frames) > 1:
-            dropped = len(ring.frames.popleft()[_DATA])
+            dropped = len(ring.frames.popleft()) - _HEAD_SIZE
+            ring.links.popleft()
             ring.octets -= dropped
             self.octets -= dropped
 
@@ -169,7 +182,8 @@ class TraceRings:
         if ring is None:
             return []
         decoder = FrameDecoder()
-        shown = [s for kept in list(ring.frames) for s in decoder.decode(ring.live, _wire_frame(kept))]
+        shown = [s for kept, link in list(zip(ring.frames, ring.links))
+                 for s in decoder.decode(ring.live, _wire_frame(kept, link))]
         shown += decoder.held()
         shown.sort(key=lambda s: s.frame.seq)
         return [_entry(ring, s) for s in shown[-limit:]] if limit > 0 else []
