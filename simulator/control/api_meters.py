@@ -355,6 +355,8 @@ async def _put(request: web.Request) -> web.Response:
     target = _Target(request, method=False)
     adef: AttributeDef = target.member
     secret = is_secret(target.spec.cls.class_id, adef.index, False)
+    if adef.index == 1:  # the object's identity, not a setting: every client and route finds it by it
+        raise ApiError(422, "logical_name identifies the object and cannot be written", result="read-write-denied")
     body = await _json(request)
     if not isinstance(body, dict) or "value" not in body:
         raise ApiError(400, 'expected {"value": ...} (typed like {"type": "long-unsigned", "value": 10}, or plain '

@@ -145,6 +145,13 @@ def test_a_value_the_set_checks_refuse_is_refused_with_why_and_changes_nothing(a
     assert zone == held["value"]
 
 
+def test_the_logical_name_is_never_written(api: Api) -> None:
+    status, body = api.put(f"/api/meters/{FIRST}/objects/{CLOCK}/logical_name",
+                           {"type": "octet-string", "value": "0000010001FF"})
+    assert status == 422 and body["result"] == "read-write-denied" and "logical_name" in body["error"], body
+    assert api.value(CLOCK, "logical_name") == {"type": "octet-string", "value": "0000010000FF", "obis": CLOCK}
+
+
 def test_a_put_is_kept_across_an_engine_restart_with_a_state_dir(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with running(tmp_path, profile(), state_dir=state) as api:
