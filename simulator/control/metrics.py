@@ -1,9 +1,10 @@
 """Prometheus metrics of the fleet: `GET /metrics`, every name starting with `cosem_`.
 
-The hot path only counts: the control plane hands each Observer call (runtime/observe.py) to
-`Metrics`, which adds to plain ints, dicts keyed by small tuples and a fixed-bucket latency
-histogram (one `bisect`). Nothing is built until Prometheus scrapes: then `MetricsCollector`
-turns the counts into metric families, reads what the engine keeps itself (bytes by transport,
+The hot path only counts: most APDUs are counted by the exchange itself in the plane's
+`Tally` (runtime/observe.py: keyed by their first octets, with no call), the others reach
+`Metrics` through the control plane's Observer calls, which add to plain ints, dicts keyed by
+small tuples and the tally's fixed-bucket latency histogram (one `bisect`). Nothing is built until Prometheus scrapes: then `MetricsCollector`
+names the tally's services and results and turns the counts into metric families, reads what the engine keeps itself (bytes by transport,
 meters contacted, faults active) and `generate_latest` writes the text format 0.0.4 from a
 private `CollectorRegistry` (never the process-wide one: two engines in one process, as tests
 run them, keep their figures apart).
@@ -35,16 +36,12 @@ from ..apdu.acse import AARE, AssociationResult
 from ..apdu.ciphered import SERVICE_TAGS
 from ..apdu.common import ActionResult, DataAccessResult, ServiceError
 from ..errors import DecodeError
+from ..runtime.observe import LATENCY_BUCKETS_S, Tally, outcome
 
 if TYPE_CHECKING:
     from ..runtime.fleet import LiveMeter
 
 __all__ = ["Metrics", "MetricsCollector", "LATENCY_BUCKETS_S", "service_of", "result_of", "add_routes"]
-
-# Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
-# faults and big profile reads reach into seconds.
-LATENCY_BUCKETS_S: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                        1.0, 2.5, 5.0, 10.0)
 
 _PLAIN_SERVICES = {
     0x60: "aarq", 0x62: "rlrq", 0xC0: "get", 0xC1: "set", 0xC3: "action", 0xE0: "general-block-transfer",
@@ -148,21 +145,20 @@ class Metrics:
     Method names and signatures follow runtime/observe.py's Observer, so the plane hands each
     call on unchanged. There is no `frame`: counting octets needs no frames (the engine counts
     them), and a sink with `frame` would make every frame cross to the plane. `engine` is read
-    only when scraped (bytes, meters contacted, faults).
+    only when scraped (bytes, meters contacted, faults); `tally` (the plane's) when scraped too.
     """
 
     frames_wanted = False
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, tally: Tally | None = None) -> None:
         self.engine = engine
+        self.tally = tally if tally is not None else Tally(0)
         self.connections_open: dict[str, int] = {}
         self.connections_accepted: dict[str, int] = {}
         self.associations: dict[tuple[int, str], int] = {}
         self.apdus: dict[tuple[str, str], int] = {}
         self.refusals: dict[str, int] = {}
         self.pushes = {"sent": 0, "failed": 0}
-        self.latency_counts = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: above every bound (+Inf)
-        self.latency_sum_s = 0.0
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(MetricsCollector(self))
 
@@ -179,8 +175,9 @@ class Metrics:
              answer: bytes | None, seconds: float) -> None:
         key = (service_of(request, answer), result_of(answer))
         self.apdus[key] = self.apdus.get(key, 0) + 1
-        self.latency_counts[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
-        self.latency_sum_s += seconds
+        tally = self.tally
+        tally.latency[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
+        tally.seconds += seconds
 
     def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
         key = (client_sap, outcome)
@@ -193,6 +190,19 @@ class Metrics:
         self.pushes["sent" if sent else "failed"] += 1
 
     # -- scrape time
+    def counted(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """APDUs by (service, result) and refusals by reason: those the Observer calls counted
+        and those of the tally, named from their octets (an access denied is a refusal too)."""
+        apdus, refusals = dict(self.apdus), dict(self.refusals)
+        for (tag, answer), count in list(self.tally.answers.items()):
+            request = bytes((tag,))
+            key = (service_of(request, answer), result_of(answer))
+            apdus[key] = apdus.get(key, 0) + count
+            refusal = outcome(request, answer, None)[1]
+            if refusal is not None:
+                refusals[refusal] = refusals.get(refusal, 0) + count
+        return apdus, refusals
+
     def text(self) -> bytes:
         """The Prometheus text format (0.0.4) of every metric."""
         return generate_latest(self.registry)
@@ -254,22 +264,23 @@ class MetricsCollector(Collector):
         apdus = CounterMetricFamily(
             "cosem_apdus", "Request APDUs the meters handled, by service (get, set, action, aarq, rlrq, ...) "
             "and result (success, the data-access-result, exception-..., no-answer)", labels=["service", "result"])
-        for (service, result), count in sorted(m.apdus.items()):
+        counted, refused = m.counted()
+        for (service, result), count in sorted(counted.items()):
             apdus.add_metric([service, result], count)
         yield apdus
         refusals = CounterMetricFamily(
             "cosem_refusals", "Requests and connections the meters refused, by reason (counter-replay, "
             "deciphering, access-denied, connection-limit, ...)", labels=["reason"])
-        for reason, count in sorted(m.refusals.items()):
+        for reason, count in sorted(refused.items()):
             refusals.add_metric([reason], count)
         yield refusals
         cumulative, buckets = 0, []
-        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), m.latency_counts):
+        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), m.tally.latency):
             cumulative += count
             buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
         yield HistogramMetricFamily("cosem_request_duration_seconds", "Time a meter took to answer a request "
                                     "APDU, from its arrival to its answer, in seconds", buckets=buckets,
-                                    sum_value=m.latency_sum_s)
+                                    sum_value=m.tally.seconds)
         received, sent = m.transferred()
         inbound = CounterMetricFamily("cosem_received_bytes", "Octets received from clients, frames whole "
                                       "(wrapper header, HDLC frame, UDP datagram), by transport",
@@ -302,7 +313,7 @@ class MetricsCollector(Collector):
 def add_routes(app: web.Application, plane: Any) -> None:
     """`GET /metrics`: the plane's metrics in the Prometheus text format 0.0.4."""
 
-    plane.metrics = Metrics(plane.engine)
+    plane.metrics = Metrics(plane.engine, plane.tally)
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=plane.metrics.text(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

@@ -14,7 +14,6 @@ keeps, per meter, the time of its last APDU and the connections where associatio
 from __future__ import annotations
 
 import ipaddress
-from array import array
 import logging
 import time
 from typing import Any, Callable
@@ -23,7 +22,7 @@ from aiohttp import web
 
 from ..runtime.engine import Engine
 from ..runtime.layout import MeterEntry
-from ..runtime.observe import ObservedMeter
+from ..runtime.observe import ObservedMeter, Tally
 from ..runtime.profile import ControlSettings, meter_fields
 from ..server.meter import Channel
 
@@ -71,9 +70,11 @@ class ControlPlane:
         self._traces: Any = None
         self._apdu: Callable[..., None] = _nothing  # the sinks' apdu, after the plane's own bookkeeping
         self.frames_wanted = False
-        # wall time of each meter's last APDU, by meter index (0: none yet): stored in place, no
-        # object made or kept per APDU
-        self._last_activity = array("d", bytes(8 * len(engine.entries)))
+        # what the exchange counts itself (runtime/observe.py), the metrics read it; with the
+        # perf_counter time of each meter's last APDU, by meter index (0: none yet): stored in
+        # place, no object made or kept per APDU
+        self.tally = Tally(len(engine.entries))
+        self._last_activity = self.tally.last
         self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
         self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
@@ -112,7 +113,7 @@ class ControlPlane:
     def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
              answer: bytes | None, seconds: float) -> None:
         index = live.entry.index
-        self._last_activity[index] = time.time()
+        self._last_activity[index] = time.perf_counter()
         if request and request[0] == _AARQ and isinstance(channel, Channel):  # where its associations are found
             kept = [c for c in self._channels.get(index, ()) if c is not channel and c.associated]
             if channel.associated:
@@ -123,7 +124,8 @@ class ControlPlane:
     # -- what the API shows
     def last_activity(self, entry: MeterEntry) -> float | None:
         """Wall time of the meter's last APDU (None: none since the control plane started)."""
-        return self._last_activity[entry.index] or None
+        at = self._last_activity[entry.index]
+        return time.time() - (time.perf_counter() - at) if at else None
 
     def associations(self, entry: MeterEntry) -> list[tuple[int, int, float]]:
         """(server SAP, client SAP, fleet epoch made at) of each association open to the meter."""

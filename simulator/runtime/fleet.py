@@ -17,6 +17,7 @@ changed its values is told to `on_values_changed` (the push scheduler re-plans t
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from time import perf_counter
 from typing import Any, Callable, MutableMapping
 
@@ -26,7 +27,7 @@ from ..server.meter import Channel, MeterServer
 from ..server.objects import Meter, ObjectHandle, TimeBase
 from ..server.objects import PushRequest
 from .layout import MeterEntry
-from .observe import Observer, outcome
+from .observe import LATENCY_BUCKETS_S, TALLIED, TALLY_OCTETS, Observer, Tally, outcome
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change
 from .store import StateStore, StoreError, restore
@@ -93,7 +94,19 @@ class LiveMeter:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         self.note_changes()
         if observer is not None:
-            self._observe(observer, channel, server_sap, client_sap, apdu, answer, perf_counter() - started)
+            ended = perf_counter()
+            tally = fleet.tally
+            if tally is not None and answer and apdu and answer[0] in TALLIED and channel.refused is None:
+                # counted here, in place: no call (observe.py's docstring says why)
+                tally.last[self.entry.index] = ended
+                key = (apdu[0], answer[:TALLY_OCTETS])
+                answers = tally.answers
+                answers[key] = answers.get(key, 0) + 1
+                seconds = ended - started
+                tally.latency[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
+                tally.seconds += seconds
+            else:
+                self._observe(observer, channel, server_sap, client_sap, apdu, answer, ended - started)
         if self.meter.state.revision != revision and fleet.on_values_changed is not None:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
@@ -144,6 +157,7 @@ class Fleet:
         self.on_push_reset: Callable[[LiveMeter, int, int], None] | None = None  # (server_sap, index) reset
         self.on_values_changed: Callable[[LiveMeter], None] | None = None  # an APDU changed a meter's values
         self.observer: Observer | None = None  # the engine's (the control plane)
+        self.tally: Tally | None = None  # the observer's, if it has one
         self._changed: dict[int, LiveMeter] = {}  # since the last commit
         # changes whose commit failed, by meter: tried again with the next commit
         self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}

@@ -4,6 +4,13 @@ The engine's `observer` is None unless a control plane runs; every call site tes
 APDU or frame and does nothing more, so the hot path pays one attribute test. `frame` is called
 only while `frames_wanted` (a trace or a capture wants the bytes as they crossed the wire).
 
+An exchange whose answer says all there is to count in its first octets (a GET, ACTION,
+block or ciphered answer the session raised nothing about) is not handed to `apdu`: the
+exchange counts it in the observer's `Tally` itself, in place (a dict entry and a bucket), since
+each call on the hot path costs as much as the counting. Whoever reads the tally (the metrics)
+names service and result from the octets when it is read. Associations, exceptions, refusals and
+SET answers still take the `apdu` call.
+
 `outcome` reads what an exchange meant for the association and whether it was a refusal from the
 request and answer octets alone, so the observer need not decode them: it runs only with an
 observer.
@@ -11,12 +18,25 @@ observer.
 
 from __future__ import annotations
 
+from array import array
 from typing import Protocol
 
+from ..apdu.ciphered import SERVICE_TAGS
 from ..server.objects import Meter
 from .layout import MeterEntry
 
-__all__ = ["Observer", "ObservedMeter", "outcome"]
+__all__ = ["Observer", "ObservedMeter", "Tally", "outcome", "LATENCY_BUCKETS_S", "TALLIED", "TALLY_OCTETS"]
+
+# Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
+# faults and big profile reads reach into seconds.
+LATENCY_BUCKETS_S: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                        1.0, 2.5, 5.0, 10.0)
+# Answers counted in the tally: get-, action-response, general-block-transfer, read-/write-response,
+# confirmed-service-error, and every ciphered answer (glo-, ded-, general-*-ciphering); their
+# result is in their first TALLY_OCTETS octets (get-response-with-datablock: its tenth).
+TALLIED = frozenset((0xC4, 0xC7, 0xE0, 0x0C, 0x0D, 0x0E, 0xDB, 0xDC, 0xDD,
+                     *(tag for row in SERVICE_TAGS for tag in (row.glo, row.ded))))
+TALLY_OCTETS = 10
 
 _AARQ, _AARE, _RLRQ, _RLRE = 0x60, 0x61, 0x62, 0x63
 _EXCEPTION_RESPONSE = 0xD8
@@ -42,10 +62,28 @@ class ObservedMeter(Protocol):
     meter: Meter
 
 
+class Tally:
+    """What the exchange counts itself for an observer, in place: answers by (request's first
+    octet, answer's first TALLY_OCTETS octets), latency by bucket with its sum, and each meter's
+    last APDU (time.perf_counter, by meter index; 0: none)."""
+
+    __slots__ = ("answers", "latency", "seconds", "last")
+
+    def __init__(self, meters: int) -> None:
+        self.answers: dict[tuple[int, bytes], int] = {}
+        self.latency = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: above every bound (+Inf)
+        self.seconds = 0.0
+        self.last = array("d", bytes(8 * meters))
+
+
 class Observer(Protocol):
     """Implemented by the control plane; the runtime only calls it."""
 
     frames_wanted: bool
+
+    @property
+    def tally(self) -> Tally | None:
+        """What the exchange counts itself (None: every exchange is handed to `apdu`)."""
 
     def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         """A connection ("tcp", "hdlc-tcp", "hdlc-serial") or a UDP client ("udp") opened or closed."""

@@ -138,6 +138,7 @@ class Capture:
     `Engine.run`: `stop()` flushes and closes the file."""
 
     frames_wanted = True
+    tally = None  # every exchange is handed to `apdu`, and on to `then`
 
     def __init__(self, path: Path, then: Observer | None = None) -> None:
         self.path = path

@@ -329,6 +329,16 @@ class WrapperStream(StreamConnection):
     def channel(self) -> object:
         return self._channel
 
+    def observe_sent(self, data: bytes) -> None:
+        """As the base's, with no call but the observer's: a wrapper write is one frame, and
+        the meter and channel are at hand (an answer's every frame passes here)."""
+        host = self.host
+        observer = host.observer
+        assert observer is not None
+        host.bytes_out[self.kind] += len(data)
+        if observer.frames_wanted:
+            observer.frame(self._meter, self._channel, False, data, self.kind, self.peer, self.local)
+
     def meter_restarted(self, live: LiveMeter) -> None:
         if live is self._meter and not self._closed:
             _log.info("%s: the meter restarts; connection from %s closed", live.label, self.peer)

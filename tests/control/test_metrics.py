@@ -16,10 +16,11 @@ from gurux_dlms import GXDLMSException
 from gurux_dlms.objects import GXDLMSAssociationLogicalName
 from prometheus_client.parser import text_string_to_metric_families
 
-from simulator.control.metrics import LATENCY_BUCKETS_S, result_of, service_of
+from simulator.control.metrics import LATENCY_BUCKETS_S, Metrics, result_of, service_of
 from simulator.control.app import control_plane as new_control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.faults import Fault
+from simulator.runtime.observe import TALLY_OCTETS, Tally
 from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
@@ -257,3 +258,20 @@ _GET_CLOCK = bytes.fromhex("C001C100080000010000FF0200")
 def test_service_and_result_are_read_from_the_octets(request_apdu: bytes, answer: bytes | None, service: str,
                                                      result: str) -> None:
     assert (service_of(request_apdu, answer), result_of(answer)) == (service, result)
+
+
+def test_answers_the_exchange_tallied_are_named_when_scraped() -> None:
+    """The exchange keeps (request's first octet, answer's first octets) for most answers, with
+    no call; the metrics name them at scrape time as they name what the Observer calls hand on,
+    a denied GET counting as a refusal too."""
+    tally = Tally(1)
+    metrics = Metrics(None, tally)
+    denied = bytes.fromhex("C401C10103")  # Get-Response-Normal, data-access-result read-write-denied
+    success = bytes.fromhex("C401C100090C07EA0C0701000000FF800000")
+    tally.answers[(0xC0, denied[:TALLY_OCTETS])] = 2
+    tally.answers[(0xC0, success[:TALLY_OCTETS])] = 5
+    metrics.apdu(None, None, 16, 1, _GET_CLOCK, success, 0.0002)  # one the Observer call handed on
+    apdus, refusals = metrics.counted()
+    assert apdus == {("get", "read-write-denied"): 2, ("get", "success"): 6}
+    assert refusals == {"access-denied": 2}
+    assert tally.latency[0] == 1 and tally.seconds == pytest.approx(0.0002)
