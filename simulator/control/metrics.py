@@ -258,8 +258,8 @@ class MetricsCollector(Collector):
         associations = CounterMetricFamily(
             "cosem_associations", "Application associations by client SAP and outcome (accepted, rejected, "
             "released, failed-authentication)", labels=["client_sap", "outcome"])
-        for (client_sap, outcome), count in sorted(m.associations.items()):
-            associations.add_metric([str(client_sap), outcome], count)
+        for (client_sap, result), count in sorted(m.associations.items()):
+            associations.add_metric([str(client_sap), result], count)
         yield associations
         apdus = CounterMetricFamily(
             "cosem_apdus", "Request APDUs the meters handled, by service (get, set, action, aarq, rlrq, ...) "
@@ -295,8 +295,8 @@ class MetricsCollector(Collector):
         yield outbound
         pushes = CounterMetricFamily("cosem_pushes", "Push notifications (data-notification) the meters delivered "
                                      "to head-ends (sent), and pushes given up after their retries (failed)", labels=["outcome"])
-        for outcome, count in m.pushes.items():
-            pushes.add_metric([outcome], count)
+        for result, count in m.pushes.items():
+            pushes.add_metric([result], count)
         yield pushes
         fleet, contacted = m.meters()
         yield GaugeMetricFamily("cosem_meters", "Meters in the fleet", value=fleet)

@@ -28,7 +28,6 @@ last answered in `ctx.living.cache`: a query inside one day computes that day on
 
 from __future__ import annotations
 
-import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any

@@ -19,12 +19,12 @@ import pytest
 from gurux_dlms.objects import GXDLMSClock, GXDLMSRegister
 
 from simulator.axdr import Obis
-from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.command import control_settings, relocate
 from simulator.runtime.profile import ControlSettings, ProfileError, parse_profile
 
 from ..runtime.harness import AK, EK, LLS_PASSWORD, RunningFleet
+from .harness import serving
 from ..runtime.peers import GuruxPeer, SocketPipe, gurux_client
 from ..runtime.test_push import ALARM_PUSH, DEMO_FIELDS, Receiver, opened
 
@@ -95,14 +95,8 @@ class Api:
 
 @contextlib.contextmanager
 def running(directory: Path, text: str, token: str | None = None, state_dir: Path | None = None) -> Iterator[Api]:
-    fleet = RunningFleet(text, directory, state_dir=state_dir)
-    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield Api(fleet, plane)
-        finally:
-            fleet.run(plane.stop())
+    with serving(text, directory, state_dir, token) as (fleet, plane):
+        yield Api(fleet, plane)
 
 
 @pytest.fixture
@@ -267,8 +261,8 @@ def test_a_token_is_required_when_set_and_never_echoed(tmp_path: Path) -> None:
 
 
 def test_what_does_not_exist_is_404_and_what_is_not_json_400(api: Api) -> None:
-    for path, named in ((f"/api/meters/99999999", "99999999"),
-                        (f"/api/meters/99999999/objects", "99999999"),
+    for path, named in (("/api/meters/99999999", "99999999"),
+                        ("/api/meters/99999999/objects", "99999999"),
                         (f"/api/meters/{FIRST}/objects/1.2.3.4.5.6/2", "1.2.3.4.5.6"),
                         (f"/api/meters/{FIRST}/objects/{CLOCK}/42", "no attribute '42'"),
                         (f"/api/meters/{FIRST}/objects/{CLOCK}/daylight", "no attribute 'daylight'")):

@@ -20,11 +20,10 @@ from dlms_cosem.exceptions import DlmsClientException
 from simulator.cli import main
 from simulator.control import ctl
 from simulator.control.ctl import parse_value, value_text
-from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
-from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
+from .harness import serving
 from ..runtime.peers import LDN, read, wrapper_transport
 
 PROFILE = """
@@ -76,14 +75,8 @@ class Running:
 @pytest.fixture
 def running(tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Iterator[Running]:
     token = getattr(request, "param", None)
-    fleet = RunningFleet(PROFILE, tmp_path, state_dir=tmp_path / "state")
-    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, token))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield Running(fleet, plane, capsys)
-        finally:
-            fleet.run(plane.stop())
+    with serving(PROFILE, tmp_path, tmp_path / "state", token) as (fleet, plane):
+        yield Running(fleet, plane, capsys)
 
 
 def test_meters_lists_the_fleet_and_filters_by_group(running: Running) -> None:

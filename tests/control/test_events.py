@@ -20,12 +20,11 @@ import aiohttp
 import pytest
 from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric
 
-from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.model.catalogue import SHIPPED_DIR
-from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
+from .harness import serving
 from ..runtime.peers import GuruxPeer, SocketPipe, energy_register, gurux_client
 from ..runtime.test_push import DEMO_FIELDS, PLAIN_MODEL, Receiver, opened
 from ..runtime.test_push_schedule import ALARM, ALARM_PUSH, POWER_UP_BIT, POWER_UP_PUSH, pushes_of
@@ -91,14 +90,8 @@ class Controlled:
 
 @contextlib.contextmanager
 def controlled(profile: str, directory: Path, state_dir: Path | None = None) -> Iterator[Controlled]:
-    fleet = RunningFleet(profile, directory, state_dir=state_dir)
-    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield Controlled(fleet, plane)
-        finally:
-            fleet.run(plane.stop())
+    with serving(profile, directory, state_dir) as (fleet, plane):
+        yield Controlled(fleet, plane)
 
 
 def fleet_epoch(c: Controlled) -> float:

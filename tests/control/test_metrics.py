@@ -17,13 +17,12 @@ from gurux_dlms.objects import GXDLMSAssociationLogicalName
 from prometheus_client.parser import text_string_to_metric_families
 
 from simulator.control.metrics import LATENCY_BUCKETS_S, Metrics, result_of, service_of
-from simulator.control.app import control_plane as new_control_plane
 from simulator.control.plane import ControlPlane
 from simulator.runtime.faults import Fault
 from simulator.runtime.observe import TALLY_OCTETS, Tally
-from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import RunningFleet
+from .harness import serving
 from ..runtime.test_push import Receiver, demo_fleet, invoke_push, plain_fleet, wait_for
 from ..runtime.peers import CLOCK, GuruxPeer, SocketPipe, clock, dlms_client, gurux_client, wrapper_transport
 
@@ -68,14 +67,8 @@ class Controlled:
 
 @contextlib.contextmanager
 def control_plane(profile: str, tmp_path: Path) -> Iterator[Controlled]:
-    fleet = RunningFleet(profile, tmp_path, state_dir=None)
-    plane = new_control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield Controlled(fleet, plane)
-        finally:
-            fleet.run(plane.stop())
+    with serving(profile, tmp_path) as (fleet, plane):
+        yield Controlled(fleet, plane)
 
 
 @pytest.fixture

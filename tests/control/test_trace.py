@@ -14,13 +14,12 @@ import aiohttp
 import pytest
 from gurux_dlms.objects import GXDLMSAssociationLogicalName, GXDLMSClock
 
-from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
 from simulator.control.traces import RING_SIZE, TraceRings
 from simulator.decode import decode
-from simulator.runtime.profile import ControlSettings
 
 from ..runtime.harness import AK, EK, LLS_PASSWORD, RunningFleet
+from .harness import serving
 from ..runtime.peers import (
     CLOCK, GuruxPeer, SocketPipe, dlms_client, gurux_client, hdlc_tcp_transport, wrapper_transport,
 )
@@ -60,14 +59,8 @@ class Controlled:
 
 @pytest.fixture
 def controlled(tmp_path: Path) -> Iterator[Controlled]:
-    fleet = RunningFleet(PROFILE, tmp_path, state_dir=None)
-    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, None))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield Controlled(fleet, plane)
-        finally:
-            fleet.run(plane.stop())
+    with serving(PROFILE, tmp_path) as (fleet, plane):
+        yield Controlled(fleet, plane)
 
 
 def _gurux_session(port: int, client_sap: int, hdlc: bool = False) -> None:

@@ -18,11 +18,11 @@ from dlms_cosem import cosem, enumerations
 from dlms_cosem.exceptions import DlmsClientException
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from simulator.control.app import control_plane
 from simulator.control.plane import ControlPlane
-from simulator.runtime.profile import ControlSettings, demo_profile_path
+from simulator.runtime.profile import demo_profile_path
 
 from ..runtime.harness import RunningFleet
+from .harness import serving
 from ..runtime.peers import LDN, read, wrapper_transport
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's (.ci/run installs it); Playwright downloads no browser here
@@ -53,14 +53,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def demo(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[RunningFleet, ControlPlane]]:
-    fleet = RunningFleet(demo_on_free_ports(), tmp_path, state_dir=tmp_path / "state")
-    plane = control_plane(fleet.engine, ControlSettings("127.0.0.1", 0, getattr(request, "param", None)))
-    with fleet:
-        fleet.run(plane.start())
-        try:
-            yield fleet, plane
-        finally:
-            fleet.run(plane.stop())
+    with serving(demo_on_free_ports(), tmp_path, tmp_path / "state", getattr(request, "param", None)) as running:
+        yield running
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from simulator.apdu.get import GetRequestNext, GetRequestNormal, GetResponseNorm
 from simulator.apdu.initiate import Conformance, InitiateRequest
 from simulator.axdr import Data, DataType, Obis
 from simulator.model.catalogue import SHIPPED_DIR, find_model, list_models, object_table
-from simulator.model.loader import load_model, parse_model, validate_paths
+from simulator.model.loader import load_model, validate_paths
 from simulator.model.spec import MeterModel
 from simulator.server.meter import Channel, MeterServer
 from simulator.server.objects import Meter, ObjectHandle, TimeBase

@@ -6,7 +6,6 @@ frames that go on the wire: wrapper and HDLC UI.
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime, timezone
 from typing import Any
 
