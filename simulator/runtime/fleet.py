@@ -21,6 +21,8 @@ from bisect import bisect_left
 from time import perf_counter
 from typing import Any, Callable, MutableMapping
 
+from ..apdu.acse import AcseServiceUser
+from ..association.refusal import refusal_aare
 from ..axdr import Data, DataType, Obis
 from ..model.spec import ObjectSpec
 from ..server.meter import Channel, MeterServer
@@ -111,6 +113,15 @@ class LiveMeter:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
         return answer
+
+    def refuse(self, client_sap: int, aarq: bytes, diagnostic: AcseServiceUser) -> bytes:
+        """The AARE that refuses `aarq` for an injected fault (runtime/faults.py): logged, and
+        counted like any rejected association; the meter never sees the AARQ."""
+        _log.info("%s: association from client %d refused (fault injected: %s)", self.label, client_sap,
+                  diagnostic.name.lower().replace("_", "-"))
+        if self._fleet.observer is not None:
+            self._fleet.observer.association(self, client_sap, "rejected")
+        return refusal_aare(aarq, diagnostic)
 
     def _observe(self, observer: Observer, channel: Channel, server_sap: int, client_sap: int, apdu: bytes,
                  answer: bytes | None, seconds: float) -> None:

@@ -20,7 +20,6 @@ import asyncio
 import logging
 from typing import Any, Callable
 
-from ..association.refusal import refusal_aare
 from ..errors import DecodeError
 from ..link.hdlc import (
     APDUReceived, FrameKind, FrameRejected, HDLCAddress, HDLCConnection, HDLCFrame, HDLCFrameReader,
@@ -260,11 +259,7 @@ class HDLCLine:
                         link.channel = meter.server.open_channel()
                     verdict = self.host.faults.verdict(meter.entry) if self.host.faults.on else None
                     if verdict is not None and verdict.refuse is not None and event.apdu[:1] == b"\x60":  # AARQ
-                        answer: bytes | None = refusal_aare(event.apdu, verdict.refuse)
-                        _log.info("%s: association from client %d refused (fault injected: %s)", meter.label,
-                                  link.client_sap, verdict.refuse.name.lower().replace("_", "-"))
-                        if self.host.observer is not None:
-                            self.host.observer.association(meter, link.client_sap, "rejected")
+                        answer: bytes | None = meter.refuse(link.client_sap, event.apdu, verdict.refuse)
                     else:
                         answer = meter.exchange(link.channel, link.logical, link.client_sap, event.apdu, now,
                                                 wrapper=False)

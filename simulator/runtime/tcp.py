@@ -18,7 +18,6 @@ import asyncio
 import logging
 from typing import Any
 
-from ..association.refusal import refusal_aare
 from ..errors import DecodeError, EncodeError
 from ..link.wrapper import HEADER_SIZE, WrapperFrame, WrapperReader
 from .faults import Delayed, Verdict, damaged_tag
@@ -377,11 +376,7 @@ class WrapperStream(StreamConnection):
             return False
         local, remote = frame.destination_wport, frame.source_wport
         if verdict.refuse is not None and frame.apdu[:1] == b"\x60":  # AARQ
-            answers = [refusal_aare(frame.apdu, verdict.refuse)]
-            _log.info("%s: association from client %d refused (fault injected: %s)", meter.label, remote,
-                      verdict.refuse.name.lower().replace("_", "-"))
-            if self.host.observer is not None:
-                self.host.observer.association(meter, remote, "rejected")
+            answers = [meter.refuse(remote, frame.apdu, verdict.refuse)]
         else:
             answer = meter.exchange(self._channel, local, remote, frame.apdu, now)
             answers = [] if answer is None else [answer, *meter.streamed(self._channel, local, remote)]

@@ -22,7 +22,6 @@ import socket
 import struct
 from typing import Any
 
-from ..association.refusal import refusal_aare
 from ..errors import DecodeError, EncodeError
 from ..link.wrapper import WrapperFrame
 from .faults import Delayed, Verdict, damaged_tag
@@ -190,11 +189,7 @@ class UDPEndpoint:
         meter, ours, theirs = peer.meter, frame.destination_wport, frame.source_wport
         try:
             if verdict.refuse is not None and frame.apdu[:1] == b"\x60":  # AARQ
-                answers = [refusal_aare(frame.apdu, verdict.refuse)]
-                _log.info("%s: association from client %d refused (fault injected: %s)", meter.label, theirs,
-                          verdict.refuse.name.lower().replace("_", "-"))
-                if self.host.observer is not None:
-                    self.host.observer.association(meter, theirs, "rejected")
+                answers = [meter.refuse(theirs, frame.apdu, verdict.refuse)]
             else:
                 answer = meter.exchange(peer.channel, ours, theirs, frame.apdu, now)
                 answers = [] if answer is None else [answer, *meter.streamed(peer.channel, ours, theirs)]
