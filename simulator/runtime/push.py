@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, Protocol
 
-from ..living.noise import meter_seed
-from ..server.objects import Meter, ObjectHandle, PushRequest
+from ..server.objects import Meter, ObjectHandle, PushRequest, noise_seed
 from ..server.push import Notification, PushError, PushSettings, notify, push_settings, window_start
 from ..server.push_plan import push_offset
 from .fleet import Fleet, LiveMeter
@@ -147,7 +146,7 @@ class Pusher:
         meter = live.meter
         time_base = meter.time_base
         due = _in_window(meter, settings, time_base.epoch(request.now) + push_offset(
-            _seed(meter), request.server_sap, request.index, settings.randomisation_s))
+            noise_seed(meter.seed, meter.fields, meter.index), request.server_sap, request.index, settings.randomisation_s))
         if due is None:
             _log.warning("%s dropped: its communication window never opens again", push.what)
             self._count(push.live, False)
@@ -409,11 +408,6 @@ def _in_window(meter: Meter, settings: PushSettings, epoch: float) -> float | No
     offset = meter.state.clock_offset_s
     opens = window_start(settings, epoch + offset, meter.utc_offset_min)
     return None if opens is None else opens - offset
-
-
-def _seed(meter: Meter) -> int:
-    """The meter's seed, as its living view computes it (the push scheduler uses the same)."""
-    return meter_seed(meter.seed, str(meter.fields.get("serial", meter.index)))
 
 
 def _describe(notification: Notification) -> str:

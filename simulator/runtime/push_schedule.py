@@ -40,9 +40,7 @@ from typing import Callable, Protocol
 from ..cosem.events import ALARM_BITS, GENERATED_CODES
 from ..cosem.schedule import local_to_epoch, next_execution
 from ..living.events import BUCKET_S, DEFAULT_EVENTS, MAX_DURATION_S, PHASED, events_between
-from ..living.noise import meter_seed
-from ..server.objects import Meter, ObjectHandle
-from ..server.objects import PushRequest
+from ..server.objects import Meter, ObjectHandle, PushRequest, noise_seed
 from ..server.push_plan import (
     ScheduledPush, alarm_rose, follows_model, model_randomisation, own_randomisation, own_scheduled_pushes,
     planning_attributes, push_offset, pushes_on, scheduled_pushes, wake,
@@ -105,7 +103,7 @@ class _Group:
         """Each meter's seed, as `Meter.living` computes it (so offsets and events agree with it)."""
         if self._seeds is None:
             profile_seed = self._scheduler.fleet.profile.seed
-            self._seeds = array("Q", (meter_seed(profile_seed, str(meter_fields(self.spec, i).get("serial", e.index)))
+            self._seeds = array("Q", (noise_seed(profile_seed, meter_fields(self.spec, i), e.index)
                                       for i, e in enumerate(self.entries)))
         return self._seeds
 
@@ -308,7 +306,7 @@ class _OwnPlan(_Task):
         meter = self.live.meter
         time_base = meter.time_base
         offset_s = meter.state.clock_offset_s
-        seed = seed_of(meter)
+        seed = noise_seed(meter.seed, meter.fields, meter.index)
         plans = []
         for push in own_scheduled_pushes(meter):
             device = meter.model.logical_devices[push.server_sap]
@@ -337,9 +335,6 @@ class _OwnPlan(_Task):
         return 1
 
 
-def seed_of(meter: Meter) -> int:
-    """The meter's seed as `Meter.living` computes it, for a static meter too."""
-    return meter_seed(meter.seed, str(meter.fields.get("serial", meter.index)))
 
 
 class PushScheduler:

@@ -33,7 +33,7 @@ from ..state.effects import E, Effect, InjectedEvents
 
 PUSH_SETUP_CLASS = 40
 
-__all__ = ["TimeBase", "Meter", "ObjectHandle", "Clock", "PushRequest", "security_from_templates", "injected_home"]
+__all__ = ["TimeBase", "Meter", "noise_seed", "ObjectHandle", "Clock", "PushRequest", "security_from_templates", "injected_home"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,12 @@ class TimeBase:
         self.frozen_now = now if paused else math.inf
 
 
+def noise_seed(profile_seed: int, fields: Mapping[str, Any], index: int) -> int:
+    """A meter's own seed (its living values, its push offsets): the profile's seed and the meter's
+    serial number, so the push scheduler can work it out for a meter it has not built."""
+    return meter_seed(profile_seed, str(fields.get("serial", index)))
+
+
 @dataclass(slots=True)
 class Meter:
     """One meter: the shared model, its profile fields, and its own state. Kept small:
@@ -130,7 +136,7 @@ class Meter:
                 return None
             installed = self.time_base.installed
             living = self._living = LivingMeter(
-                self.model.living, meter_seed(self.seed, str(self.fields.get("serial", self.index))),
+                self.model.living, noise_seed(self.seed, self.fields, self.index),
                 self.time_base.start_epoch if installed is None else installed)
         if self._injected_revision != self.state.revision:
             self._injected_revision = self.state.revision
