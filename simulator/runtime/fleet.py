@@ -26,8 +26,7 @@ from ..association.refusal import refusal_aare
 from ..axdr import Data, DataType, Obis
 from ..model.spec import ObjectSpec
 from ..server.meter import Channel, MeterServer
-from ..server.objects import Meter, ObjectHandle, TimeBase
-from ..server.objects import PushRequest
+from ..server.objects import PUSH_SETUP_CLASS, Meter, ObjectHandle, PushRequest, TimeBase
 from .layout import MeterEntry
 from .observe import LATENCY_BUCKETS_S, TALLIED, TALLY_OCTETS, Observer, Tally, outcome
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
@@ -40,7 +39,7 @@ __all__ = ["MeterFault", "LiveMeter", "Fleet"]
 _log = logging.getLogger(__name__)
 _LDN = Obis("0.0.42.0.0.255")
 _IEC_HDLC_SETUP, _DEVICE_ADDRESS = 23, 9  # class id, attribute
-_PUSH_SETUP, _SEND_DESTINATION = 40, 3  # class id, attribute (send_destination_and_method)
+_SEND_DESTINATION = 3  # Push setup attribute send_destination_and_method
 TRANSPORT_SERVICE = {"tcp": 0, "udp": 1, "hdlc": 5}  # Push setup transport_service enumeration
 assert set(TRANSPORT_SERVICE) == set(PUSH_TRANSPORTS)
 
@@ -281,7 +280,7 @@ def _direct_pushes(meter: Meter, overrides: tuple[PushOverride, ...]) -> None:
     (the message type stays): one named by its Push setup's OBIS code, else the group's."""
     for device in meter.model.logical_devices.values():
         for spec in device.objects:
-            if spec.cls.class_id != _PUSH_SETUP:
+            if spec.cls.class_id != PUSH_SETUP_CLASS:
                 continue
             override = push_destination(spec, overrides)
             if override is None:

@@ -29,13 +29,13 @@ from ..model.errors import ModelError
 from ..model.loader import load_model
 from ..model.spec import MeterModel, ObjectSpec
 from ..security import CipherKeys
+from ..server.objects import PUSH_SETUP_CLASS
 
 __all__ = ["add_listen_arguments", "load_models", "push_labels", "Listener", "run_listen"]
 
 log = logging.getLogger("simulator.listen")
 
 DEFAULT_TCP_PORT = 4058
-_PUSH_SETUP = 40
 
 
 def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +57,7 @@ def push_labels(models: Iterable[MeterModel]) -> dict[bytes, list[PushObjectList
     for model in models:
         for device in model.logical_devices.values():
             for obj in device.objects:
-                if obj.cls.class_id != _PUSH_SETUP or len(obj.values) < 2:
+                if obj.cls.class_id != PUSH_SETUP_CLASS or len(obj.values) < 2:
                     continue
                 entries = _entries(obj.values[1], device.find)
                 if entries is not None:

@@ -74,6 +74,7 @@ from ..model.errors import BRACES, UNFILLABLE, ModelError, Problem, did_you_mean
 from ..model.loader import load_model, parse_document
 from ..model.spec import MeterModel, Template, TemplateError
 from ..model.yamlsource import YAMLProblem, YMap, YNode, YScalar, YSeq, describe_node, parse_yaml
+from ..server.objects import PUSH_SETUP_CLASS
 
 __all__ = [
     "TRANSPORTS", "ADDRESSING", "Limits", "TimeSettings", "FieldRule", "ListenerSpec", "GroupSpec",
@@ -101,7 +102,6 @@ _MAX_COUNT = 1_000_000
 _PHYSICAL = (0x10, 0x3FFD)  # assignable HDLC lower addresses (IEC 62056-46)
 PUSH_TRANSPORTS = ("tcp", "udp", "hdlc")
 _PUSH_KEYS = ("destination", "transport")
-_PUSH_SETUP = 40  # class id
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,7 +620,7 @@ class _Reader:
                          "or such a mapping per Push setup OBIS code", owner)
             return ()
         setups = {bytes(spec.logical_name) for device in model.logical_devices.values() for spec in device.objects
-                  if spec.cls.class_id == _PUSH_SETUP}
+                  if spec.cls.class_id == PUSH_SETUP_CLASS}
         if any(key in _PUSH_KEYS for key in node.entries):
             if not setups:
                 self.problem(ymap.key_line("push"), f"push: model {model.name} has no Push setup object", owner)
