@@ -17,7 +17,7 @@ from ..errors import DecodeError
 from .frames import decode
 from .tree import DecodeOptions
 
-__all__ = ["DESCRIPTION", "add_decode_arguments", "run_decode", "main_decode"]
+__all__ = ["DESCRIPTION", "add_decode_arguments", "run_decode", "main_decode", "option_bytes"]
 
 DESCRIPTION = ("Decode an HDLC frame, a wrapper frame, a bare APDU or a bare A-XDR Data value in the words "
                "of the standard.")
@@ -79,7 +79,7 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
                              "AARE in the input names it")
 
 
-def _option_bytes(value: str | None, size: int, what: str) -> bytes | None:
+def option_bytes(value: str | None, size: int, what: str) -> bytes | None:
     """A hex option; the message never repeats the value (it may be a key)."""
     if value is None:
         return None
@@ -99,9 +99,9 @@ def run_decode(args: argparse.Namespace, stdin: Any = None, stdout: TextIO | Non
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     try:
-        ek = _option_bytes(args.ek, 16, "--ek")
-        ak = _option_bytes(args.ak, 16, "--ak")
-        title = _option_bytes(args.system_title, 8, "--system-title")
+        ek = option_bytes(args.ek, 16, "--ek")
+        ak = option_bytes(args.ak, 16, "--ak")
+        title = option_bytes(args.system_title, 8, "--system-title")
         if (ek is None) != (ak is None):
             raise ValueError("--ek and --ak go together")
         if args.file is not None and args.hex:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from ..axdr import Data, DataType, Obis
-from ..decode.command import _option_bytes
+from ..decode.command import option_bytes
 from ..decode.push import (
     Event, NotificationReceived, PushedAttribute, PushLabels, PushObjectList, PushReceiver, ReceiveProblem,
 )
@@ -220,8 +220,8 @@ def run_listen(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     try:
-        ek = _option_bytes(args.ek, 16, "--ek")
-        ak = _option_bytes(args.ak, 16, "--ak")
+        ek = option_bytes(args.ek, 16, "--ek")
+        ak = option_bytes(args.ak, 16, "--ak")
         if (ek is None) != (ak is None):
             raise ValueError("--ek and --ak go together")
         labels: PushLabels = push_labels(load_models(args.model))
