@@ -13,6 +13,8 @@ const $ = (id) => document.getElementById(id);
 let openSerial = null;
 let openGroup = null;
 let traceAbort = null;
+let traceSeq = 0;  // the newest frame shown: the ring read and the stream never show one twice
+let traceAtSeq = new Set();  // what was shown of that frame (an APDU's segments share their frame's number)
 let objectRows = [];
 
 // -- the API -----------------------------------------------------------------------------------
@@ -194,6 +196,8 @@ async function openMeter(serial) {
   $("meter-details").replaceChildren();
   $("objects").tBodies[0].replaceChildren();
   $("trace").replaceChildren();
+  traceSeq = 0;
+  traceAtSeq = new Set();
   $("faults").replaceChildren();
   $("events").replaceChildren();
   await Promise.all([refreshMeter(), refreshEvents(), loadObjects(), loadTrace()]);
@@ -295,6 +299,12 @@ function frameText(f) {
 
 function addFrame(f) {
   if ($("trace-pause").checked) return;
+  if (f && typeof f.seq === "number") {
+    const shown = (f.hex ?? "") + "\n" + (f.text ?? "");
+    if (f.seq < traceSeq || (f.seq === traceSeq && traceAtSeq.has(shown))) return;
+    if (f.seq > traceSeq) { traceSeq = f.seq; traceAtSeq = new Set(); }
+    traceAtSeq.add(shown);
+  }
   const list = $("trace");
   const li = document.createElement("li");
   const pre = document.createElement("pre");
@@ -434,4 +444,6 @@ document.addEventListener("DOMContentLoaded", () => {
   every(REFRESH_MS, refreshClock);
   every(REFRESH_MS, async () => { if (openSerial) await refreshMeter(); });
   every(REFRESH_MS * 2, async () => { if (openSerial) await refreshValues(); });
+  // The stream is the fast path; the ring read catches what it missed (its opening, a dropped stream).
+  every(REFRESH_MS, async () => { if (openSerial) await loadTrace(); });
 });
