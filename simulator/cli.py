@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -24,9 +25,36 @@ _LEVELS = ("debug", "info", "warning", "error")
 
 
 def _run(args: argparse.Namespace) -> int:
+    """`run`: its options completed from COSEM_SIM_* variables; with --workers, a supervisor."""
     from .runtime.command import run_command
+    from .runtime.environment import apply_environment
 
+    try:
+        apply_environment(args, os.environ, socket.gethostname)
+    except ValueError as exc:
+        sys.stderr.write(f"cosem-sim run: {exc}\n")
+        return 1
+    if args.workers is not None:
+        from .runtime.workers import supervise
+
+        return supervise(args, _worker_argv(args))
     return run_command(args, control=_control_plane)
+
+
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """The `run` arguments as given, without --workers, the log level first: what each worker gets."""
+    given: list[str] = args.argv
+    rest = given[given.index("run") + 1:] if "run" in given else []
+    argv = ["--log-level", args.log_level]
+    skip = False
+    for token in rest:
+        if skip:
+            skip = False
+        elif token.startswith("--w") and "--workers".startswith(token.split("=")[0]):  # argparse takes --work
+            skip = "=" not in token
+        else:
+            argv.append(token)
+    return argv
 
 
 def _control_plane(engine: Engine, settings: ControlSettings) -> ControlService:
@@ -213,6 +241,7 @@ def _subcommand_parser(common: argparse.ArgumentParser) -> type[argparse.Argumen
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -3,6 +3,10 @@
 Without a profile the packaged demo runs, and its banner shows the passwords and keys of each
 group's first meter so a newcomer can connect a client at once; other profiles show them only
 with --show-secrets. The trace (--trace) never shows keys.
+
+With --shard I/N it serves the meters of one shard (runtime/shard.py), keeps their state in a
+database of its own and moves the control plane's port by I; the options may come from the
+environment (runtime/environment.py).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +32,9 @@ from .profile import (
     ControlSettings, FleetProfile, GroupSpec, ListenerSpec, ProfileError, demo_profile_path, load_profile,
     meter_fields,
 )
+from .inherited import ENVIRONMENT as SOCKETS_VARIABLE, parse_inherited
 from .pcap import Capture
+from .shard import Shard
 from .trace import TRACE_LOGGER
 
 
@@ -43,7 +50,7 @@ class ControlService(Service, Protocol):
 # Builds the control plane for the engine: cli.py passes one, so the runtime imports nothing above it.
 ControlFactory = Callable[[Engine, ControlSettings], ControlService]
 
-__all__ = ["add_run_arguments", "run_command", "banner", "control_settings"]
+__all__ = ["add_run_arguments", "run_command", "prepared_profile", "banner", "control_settings"]
 
 _log = logging.getLogger(__name__)
 _MECHANISMS = {MechanismName.LOWEST: "no authentication", MechanismName.LOW: "LLS",
@@ -67,7 +74,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", metavar="ADDRESS",
                         help="bind every TCP and UDP listener to ADDRESS instead of the profile's "
                              "(0.0.0.0: every interface, as a container needs)")
-    parser.add_argument("--port-offset", type=int, default=0, metavar="N",
+    parser.add_argument("--port-offset", type=int, metavar="N",
                         help="add N to every listener's port, to run a second fleet beside the first")
     parser.add_argument("--pcap", type=Path, metavar="FILE",
                         help="write every frame in and out to FILE as a pcap capture (TCP and UDP headers "
@@ -75,17 +82,29 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control", metavar="HOST:PORT",
                         help="serve the control plane (HTTP API, metrics, web UI) at HOST:PORT, overriding the "
                              "profile's control: (port 0: any free port)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="serve only shard I of N (from 0): the meters whose index in the fleet is I modulo N, "
+                             "with their own state database; the control plane's port moves by I")
+    parser.add_argument("--workers", metavar="N",
+                        help="run N shard processes under one supervisor that restarts them (0 or auto: one "
+                             "per processor)")
 
 
 def run_command(args: argparse.Namespace, out: TextIO | None = None, control: ControlFactory | None = None) -> int:
     """`cosem-sim run`; `control` builds the control plane when the profile or --control asks for one."""
     out = out or sys.stdout
     demo = args.profile is None
+    shard: Shard = args.shard
     try:
-        profile = relocate(load_profile(demo_profile_path() if demo else args.profile), args.host, args.port_offset)
-        if args.control is not None:
-            profile = replace(profile, control=control_settings(args.control, profile.control))
-        engine = Engine(profile, trace=args.trace, state_dir=args.state_dir)
+        sockets = parse_inherited(os.environ[SOCKETS_VARIABLE]) if os.environ.get(SOCKETS_VARIABLE) else []
+    except ValueError as exc:
+        sys.stderr.write(f"cosem-sim run: {exc}\n")
+        return 1
+    try:
+        profile = prepared_profile(args)
+        if shard.split and profile.control is not None and profile.control.port:
+            profile = replace(profile, control=_shard_control(profile, shard))
+        engine = Engine(profile, trace=args.trace, state_dir=args.state_dir, shard=shard, sockets=sockets)
     except ProfileError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
         return 1
@@ -124,6 +143,26 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None, control: Co
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1
     return 0
+
+
+def prepared_profile(args: argparse.Namespace) -> FleetProfile:
+    """The profile `run` serves: loaded (the demo without one), moved by --host and
+    --port-offset, its control plane where --control says (before a shard moves its port)."""
+    profile = relocate(load_profile(demo_profile_path() if args.profile is None else args.profile), args.host,
+                       args.port_offset or 0)
+    if args.control is not None:
+        profile = replace(profile, control=control_settings(args.control, profile.control))
+    return profile
+
+
+def _shard_control(profile: FleetProfile, shard: Shard) -> ControlSettings:
+    """Shard I's control plane listens at the fleet's control port + I: shards on one host do not collide."""
+    control = profile.control
+    assert control is not None
+    if control.port + shard.index > 65535:
+        raise ProfileError([Problem(profile.file, control.line, f"control: {shard.label} would listen at port "
+                                                                f"{control.port + shard.index}, above 65535")])
+    return replace(control, port=control.port + shard.index)
 
 
 def control_settings(text: str, profile: ControlSettings | None) -> ControlSettings:
@@ -191,7 +230,15 @@ def relocate(profile: FleetProfile, host: str | None, port_offset: int) -> Fleet
 def banner(engine: Engine, secrets: bool) -> str:
     """Where each group listens and how to associate, from its first meter's point of view."""
     profile: FleetProfile = engine.profile
-    lines = [f"cosem-sim: profile {profile.name}: {profile.size} meters ({profile.file}); Ctrl-C stops"]
+    shard: Shard = engine.shard
+    if shard.split:
+        served = len(range(shard.index, profile.size, shard.count))
+        lines = [f"cosem-sim: profile {profile.name}: {shard.label}: {served} of {profile.size} meters "
+                 f"({profile.file}); Ctrl-C stops",
+                 f"  this shard serves the meters whose index in the fleet (from 0) is {shard.index} modulo "
+                 f"{shard.count}; the other shards serve the rest"]
+    else:
+        lines = [f"cosem-sim: profile {profile.name}: {profile.size} meters ({profile.file}); Ctrl-C stops"]
     store = engine.store
     if store is not None and store.fault is not None:
         lines.append(f"  NOTHING IS KEPT: {store.fault}; ciphered service is refused, plain service goes on")

@@ -7,6 +7,10 @@ on first contact and only open links have a deadline in the one `TimerQueue`. `s
 the listeners, closes every connection once its queued answers are written, ends the links on
 serial lines and commits what is left. `run()` does all of it until SIGINT or SIGTERM.
 
+A shard (runtime/shard.py) binds only its meters' sockets (layout.shard_endpoints) and keeps
+its own state database; sockets handed over by a supervisor (runtime/inherited.py) are used
+instead of binding their endpoints.
+
 Group commit: with a state store, an answer whose APDU changed a meter's state must not leave
 before the change is on disk. Transports hand every write to `hold` while `holding` (a meter
 changed since the last commit, or answers already wait), in arrival order; one callback per
@@ -26,6 +30,7 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -36,22 +41,25 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
+from ..model.errors import Problem
 from ..server.objects import TimeBase
 from .faults import FaultSet
 from .fleet import Fleet, LiveMeter
 from .hdlc_stream import HDLCStream
 from .host import Connection
-from .layout import Endpoint, MeterEntry, plan
+from .inherited import ENVIRONMENT, InheritedSocket
+from .layout import Endpoint, MeterEntry, plan, shard_endpoints
 from .observe import Observer
 from .profile import FleetProfile, Limits, ProfileError
 from .push import Pusher
 from .push_schedule import PushScheduler
 from .serial import open_serial
-from .store import StateStore
+from .shard import WHOLE, Shard
+from .store import StateStore, database_name
 from .tcp import WrapperStream
 from .timers import TimerQueue
 from .trace import Tracer
-from .udp import UDPEndpoint, open_udp
+from .udp import IP_PKTINFO, UDPEndpoint, open_udp
 
 __all__ = ["Engine", "install_uvloop"]
 
@@ -91,14 +99,25 @@ def install_uvloop() -> bool:
 class Engine:
     """The meters of `profile` and the sockets they are reached through (the transports' Host)."""
 
-    def __init__(self, profile: FleetProfile, trace: bool = False, state_dir: Path | None = None) -> None:
+    def __init__(self, profile: FleetProfile, trace: bool = False, state_dir: Path | None = None,
+                 shard: Shard = WHOLE, sockets: Sequence[InheritedSocket] = ()) -> None:
         layout = plan(profile)
         if layout.problems:
             raise ProfileError(layout.problems)
         self.profile = profile
         self.limits: Limits = profile.limits
-        self.entries = layout.entries
+        self.entries = layout.entries  # the whole fleet's, other shards' too (never built)
         self.endpoints: list[Endpoint] = layout.endpoints
+        self.shard = shard
+        self._inherited = {inherited.key: inherited for inherited in sockets}
+        if shard.split:
+            self.endpoints, problems = shard_endpoints(layout, shard, profile.file, frozenset(self._inherited))
+            if problems:
+                raise ProfileError(problems)
+        unknown = set(self._inherited) - {(e.transport, e.host, e.port) for e in self.endpoints}
+        if unknown:
+            raise ProfileError([Problem(ENVIRONMENT, 1, f"{self._inherited[key].describe()} names no endpoint "
+                                        f"of {shard.label if shard.split else 'the fleet'}") for key in sorted(unknown)])
         self.state_dir = state_dir if state_dir is not None else profile.state_dir
         self.tracer = Tracer(trace)
         self._fleet: Fleet | None = None  # both made by start(), on the running loop
@@ -220,13 +239,15 @@ class Engine:
                              self.profile.time.installed(start_epoch))
         store = None
         if self.state_dir is not None:
-            store = self.store = StateStore(self.state_dir, {g.name: g.model for g in self.profile.groups})
+            # the JSON files of earlier versions are imported by an unsharded fleet only
+            models = {} if self.shard.split else {g.name: g.model for g in self.profile.groups}
+            store = self.store = StateStore(self.state_dir, models, database_name(self.shard))
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
         self._fleet.observer = self.observer
         self._fleet.tally = getattr(self.observer, "tally", None)
         pusher = self._pusher = Pusher(self, self.limits)
-        scheduler = self._push_scheduler = PushScheduler(self, pusher.submit)
+        scheduler = self._push_scheduler = PushScheduler(self, pusher.submit, self.shard)
         self._fleet.on_push = pusher.submit
         self._fleet.on_push_reset = pusher.reset
         self._fleet.on_values_changed = scheduler.changed
@@ -239,14 +260,21 @@ class Engine:
             await self.stop()
             raise
         scheduler.start()
-        _log.info("%d meters of profile %s on %d endpoints", len(self.entries), self.profile.name,
-                  len(self.endpoints))
+        if self.shard.split:
+            _log.info("%s: meters i %% %d == %d of profile %s on %d endpoints", self.shard.label, self.shard.count,
+                      self.shard.index, self.profile.name, len(self.endpoints))
+        else:
+            _log.info("%d meters of profile %s on %d endpoints", len(self.entries), self.profile.name,
+                      len(self.endpoints))
 
     async def _open(self, endpoint: Endpoint) -> None:
         loop = self._loop
         assert loop is not None
+        inherited = self._inherited.get((endpoint.transport, endpoint.host, endpoint.port))
         try:
-            if endpoint.transport == "udp":
+            if inherited is not None:
+                await self._adopt(endpoint, inherited.open())
+            elif endpoint.transport == "udp":
                 self._udp.append(open_udp(self, endpoint))
             elif endpoint.transport == "hdlc-serial":
                 self._serial.append(await open_serial(self, endpoint))
@@ -259,6 +287,20 @@ class Engine:
         except OSError as exc:
             raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
         _log.debug("listening: %s", endpoint.describe())
+
+    async def _adopt(self, endpoint: Endpoint, sock: socket.socket) -> None:
+        """Serve `endpoint` on a socket bound (and listening) by someone else: a supervisor's."""
+        assert self._loop is not None
+        if endpoint.transport == "udp":
+            sock.setblocking(False)
+            if endpoint.by_address:
+                sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+            self._udp.append(UDPEndpoint(self, endpoint, sock))
+            return
+        kind: Any = WrapperStream if endpoint.transport == "tcp" else HDLCStream
+        self._servers.append(await self._loop.create_server(lambda: kind(self, endpoint), sock=sock,
+                                                            backlog=min(4096, self.limits.max_connections)))
+        _log.info("%s: on the socket handed over (fd %d)", endpoint.describe(), sock.fileno())
 
     def _check_descriptors(self) -> None:
         """Fail early, with the remedy, when the endpoints alone would exhaust the file limit."""

@@ -6,20 +6,22 @@ as an int) or None (the socket's only meter, or a line's meters), giving a `Mete
 the wrapper and, for HDLC, (physical address, MeterEntry) for a line of one meter or
 {physical address: MeterEntry} for a shared one (`Endpoint.line_meters` gives both as a
 dict). Groups that name the same socket share it, so conflicts (two meters at one address, a
-port bound twice) are found here, by `validate` too.
+port bound twice) are found here, by `validate` too. `shard_endpoints` keeps what one shard of
+the fleet binds (runtime/shard.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ..model.errors import Problem
 from .profile import FleetProfile, GroupSpec, ListenerSpec
+from .shard import Shard
 
-__all__ = ["MeterEntry", "Endpoint", "Layout", "plan", "address_key", "push_source"]
+__all__ = ["MeterEntry", "Endpoint", "Layout", "plan", "shard_endpoints", "address_key", "push_source"]
 
 
 @dataclass(slots=True, eq=False)
@@ -112,6 +114,52 @@ def plan(profile: FleetProfile) -> Layout:
                                         owner=f"group {group.name} listener {number}"))
     problems.extend(_bind_conflicts(profile.file, endpoints))
     return Layout(entries, list(endpoints.values()), problems)
+
+
+def shard_endpoints(layout: Layout, shard: Shard, file: str,
+                    inherited: frozenset[tuple[str, str, int]] = frozenset()) -> tuple[list[Endpoint], list[Problem]]:
+    """The endpoints shard `shard` binds, each with only its meters' routes.
+
+    A socket routed by address (one wildcard socket for many meters) becomes one socket per
+    meter address, unless the socket is `inherited` (transport, host, port): a supervisor's,
+    which the kernel already steers to this shard. A socket or line several meters share (a
+    multidrop line, several meters at one address) stays whole, served by the shard of its
+    meters: meters of different shards on it are a problem, reported for every shard alike.
+    """
+    endpoints: list[Endpoint] = []
+    problems: list[Problem] = []
+    for endpoint in layout.endpoints:
+        kept: dict[int | None, Any] = {}
+        for key, found in endpoint.routes.items():
+            meters = sorted(_route_meters(found), key=lambda entry: entry.index)
+            first = meters[0]
+            other = next((m for m in meters if not Shard(first.index % shard.count, shard.count).owns(m.index)), None)
+            if other is not None:
+                problems.append(Problem(file, endpoint.line, f"{_where(endpoint, key)} is shared by meters "
+                                        f"{first.label} (shard {first.index % shard.count}/{shard.count}) and "
+                                        f"{other.label} (shard {other.index % shard.count}/{shard.count}) and cannot "
+                                        "be split across shards: give each meter its own port or address",
+                                        owner=f"group {first.group.name}"))
+                kept.clear()
+                break
+            if shard.owns(first.index):
+                kept[key] = found
+        if not kept:
+            continue
+        if endpoint.by_address and (endpoint.transport, endpoint.host, endpoint.port) not in inherited:
+            endpoints.extend(replace(endpoint, host=endpoint.host if key is None else str(ipaddress.IPv4Address(key)),
+                                     routes={key: found}) for key, found in kept.items())
+        else:
+            endpoints.append(replace(endpoint, routes=kept))
+    return endpoints, problems
+
+
+def _route_meters(found: Any) -> list[MeterEntry]:
+    if isinstance(found, MeterEntry):
+        return [found]
+    if isinstance(found, tuple):
+        return [found[1]]
+    return list(found.values())
 
 
 def push_source(group: GroupSpec, group_index: int, transport: str) -> str | None:

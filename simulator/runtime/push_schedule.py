@@ -49,6 +49,7 @@ from ..state.effects import PushHistory
 from .fleet import Fleet, LiveMeter
 from .layout import MeterEntry
 from .profile import GroupSpec, meter_fields
+from .shard import WHOLE, Shard
 from .timers import Wakeup
 
 __all__ = ["PushScheduler", "CHUNK"]
@@ -103,13 +104,14 @@ class _Group:
         """Each meter's seed, as `Meter.living` computes it (so offsets and events agree with it)."""
         if self._seeds is None:
             profile_seed = self._scheduler.fleet.profile.seed
-            self._seeds = array("Q", (noise_seed(profile_seed, meter_fields(self.spec, i), e.index)
-                                      for i, e in enumerate(self.entries)))
+            self._seeds = array("Q", (noise_seed(profile_seed, meter_fields(self.spec, e.group_index), e.index)
+                                      for e in self.entries))
         return self._seeds
 
-    def offset(self, group_index: int, pushes: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> float:
-        """The earliest of the meter's offsets for these pushes (with the model's intervals)."""
-        seed = self.seeds[group_index]
+    def offset(self, position: int, pushes: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> float:
+        """The earliest of the offsets for these pushes (with the model's intervals) of the meter at
+        `position` in `entries` (its group index, unless the fleet is sharded)."""
+        seed = self.seeds[position]
         model = self.spec.model
         return min((push_offset(seed, sap, i, model_randomisation(model, sap, i)) for sap, i in pushes), default=0.0)
 
@@ -340,8 +342,9 @@ class _OwnPlan(_Task):
 class PushScheduler:
     """Wakes meters when a push of theirs is due, with one `call_at` for the whole fleet."""
 
-    def __init__(self, host: PushHost, submit: Submit) -> None:
+    def __init__(self, host: PushHost, submit: Submit, shard: Shard = WHOLE) -> None:
         self._host = host
+        self._shard = shard  # only its meters push
         self._submit = submit
         self._wakeup: Wakeup | None = None  # made by start(), on the running loop
         self._heap: list[tuple[float, int, _Task]] = []
@@ -362,7 +365,8 @@ class PushScheduler:
         start = fleet.time_base.epoch(self._host.now())
         by_group: dict[str, list[MeterEntry]] = {}
         for entry in fleet.entries:
-            by_group.setdefault(entry.group.name, []).append(entry)
+            if self._shard.owns(entry.index):
+                by_group.setdefault(entry.group.name, []).append(entry)
         for spec in fleet.profile.groups:
             entries = by_group.get(spec.name, [])
             group = _Group(self, spec, entries)
@@ -371,7 +375,8 @@ class PushScheduler:
             self._groups[spec.name] = group
             tasks: list[_Task] = [_ScheduleSweep(self, group, push, start) for push in group.scheduled]
             if fleet.store is not None and group.scheduled:
-                own = [entries[i] for i in fleet.store.meters_with(spec.name, group.planning) if i < len(entries)]
+                by_index = {entry.group_index: entry for entry in entries}
+                own = [by_index[i] for i in fleet.store.meters_with(spec.name, group.planning) if i in by_index]
                 if own:
                     tasks.insert(0, _Restored(self, own, start))
             if group.power_up or group.installation:

@@ -1,6 +1,6 @@
 """What a meter keeps across restarts: its `MeterState`, in one SQLite database per fleet.
 
-`<state_dir>/state.sqlite3` holds, per meter a client changed, the attribute values it set,
+`<state_dir>/state.sqlite3` (shard I of N: `state.shard-I-of-N.sqlite3`, each shard's own) holds, per meter a client changed, the attribute values it set,
 the keys key_transfer put in force and the secrets clients changed (both secret: never
 printed), the invocation counters accepted per client system title, the ceiling of the
 meter's own transmit counters, the clock offset and what methods left behind (effect records,
@@ -68,8 +68,9 @@ from ..state import (
     COUNTED_KEYS, EFFECT_KINDS, KEY_NAMES, Change, ClockChanged, CounterChanged, EffectChanged, KeysChanged,
     SecretChanged, SecurityState, ValueChanged,
 )
+from .shard import Shard
 
-__all__ = ["StateStore", "StoreError", "Saved", "restore", "DATABASE_NAME", "TRANSMIT_RESERVE"]
+__all__ = ["StateStore", "StoreError", "Saved", "restore", "DATABASE_NAME", "TRANSMIT_RESERVE", "database_name"]
 
 _log = logging.getLogger(__name__)
 DATABASE_NAME = "state.sqlite3"
@@ -102,6 +103,11 @@ _Ops = list[tuple[str, tuple[Any, ...]]]  # the statements a commit runs, in ord
 TABLES = ("attribute_values", "keys", "received_counters", "transmit_ceilings", "secrets", "effects")
 
 
+def database_name(shard: Shard) -> str:
+    """The database file of a fleet (DATABASE_NAME) or of one shard of it."""
+    return DATABASE_NAME if not shard.split else f"state.shard-{shard.index}-of-{shard.count}.sqlite3"
+
+
 class StoreError(Exception):
     """A change could not be written (the message says why, never a secret)."""
 
@@ -122,9 +128,10 @@ class Saved:
 class StateStore:
     """The fleet's database. Opening never raises: a file it cannot use sets `fault`."""
 
-    def __init__(self, directory: Path, models: Mapping[str, MeterModel] | None = None) -> None:
+    def __init__(self, directory: Path, models: Mapping[str, MeterModel] | None = None,
+                 name: str = DATABASE_NAME) -> None:
         self.directory = directory
-        self.path = directory / DATABASE_NAME
+        self.path = directory / name
         self.fault: str | None = None
         self._db: sqlite3.Connection | None = None
         self._ids: dict[tuple[str, int], int] = {}
@@ -180,7 +187,7 @@ class StateStore:
         """Build a new database (schema and the JSON files' counters) in a temporary file beside
         it, then link it into place; a crash or a failed import leaves no database behind.
         Returns the JSON files imported."""
-        handle, name = tempfile.mkstemp(prefix=DATABASE_NAME + ".", suffix=".new", dir=self.directory)
+        handle, name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".new", dir=self.directory)
         os.close(handle)
         building = Path(name)
         try:
