@@ -1,0 +1,184 @@
+"""The rig's head-end (docker/collector/collector.py, gurux-dlms) against `cosem-sim run` in local processes.
+
+The collector runs as the rig runs it, a process of its own, and reads meters served by other
+processes: it reports every meter collected with the fleet's clock, energy and the last day's load
+profile, names a meter whose process stopped as failed, and then exits non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COLLECTOR = ROOT / "docker" / "collector" / "collector.py"
+START = datetime(2024, 1, 10, 12, 0, tzinfo=timezone.utc)  # 13:00 on the meters' clocks (UTC+1)
+PASSWORD = "12345678"  # idis_poly's reader (client 2) password
+# A 15-minute load profile from yesterday 00:00 to today 00:00 of the meter's clock, both ends included.
+DAY_ROWS = 97
+
+
+def fleet_profile(meters: int) -> str:
+    """`meters` idis_poly meters, each in a group of its own so the banner names every meter's port 0."""
+    groups = "".join(f"  - {{name: g{i}, model: idis_poly, count: 1, listen: [{{transport: tcp, host: 127.0.0.1, "
+                     f"port: 0}}]}}\n" for i in range(meters))
+    return (f"name: rig\ntime: {{start: {START.isoformat()}, utc_offset_min: 60, history: 2d}}\n"
+            f"groups:\n{groups}")
+
+
+@contextlib.contextmanager
+def serving(profile: Path, expected: int, *options: str) -> Iterator[tuple[subprocess.Popen[str], dict[int, int]]]:
+    """`cosem-sim run` in a child process: it and the port of each fleet meter it serves, by fleet index.
+
+    A group of one meter listening on port 0 shows the port it got in the banner (0 when another
+    shard serves it); `expected` is how many of them this process serves.
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "run", str(profile), "--no-state", *options],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        ports: dict[int, int] = {}
+        group = None
+        while len(ports) < expected:
+            line = proc.stdout.readline()
+            if not line:
+                pytest.fail(f"cosem-sim run ended before its banner: {proc.communicate(timeout=10)[1]}")
+            if found := re.match(r"group g(\d+):", line):
+                group = int(found.group(1))
+            elif (found := re.match(r"  TCP wrapper 127\.0\.0\.1:(\d+)$", line)) and int(found.group(1)):
+                assert group is not None
+                ports[group] = int(found.group(1))
+        yield proc, ports
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, and a clean exit (once: a process stopped already is left alone)."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+
+
+def collect(*arguments: str) -> tuple[int, dict[str, Any]]:
+    """The collector with --json: its exit status and its report."""
+    status, out = collect_text("--json", *arguments)
+    return status, json.loads(out)
+
+
+def collect_text(*arguments: str) -> tuple[int, str]:
+    """The collector as a user runs it: its exit status and what it printed."""
+    done = subprocess.run([sys.executable, str(COLLECTOR), "--timeout", "5", *arguments],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stderr == "", done.stderr
+    return done.returncode, done.stdout
+
+
+def meters(ports: dict[int, int]) -> list[str]:
+    return [option for i in sorted(ports) for option in ("--meter", f"127.0.0.1:{ports[i]}")]
+
+
+def assert_collected(report: dict[str, Any], ports: dict[int, int], elapsed: float) -> None:
+    """Each meter at its port answered as fleet meter i: its serial, a clock within the fleet's time
+    so far, energy in Wh and a full day of load profile."""
+    by_address = {m["address"]: m for m in report["meters"]}
+    for i, port in ports.items():
+        meter = by_address[f"127.0.0.1:{port}"]
+        assert meter["ok"], meter
+        assert meter["serial"] == f"{i + 1:08d}" and meter["attempts"] == 1
+        clock = datetime.fromisoformat(meter["clock"])
+        assert clock.utcoffset() == timedelta(hours=1)
+        assert START <= clock <= START + timedelta(seconds=elapsed)  # the fleet's clock runs at the wall's rate
+        assert meter["energy"] > 0 and meter["unit"] == "Wh"
+        assert meter["rows"] == DAY_ROWS
+
+
+def load_collector() -> Any:
+    """The collector as a module (it is a script beside the image, not part of the package)."""
+    if "rig_collector" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("rig_collector", COLLECTOR)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules["rig_collector"]
+
+
+def test_collects_every_meter_and_names_a_stopped_one(tmp_path: Path) -> None:
+    profile = tmp_path / "rig.yaml"
+    profile.write_text(fleet_profile(3))
+    alone = tmp_path / "alone.yaml"
+    alone.write_text(fleet_profile(1))
+    started = time.monotonic()
+    with serving(profile, 3) as (_, ports), serving(alone, 1) as (other, lone):
+        status, report = collect("--password", PASSWORD, *meters(ports), *meters(lone))
+        assert status == 0, report
+        assert report["summary"] == {**report["summary"], "meters": 4, "collected": 4, "failed": 0}
+        assert_collected(report, ports, time.monotonic() - started)
+
+        stop(other)  # its meter no longer answers; the others do
+        status, report = collect("--password", PASSWORD, *meters(ports), *meters(lone))
+        assert status == 1
+        assert report["summary"] == {**report["summary"], "meters": 4, "collected": 3, "failed": 1}
+        (failed,) = [m for m in report["meters"] if not m["ok"]]
+        assert failed["address"] == f"127.0.0.1:{lone[0]}"
+        assert failed["reason"] == "connection refused" and failed["attempts"] == 2  # tried again once
+        assert_collected(report, ports, time.monotonic() - started)
+
+        status, out = collect_text("--password", PASSWORD, *meters(ports), *meters(lone))
+        lines = out.splitlines()
+        assert status == 1 and len(lines) == 5 and PASSWORD not in out
+        assert f"failed 127.0.0.1:{lone[0]}: connection refused (2 attempts)" in lines
+        assert sum(line.startswith("ok     127.0.0.1:") for line in lines) == 3
+        assert re.fullmatch(r"collected 3 of 4 meters, 1 failed, in \d+\.\d s", lines[-1])
+
+
+def test_a_refusal_is_reported_in_words_and_not_tried_again(tmp_path: Path) -> None:
+    profile = tmp_path / "rig.yaml"
+    profile.write_text(fleet_profile(1))
+    with serving(profile, 1) as (_, ports):
+        status, report = collect("--password", "wrong-password", *meters(ports))
+        (meter,) = report["meters"]
+        assert status == 1 and "wrong-password" not in json.dumps(report)
+        assert meter["reason"] == "association rejected permanently (authentication failure)"
+        assert meter["attempts"] == 1
+        # the public client (no password) associates, but energy is not among the objects it sees
+        status, report = collect(*meters(ports))
+        (meter,) = report["meters"]
+        assert status == 1 and meter["serial"] == "00000001" and meter["clock"] is not None
+        assert meter["reason"] == "1.0.1.8.0.255 attribute 3: undefined-object" and meter["attempts"] == 1
+
+
+def test_the_rig_form_puts_meter_i_on_host_i_modulo_the_hosts() -> None:
+    collector = load_collector()
+    targets = collector.range_targets(["sim-0", "sim-1", "sim-2"], 4059, 5)
+    assert [(t.host, t.port) for t in targets] == [
+        ("sim-0", 4059), ("sim-1", 4060), ("sim-2", 4061), ("sim-0", 4062), ("sim-1", 4063)]
+    with pytest.raises(ValueError, match="past port 65535"):
+        collector.range_targets(["sim-0"], 65530, 7)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ([], "no meters: give --meter HOST:PORT or --hosts, --first-port and --count"),
+    (["--hosts", "sim-0", "--first-port", "4059"], "--hosts, --first-port and --count go together"),
+    (["--meter", "sim-0"], "expected HOST:PORT, like 127.0.0.1:4059, not 'sim-0'"),
+    (["--meter", "sim-0:4059", "--concurrency", "0"], "--concurrency must be at least 1"),
+])
+def test_usage_errors_say_what_is_expected(arguments: list[str], message: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        load_collector().main(arguments)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
