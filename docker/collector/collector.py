@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSException, GXReplyData
 from gurux_dlms.enums import AssociationResult, Authentication, ErrorCode, InterfaceType, SourceDiagnostic
@@ -252,18 +252,20 @@ async def collect(target: Target, settings: Settings, retries: int) -> Reading:
 
 
 async def collect_all(targets: Sequence[Target], settings: Settings, concurrency: int, retries: int,
-                      report: Any = None) -> list[Reading]:
-    """Every meter, at most `concurrency` at once; `report(reading)` as each one ends."""
-    gate = asyncio.Semaphore(concurrency)
+                      report: Callable[[Reading], None] | None = None) -> list[Reading]:
+    """Every meter, at most `concurrency` at once (that many workers, not a task per meter: a rig may
+    have 100,000); `report(reading)` as each one ends. The readings come back in the targets' order."""
+    readings: list[Reading | None] = [None] * len(targets)
+    queue = iter(enumerate(targets))
 
-    async def one(target: Target) -> Reading:
-        async with gate:
-            reading = await collect(target, settings, retries)
-        if report is not None:
-            report(reading)
-        return reading
+    async def worker() -> None:
+        for i, target in queue:
+            readings[i] = reading = await collect(target, settings, retries)
+            if report is not None:
+                report(reading)
 
-    return list(await asyncio.gather(*(one(t) for t in targets)))
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)))))
+    return [r for r in readings if r is not None]
 
 
 def parse_meter(text: str) -> Target:

@@ -1,12 +1,14 @@
 """The rig's head-end (docker/collector/collector.py, gurux-dlms) against `cosem-sim run` in local processes.
 
 The collector runs as the rig runs it, a process of its own, and reads meters served by other
-processes: it reports every meter collected with the fleet's clock, energy and the last day's load
-profile, names a meter whose process stopped as failed, and then exits non-zero.
+processes (a whole fleet, or its shards): it reports every meter collected with the fleet's clock,
+energy and the last day's load profile, names the meters of a stopped shard as failed, and then
+exits non-zero.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import json
@@ -117,33 +119,46 @@ def load_collector() -> Any:
     return sys.modules["rig_collector"]
 
 
-def test_collects_every_meter_and_names_a_stopped_one(tmp_path: Path) -> None:
+def test_collects_every_meter_of_a_fleet_in_one_process(tmp_path: Path) -> None:
     profile = tmp_path / "rig.yaml"
-    profile.write_text(fleet_profile(3))
-    alone = tmp_path / "alone.yaml"
-    alone.write_text(fleet_profile(1))
+    profile.write_text(fleet_profile(4))
     started = time.monotonic()
-    with serving(profile, 3) as (_, ports), serving(alone, 1) as (other, lone):
-        status, report = collect("--password", PASSWORD, *meters(ports), *meters(lone))
+    with serving(profile, 4) as (_, ports):
+        status, report = collect("--password", PASSWORD, *meters(ports))
         assert status == 0, report
         assert report["summary"] == {**report["summary"], "meters": 4, "collected": 4, "failed": 0}
         assert_collected(report, ports, time.monotonic() - started)
 
-        stop(other)  # its meter no longer answers; the others do
-        status, report = collect("--password", PASSWORD, *meters(ports), *meters(lone))
+
+def test_collects_every_shard_and_names_the_meters_of_a_stopped_one_failed(tmp_path: Path) -> None:
+    profile = tmp_path / "rig.yaml"
+    profile.write_text(fleet_profile(5))
+    started = time.monotonic()
+    # shard I of 2 serves fleet meters I, I + 2, ...: 0, 2, 4 and 1, 3
+    with serving(profile, 3, "--shard", "0/2") as (_, ports), serving(profile, 2, "--shard", "1/2") as (other, gone):
+        assert sorted(ports) == [0, 2, 4] and sorted(gone) == [1, 3]
+        status, report = collect("--password", PASSWORD, *meters(ports), *meters(gone))
+        assert status == 0, report
+        assert report["summary"] == {**report["summary"], "meters": 5, "collected": 5, "failed": 0}
+        assert_collected(report, {**ports, **gone}, time.monotonic() - started)
+
+        stop(other)  # shard 1's meters no longer answer; shard 0's do
+        status, report = collect("--password", PASSWORD, *meters(ports), *meters(gone))
         assert status == 1
-        assert report["summary"] == {**report["summary"], "meters": 4, "collected": 3, "failed": 1}
-        (failed,) = [m for m in report["meters"] if not m["ok"]]
-        assert failed["address"] == f"127.0.0.1:{lone[0]}"
-        assert failed["reason"] == "connection refused" and failed["attempts"] == 2  # tried again once
+        assert report["summary"] == {**report["summary"], "meters": 5, "collected": 3, "failed": 2}
+        failed = {m["address"]: m for m in report["meters"] if not m["ok"]}
+        assert sorted(failed) == sorted(f"127.0.0.1:{port}" for port in gone.values())
+        for meter in failed.values():
+            assert meter["reason"] == "connection refused" and meter["attempts"] == 2  # tried again once
         assert_collected(report, ports, time.monotonic() - started)
 
-        status, out = collect_text("--password", PASSWORD, *meters(ports), *meters(lone))
+        status, out = collect_text("--password", PASSWORD, *meters(ports), *meters(gone))
         lines = out.splitlines()
-        assert status == 1 and len(lines) == 5 and PASSWORD not in out
-        assert f"failed 127.0.0.1:{lone[0]}: connection refused (2 attempts)" in lines
+        assert status == 1 and len(lines) == 6 and PASSWORD not in out
+        for port in gone.values():
+            assert f"failed 127.0.0.1:{port}: connection refused (2 attempts)" in lines
         assert sum(line.startswith("ok     127.0.0.1:") for line in lines) == 3
-        assert re.fullmatch(r"collected 3 of 4 meters, 1 failed, in \d+\.\d s", lines[-1])
+        assert re.fullmatch(r"collected 3 of 5 meters, 2 failed, in \d+\.\d s", lines[-1])
 
 
 def test_a_refusal_is_reported_in_words_and_not_tried_again(tmp_path: Path) -> None:
@@ -169,6 +184,24 @@ def test_the_rig_form_puts_meter_i_on_host_i_modulo_the_hosts() -> None:
         ("sim-0", 4059), ("sim-1", 4060), ("sim-2", 4061), ("sim-0", 4062), ("sim-1", 4063)]
     with pytest.raises(ValueError, match="past port 65535"):
         collector.range_targets(["sim-0"], 65530, 7)
+
+
+def test_no_more_meters_at_once_than_the_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    collector = load_collector()
+    at_once = peak = 0
+
+    async def collect(target: Any, settings: Any, retries: int) -> Any:
+        nonlocal at_once, peak
+        at_once += 1
+        peak = max(peak, at_once)
+        await asyncio.sleep(0)  # the others run meanwhile
+        at_once -= 1
+        return collector.Reading(target.address, ok=True)
+
+    monkeypatch.setattr(collector, "collect", collect)
+    targets = collector.range_targets(["sim-0", "sim-1"], 4059, 50)
+    readings = asyncio.run(collector.collect_all(targets, collector.Settings(2, None, 1, 5.0), 7, 1))
+    assert peak == 7 and [r.address for r in readings] == [t.address for t in targets]
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
