@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = targets_of(args, parser)
     if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
         parser.error("--concurrency must be at least 1, --timeout above 0, --retries 0 or more")
-    password = args.password if args.password is not None else os.environ.get(PASSWORD_VARIABLE)
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_VARIABLE) or None
     client = args.client if args.client is not None else (READER_CLIENT if password is not None else PUBLIC_CLIENT)
     settings = Settings(client, password, args.server, args.timeout)
 
