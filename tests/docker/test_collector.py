@@ -215,3 +215,17 @@ def test_usage_errors_say_what_is_expected(arguments: list[str], message: str,
     with pytest.raises(SystemExit) as exit_:
         load_collector().main(arguments)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_collector_image_passes_hadolint_and_installs_the_client_the_tests_use() -> None:
+    image = COLLECTOR.parent / "Dockerfile"
+    done = subprocess.run([str(Path(sys.executable).parent / "hadolint"), str(image)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = image.read_text()
+    for source in re.findall(r"^COPY (\S+) ", text, re.MULTILINE):
+        assert (COLLECTOR.parent / source).exists(), source
+    assert re.search(r"^USER [1-9]\d*$", text, re.MULTILINE)  # numeric and not root
+    assert 'ENTRYPOINT ["python", "/collector/collector.py"]' in text  # exec form: its exit status is the container's
+    (pin,) = re.findall(r"^gurux-dlms==\S+$", (COLLECTOR.parent / "requirements.txt").read_text(), re.MULTILINE)
+    assert f'"{pin}"' in (ROOT / "pyproject.toml").read_text()  # the version tests/docker/ ran it with
