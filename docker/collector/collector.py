@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
-from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSException, GXReplyData
+from gurux_dlms import GXByteBuffer, GXDateTime, GXDLMSClient, GXDLMSException, GXReplyData
 from gurux_dlms.enums import AssociationResult, Authentication, ErrorCode, InterfaceType, SourceDiagnostic
 from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSProfileGeneric, GXDLMSRegister
 
@@ -68,6 +68,8 @@ class Reading:
     energy: float | None = None
     unit: str | None = None
     rows: int | None = None
+    first_row: str | None = None  # the capture time of the first and last row (a clock in the first column)
+    last_row: str | None = None
     attempts: int = 0
     seconds: float = 0.0
 
@@ -176,6 +178,11 @@ class Session:
         await self.request(self.client.releaseRequest())
 
 
+def _capture_time(row: Sequence[Any]) -> str | None:
+    stamp = row[0] if row else None
+    return stamp.value.isoformat(timespec="seconds") if isinstance(stamp, GXDateTime) else None
+
+
 def _access_result(code: int) -> str:
     try:
         return ErrorCode(code).name.lower().replace("_", "-")
@@ -218,7 +225,10 @@ async def collect_once(session: Session, target: Target, reading: Reading) -> No
         profile = GXDLMSProfileGeneric(LOAD_PROFILE)
         await session.read(profile, 3)  # the columns, which gurux needs to read rows
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)  # midnight of the meter's own day
-        reading.rows = len(await session.rows_by_range(profile, today - timedelta(days=1), today))
+        rows = await session.rows_by_range(profile, today - timedelta(days=1), today)
+        reading.rows = len(rows)
+        if rows:
+            reading.first_row, reading.last_row = _capture_time(rows[0]), _capture_time(rows[-1])
         await session.release()
     finally:
         await session.close()

@@ -106,6 +106,9 @@ def assert_collected(report: dict[str, Any], ports: dict[int, int], elapsed: flo
         assert START <= clock <= START + timedelta(seconds=elapsed)  # the fleet's clock runs at the wall's rate
         assert meter["energy"] > 0 and meter["unit"] == "Wh"
         assert meter["rows"] == DAY_ROWS
+        midnight = clock.replace(hour=0, minute=0, second=0)  # of the meter's own day (UTC+1), not UTC's
+        assert meter["first_row"] == (midnight - timedelta(days=1)).isoformat()
+        assert meter["last_row"] == midnight.isoformat()
 
 
 def load_collector() -> Any:
