@@ -1,4 +1,4 @@
-"""The product as a user gets it: a plain (non-editable) install, the container image, dev.py, CI.
+"""The product as a user gets it: a plain (non-editable) install, dev.py, CI (the image: tests/docker/).
 
 The wheel is built from a copy of the sources without build isolation or an index (offline:
 the venv's own setuptools builds it) and installed into a fresh venv that borrows the test
@@ -8,7 +8,6 @@ venv's dependencies through a .pth file, so nothing of the checkout is importabl
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
 import shutil
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from .harness import RunningFleet
 from .peers import LDN, read, wrapper_transport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,54 +107,6 @@ def test_the_package_list_names_every_package() -> None:
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "simulator").rglob("__init__.py")}
     assert on_disk <= set(config["packages"])
     assert config["package-dir"] == {"simulator.object_models": "object_models", "simulator.profiles": "profiles"}
-
-
-# --------------------------------------------------------------------------- the container image
-
-def _dockerfile() -> list[tuple[str, str]]:
-    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
-    text = re.sub(r"\\\n", " ", (ROOT / "docker" / "Dockerfile").read_text())
-    out = []
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            keyword, _, rest = line.strip().partition(" ")
-            out.append((keyword.upper(), rest.strip()))
-    return out
-
-
-def test_the_image_is_a_non_editable_install_run_by_a_user_with_a_health_check(tmp_path: Path) -> None:
-    steps = _dockerfile()
-    stages = [i for i, (k, _) in enumerate(steps) if k == "FROM"]
-    assert len(stages) >= 2, "multi-stage: the wheel is built apart from the image that runs it"
-    final = steps[stages[-1]:]
-    keywords = [k for k, _ in final]
-    for keyword, args in steps:
-        if keyword == "COPY" and not args.startswith("--from"):
-            *sources, _ = args.split()
-            assert all((ROOT / s).exists() for s in sources), args
-            assert all(s in SOURCES for s in sources), f"{args}: the wheel test builds from {SOURCES}"
-    installs = [a for k, a in final if k == "RUN" and "pip install" in a]
-    assert installs and all(".whl" in a and " -e " not in a for a in installs)
-    (user,) = [a for k, a in final if k == "USER"]
-    assert user not in ("root", "0")
-    assert keywords.index("USER") < keywords.index("ENTRYPOINT")
-    (entrypoint,) = [a for k, a in final if k == "ENTRYPOINT"]
-    (command,) = [a for k, a in final if k == "CMD"]
-    assert json.loads(entrypoint) == ["cosem-sim"], "exec form: SIGTERM from docker stop reaches cosem-sim"
-    assert json.loads(command)[:3] == ["run", "--host", "0.0.0.0"], "published ports reach the listeners"
-    exposed = " ".join(a for k, a in final if k == "EXPOSE").split()
-    assert {"4059", "4059/udp", "4060"} <= set(exposed)
-    (check,) = [a for k, a in final if k == "HEALTHCHECK"]
-    probe = json.loads(check[check.index("CMD") + 3:])
-    assert "cosem-sim probe" in " ".join(probe)
-    # The health check itself, as Docker runs it, against a running meter.
-    with RunningFleet(PROFILE, tmp_path) as fleet:
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-               "COSEM_PROBE_PORT": str(fleet.port("tcp"))}
-        done = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0 and "association accepted" in done.stdout, done.stdout + done.stderr
-    done = subprocess.run(probe, env={**env, "COSEM_PROBE_PORT": "1"}, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 1 and "no answer" in done.stdout
 
 
 # --------------------------------------------------------------------------- dev.py and CI
