@@ -303,11 +303,18 @@ class Engine:
         _log.info("%s: on the socket handed over (fd %d)", endpoint.describe(), sock.fileno())
 
     def _check_descriptors(self) -> None:
-        """Fail early, with the remedy, when the endpoints alone would exhaust the file limit."""
+        """Raise the soft file limit as far as the hard one allows when the fleet needs more (a
+        container runtime may give 1024 of 524288); fail early, with the remedy, when the
+        endpoints alone would still exhaust it."""
         if resource is None:
             return
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         needed = len(self.endpoints) + min(self.limits.max_connections, 1024) + _SPARE_FDS
+        if soft != resource.RLIM_INFINITY and needed > soft and (hard == resource.RLIM_INFINITY or hard > soft):
+            raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            _log.info("open files allowed raised from %d to %d for %d endpoints", soft, raised, len(self.endpoints))
+            soft = raised
         if soft != resource.RLIM_INFINITY and len(self.endpoints) + _SPARE_FDS > soft:
             raise OSError(f"{len(self.endpoints)} sockets needed but the process may open {soft} files: "
                           "reach many meters with 'addressing: address' (one socket for all)")
