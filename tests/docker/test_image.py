@@ -91,22 +91,33 @@ def test_the_image_is_a_non_editable_install_run_by_a_user_with_a_health_check()
     assert json.loads(check[check.index("CMD") + 3:])[:2] == ["cosem-sim", "probe"]
 
 
-def test_the_dockerfile_example_publishes_every_port_the_demo_binds_on_every_interface() -> None:
-    demo, _ = _examples()
-    published, variables = _published(demo)
-    final = final_stage()
-    (entrypoint,) = [json.loads(a) for k, a in final if k == "ENTRYPOINT"]
-    (command,) = [json.loads(a) for k, a in final if k == "CMD"]
-    assert demo[-1] == "cosem-sim", "the example runs the image's own command"
-    args = _run_arguments(entrypoint + command, {**image_environment(), **variables})
-    assert args.profile is None, "the demo"
-    profile = prepared_profile(args)
-    bound = {(e.port, "udp" if e.transport == "udp" else "tcp") for e in plan(profile).endpoints}
-    assert {e.host for e in plan(profile).endpoints} == {"0.0.0.0"}
-    assert profile.control is not None and profile.control.host == "0.0.0.0"
-    bound.add((profile.control.port, "tcp"))
-    # 12 meters x (TCP wrapper, UDP wrapper, HDLC over TCP), the shared HDLC line, the control plane
-    assert len(bound) == 12 * 3 + 2 and bound <= published, sorted(bound - published)
+def _mounted(example: list[str], path: str) -> str:
+    """A container path as the checkout has it, through the example's `-v "$PWD/...:..."` mounts."""
+    for option, value in zip(example, example[1:]):
+        if option == "-v":
+            source, target = value.split(":")[:2]
+            if path.startswith(target + "/"):
+                return source.replace("$PWD", str(ROOT)) + path[len(target):]
+    return path
+
+
+def test_the_dockerfile_examples_publish_every_port_their_fleet_binds_on_every_interface() -> None:
+    (entrypoint,) = [json.loads(a) for k, a in final_stage() if k == "ENTRYPOINT"]
+    (command,) = [json.loads(a) for k, a in final_stage() if k == "CMD"]
+    demo, rig = _examples()
+    for example, name, expected in ((demo, "demo", 12 * 3 + 2), (rig, "rig", 12)):
+        # the demo: 12 meters x (TCP wrapper, UDP wrapper, HDLC over TCP), its shared HDLC line and its
+        # control plane; the rig profile: 12 meters' TCP wrappers (its control plane stays inside)
+        published, variables = _published(example)
+        assert example[-1] == "cosem-sim", "the example runs the image's own command"
+        variables = {key: _mounted(example, value) for key, value in variables.items()}
+        profile = prepared_profile(_run_arguments(entrypoint + command, {**image_environment(), **variables}))
+        assert profile.name == name
+        bound = {(e.port, "udp" if e.transport == "udp" else "tcp") for e in plan(profile).endpoints}
+        assert {e.host for e in plan(profile).endpoints} == {"0.0.0.0"}
+        if profile.control is not None and profile.control.host == "0.0.0.0":
+            bound.add((profile.control.port, "tcp"))
+        assert len(bound) == expected and bound <= published, (name, sorted(bound - published))
 
 
 def test_the_image_serves_the_demo_answers_its_health_check_and_stops_on_sigterm(tmp_path: Path) -> None:
