@@ -291,6 +291,7 @@ class Engine:
     async def _adopt(self, endpoint: Endpoint, sock: socket.socket) -> None:
         """Serve `endpoint` on a socket bound (and listening) by someone else: a supervisor's."""
         assert self._loop is not None
+        endpoint.port = sock.getsockname()[1]  # the port chosen for it, when the profile said 0
         if endpoint.transport == "udp":
             sock.setblocking(False)
             if endpoint.by_address:

@@ -5,7 +5,8 @@ SO_REUSEPORT and steers each connection or datagram to the worker whose shard ow
 its destination address; it keeps the sockets while workers restart, so nothing is refused
 meanwhile. The variable holds a JSON list of {"transport": "tcp" | "udp" | "hdlc-tcp",
 "host": "0.0.0.0", "port": 4059, "fd": 7}: the endpoint's transport, bind address and port
-(after --host and --port-offset) and the descriptor, open in this process.
+(after --host and --port-offset) and the descriptor, open in this process. Port 0 names an
+endpoint whose profile asks for any free port: the socket's own port is the one chosen.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class InheritedSocket:
         try:
             if sock.type != _KINDS[self.transport] or sock.family != socket.AF_INET:
                 raise OSError(f"{self.describe()} is not an IPv4 {self.transport} socket")
-            if sock.getsockname() != (self.host, self.port):
+            if sock.getsockname()[0] != self.host or self.port not in (0, sock.getsockname()[1]):
                 raise OSError(f"{self.describe()} is bound to {sock.getsockname()[0]}:{sock.getsockname()[1]}")
         except BaseException:
             sock.detach()  # not ours to close: the supervisor's descriptor, or nothing
@@ -70,7 +71,7 @@ def parse_inherited(text: str) -> list[InheritedSocket]:
             ipaddress.IPv4Address(host)
         except (ValueError, TypeError):
             raise ValueError(f"{where}: host must be an IPv4 address, found {host!r}") from None
-        if not (isinstance(port, int) and 0 < port <= 65535) or not (isinstance(fd, int) and fd >= 0):
-            raise ValueError(f"{where}: port (1..65535) and fd must be integers, found {port!r} and {fd!r}")
+        if not (isinstance(port, int) and 0 <= port <= 65535) or not (isinstance(fd, int) and fd >= 0):
+            raise ValueError(f"{where}: port (0..65535) and fd must be integers, found {port!r} and {fd!r}")
         found.append(InheritedSocket(transport, host, port, fd))
     return found

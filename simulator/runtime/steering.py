@@ -12,7 +12,7 @@ Meters at consecutive addresses have consecutive fleet indexes, group by group, 
 is one range test per run of such addresses (`address_runs`), then arithmetic: the fleet index
 is the address minus the run's offset, and worker w of `workers` in host shard (base, stride)
 serves index `base + stride * (w + workers * k)`: w = ((index - base) / stride) % workers.
-An address in no run goes to worker 0, which has no meter there and says so.
+An address in no run goes to a worker of the socket, which has no meter there and says so.
 
 Linux only (SO_ATTACH_REUSEPORT_CBPF, kernel 4.5+), IPv4 (addresses are IPv4 in profiles).
 """
@@ -20,7 +20,6 @@ Linux only (SO_ATTACH_REUSEPORT_CBPF, kernel 4.5+), IPv4 (addresses are IPv4 in 
 from __future__ import annotations
 
 import ctypes
-import ipaddress
 import socket
 import struct
 from dataclasses import dataclass
@@ -76,25 +75,17 @@ class Split:
         return (index - self.base) // self.stride % self.workers
 
 
-def address_runs(endpoint: Endpoint, split: Split) -> tuple[list[AddressRun], str | None]:
-    """The runs of an address-addressed endpoint, and why it cannot be steered (None: it can).
-
-    It cannot when meters one worker serves share an address with meters another serves (a
-    shared HDLC line at one address): every connection to the address goes to one worker.
-    """
+def address_runs(endpoint: Endpoint) -> list[AddressRun]:
+    """The runs of an address-addressed endpoint, from the lowest fleet index at each address
+    (meters sharing an address must be one worker's: layout.shard_endpoints refuses others)."""
     runs: list[AddressRun] = []
     for address in sorted(key for key in endpoint.routes if key is not None):
-        indexes = sorted(_indexes(endpoint.routes[address]))
-        owners = {split.worker(index) for index in indexes} - {None}
-        if len(owners) > 1:
-            return [], (f"{endpoint.describe()}: the meters at {ipaddress.IPv4Address(address)} (fleet indexes "
-                        f"{', '.join(map(str, indexes))}) would be served by different workers")
-        offset = address - indexes[0]
+        offset = address - min(_indexes(endpoint.routes[address]))
         if runs and runs[-1].last == address - 1 and runs[-1].offset == offset:
             runs[-1] = AddressRun(runs[-1].first, address, offset)
         else:
             runs.append(AddressRun(address, address, offset))
-    return runs, None
+    return runs
 
 
 def _indexes(route: object) -> Iterable[int]:
@@ -106,12 +97,13 @@ def _indexes(route: object) -> Iterable[int]:
     return [route.index]  # type: ignore[attr-defined]
 
 
-def steering_program(runs: list[AddressRun], split: Split) -> bytes:
+def steering_program(runs: list[AddressRun], split: Split, otherwise: int = 0) -> bytes:
     """The classic BPF program that returns the worker (the group's socket index) of the meter at
     a packet's destination address, as `sock_filter` instructions.
 
     For each run: `A >= first` else the next run; `A > last`: the next run; then
-    A = ((A - offset - base) / stride) % workers, returned. After the last run: 0.
+    A = ((A - offset - base) / stride) % workers, returned. After the last run: `otherwise` (a
+    worker with meters on the socket, which says there is no meter at that address).
     Unsigned 32-bit arithmetic; for the host's own meters the difference is never negative.
     """
     body = [(_LD_W_ABS, 0, 0, _DESTINATION)]
@@ -121,7 +113,7 @@ def steering_program(runs: list[AddressRun], split: Split) -> bytes:
         body += [(_JMP_JGE_K, 0, size - 1, run.first), (_JMP_JGT_K, size - 2, 0, run.last),
                  (_ALU_SUB_K, 0, 0, run.offset + split.base), *divide, (_ALU_MOD_K, 0, 0, split.workers),
                  (_RET_A, 0, 0, 0)]
-    body.append((_RET_K, 0, 0, 0))
+    body.append((_RET_K, 0, 0, otherwise))
     if len(body) > MAX_INSTRUCTIONS:
         raise ValueError(f"{len(runs)} address ranges need {len(body)} BPF instructions, more than the "
                          f"kernel's {MAX_INSTRUCTIONS}")

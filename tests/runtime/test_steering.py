@@ -40,25 +40,9 @@ groups:
       - {transport: tcp, addressing: address, host: 127.0.8.10, port: 4059}
       - {transport: udp, addressing: address, host: 127.0.8.10, port: 4059}
 """
-# Two groups whose meters share addresses, each address one HDLC line (physical addresses 17,
-# 18): 127.0.7.1 has fleet indexes 0 and 3.
-SHARED_LINE = """
-name: shared
-groups:
-  - name: a
-    model: minimal
-    count: 3
-    listen: [{transport: hdlc-tcp, addressing: address, host: 127.0.7.1, port: 4060, physical_address: 17}]
-  - name: b
-    model: minimal
-    count: 2
-    listen: [{transport: hdlc-tcp, addressing: address, host: 127.0.7.1, port: 4060, physical_address: 18}]
-"""
-
-
-def endpoints(tmp_path: Path, text: str = PROFILE) -> dict[str, Endpoint]:
+def endpoints(tmp_path: Path) -> dict[str, Endpoint]:
     path = tmp_path / "fleet.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(PROFILE, encoding="utf-8")
     return {endpoint.transport: endpoint for endpoint in plan(load_profile(path)).endpoints}
 
 
@@ -70,18 +54,7 @@ def meters(endpoint: Endpoint) -> list[tuple[str, int]]:
 def test_runs_follow_the_groups(tmp_path: Path) -> None:
     tcp = endpoints(tmp_path)["tcp"]
     a, b = int(ipaddress.IPv4Address("127.0.7.1")), int(ipaddress.IPv4Address("127.0.8.10"))
-    runs, why = address_runs(tcp, Split(2))
-    assert why is None
-    assert runs == [AddressRun(a, a + 4, a), AddressRun(b, b + 2, b - 5)]
-
-
-def test_meters_of_two_workers_at_one_address_cannot_be_steered(tmp_path: Path) -> None:
-    line = endpoints(tmp_path, SHARED_LINE)["hdlc-tcp"]
-    runs, why = address_runs(line, Split(2))
-    assert runs == [] and why is not None
-    assert "127.0.7.1" in why and "fleet indexes 0, 3" in why and "different workers" in why
-    # One worker serves both meters at each address: that can be steered.
-    assert address_runs(line, Split(2, base=0, stride=2))[1] is None
+    assert address_runs(tcp) == [AddressRun(a, a + 4, a), AddressRun(b, b + 2, b - 5)]
 
 
 def arrived(group: list[socket.socket]) -> int:
@@ -101,10 +74,10 @@ def arrived(group: list[socket.socket]) -> int:
                          ids=["2 workers", "3 workers", "host shard 1/2, 2 workers"])
 def test_each_meter_reaches_the_socket_of_its_worker(tmp_path: Path, transport: str, split: Split) -> None:
     endpoint = endpoints(tmp_path)[transport]
-    runs, _ = address_runs(endpoint, split)
+    runs = address_runs(endpoint)
     group = open_group(transport, "0.0.0.0", 0, split.workers, 16)
     try:
-        attach(group[0], steering_program(runs, split))
+        attach(group[0], steering_program(runs, split, otherwise=split.workers - 1))
         port = group[0].getsockname()[1]
         assert all(sock.getsockname()[1] == port for sock in group)
         served = [(address, index) for address, index in meters(endpoint) if split.worker(index) is not None]
@@ -116,13 +89,13 @@ def test_each_meter_reaches_the_socket_of_its_worker(tmp_path: Path, transport: 
                 else:
                     client.sendto(b"x", (address, port))
                 assert arrived(group) == split.worker(index), f"meter {index} at {address}"
-        # An address of no meter: worker 0.
+        # An address of no meter: the worker named for it.
         with socket.socket(socket.AF_INET, group[0].type) as client:
             if transport == "tcp":
                 client.connect(("127.0.9.9", port))
             else:
                 client.sendto(b"x", ("127.0.9.9", port))
-            assert arrived(group) == 0
+            assert arrived(group) == split.workers - 1
     finally:
         for sock in group:
             sock.close()

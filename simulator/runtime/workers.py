@@ -1,0 +1,326 @@
+"""`cosem-sim run --workers N`: one fleet served by N processes of one host, under a supervisor.
+
+Worker w runs `cosem-sim run ... --shard w/N` and serves the meters whose fleet index is w
+modulo N. Meters reached by address share one listening socket per transport; the supervisor
+opens each such socket N times as one SO_REUSEPORT group and steers every connection and
+datagram to the worker of the meter at its destination address (runtime/steering.py); each
+worker gets its own socket of each group (COSEM_SIM_SOCKETS, runtime/inherited.py).
+Port-addressed meters' ports each worker binds itself.
+
+The supervisor holds every socket for its whole life. A worker that exits unexpectedly is
+started again with the same arguments, sockets and state file, 1 s later, doubling to 30 s
+while it keeps failing (1 s again once one has run for a minute); connections that arrive
+meanwhile wait in the socket's backlog instead of being refused. SIGINT or SIGTERM is passed
+on to every worker; the supervisor waits for them (10 s, then kills them) and exits 0; a second
+signal kills them at once. Workers run in a session of their own (a terminal's Ctrl-C reaches
+them once, through the supervisor) and are stopped if the supervisor dies (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from .command import prepared_profile
+from .inherited import ENVIRONMENT
+from .layout import Endpoint, plan, shard_endpoints
+from .profile import FleetProfile, ProfileError
+from .shard import Shard
+from .steering import Split, address_runs, attach, open_group, steering_program
+
+__all__ = ["supervise"]
+
+_log = logging.getLogger(__name__)
+_RESTART_FIRST_S = 1.0
+_RESTART_MAX_S = 30.0
+_STEADY_S = 60.0  # a worker up this long starts again after _RESTART_FIRST_S when it ends
+_STOP_WAIT_S = 10.0
+_WORKER_BANNER = "cosem-sim: profile"  # the first line of `run`'s banner: the worker serves
+BANNER = "cosem-sim workers:"  # the first line of the supervisor's, once every worker serves
+# What the supervisor's environment told it, not its workers (a worker would supervise again).
+_SUPERVISOR_ONLY = ("COSEM_SIM_WORKERS", "COSEM_SIM_SHARD", "COSEM_SIM_SHARDS", "COSEM_SIM_SHARD_FROM_HOSTNAME",
+                    ENVIRONMENT)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@dataclass(eq=False)
+class SteeredEndpoint:
+    """An address-addressed endpoint opened once per worker; `owners`: the workers with meters on it."""
+
+    endpoint: Endpoint
+    sockets: list[socket.socket]
+    owners: list[int]
+
+    def describe(self) -> str:
+        return f"{self.endpoint.transport} {self.endpoint.host}:{self.sockets[0].getsockname()[1]}"
+
+
+@dataclass(eq=False)
+class Worker:
+    number: int
+    shard: Shard
+    command: list[str]
+    handed: list[dict[str, Any]]  # COSEM_SIM_SOCKETS entries
+    process: asyncio.subprocess.Process | None = None
+    served: bool = False  # printed its banner at least once
+    started: float = 0.0
+    restarts: int = 0
+    pumps: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.shard.label
+
+    @property
+    def fds(self) -> list[int]:
+        return [entry["fd"] for entry in self.handed]
+
+
+def supervise(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run `args.workers` workers (0: one per CPU) until SIGINT or SIGTERM; the exit status.
+    `argv`: the `run` arguments each worker gets, its --shard added."""
+    count = args.workers or os.cpu_count() or 1
+    host: Shard = args.shard  # WHOLE: cli.py refuses --shard with --workers; the steering could nest them
+    try:
+        profile = prepared_profile(args)
+        layout = plan(profile)
+        shards = [Shard(host.index + host.count * w, host.count * count) for w in range(count)]
+        problems = layout.problems or shard_endpoints(layout, shards[0], profile.file)[1]
+        if problems:
+            raise ProfileError(problems)
+    except ProfileError as exc:
+        sys.stderr.write("\n".join(exc.lines()) + "\n")
+        return 1
+    try:
+        steered = _steer(profile, layout.endpoints, Split(count, host.index, host.count))
+    except OSError as exc:
+        sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
+        return 1
+    try:
+        workers = [_worker(w, shard, args, argv, steered) for w, shard in enumerate(shards)]
+        return asyncio.run(Supervisor(profile, workers, steered, sys.stdout, sys.stderr).run())
+    finally:
+        for group in steered:
+            for sock in group.sockets:
+                sock.close()
+
+
+def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> list[SteeredEndpoint]:
+    """Open every address-addressed endpoint once per worker, steered; where that cannot be
+    done the workers bind their meters' own addresses instead (said in the log)."""
+    steered: list[SteeredEndpoint] = []
+    backlog = min(4096, profile.limits.max_connections)
+    for endpoint in endpoints:
+        if not endpoint.by_address or endpoint.transport == "hdlc-serial":
+            continue
+        owners = sorted({split.worker(entry.index) for entry in endpoint.meters()} - {None})  # type: ignore[type-var]
+        if not owners:
+            continue
+        why = None if sys.platform.startswith("linux") else f"no SO_ATTACH_REUSEPORT_CBPF on {sys.platform}"
+        program = b""
+        if why is None:
+            try:
+                program = steering_program(address_runs(endpoint), split, owners[0])
+            except ValueError as exc:
+                why = str(exc)
+        if why is None:
+            try:
+                sockets = open_group(endpoint.transport, endpoint.host, endpoint.port, split.workers, backlog)
+            except OSError as exc:
+                for group in steered:
+                    for sock in group.sockets:
+                        sock.close()
+                raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
+            try:
+                attach(sockets[0], program)
+                steered.append(SteeredEndpoint(endpoint, sockets, owners))  # type: ignore[arg-type]
+                continue
+            except OSError as exc:
+                why = f"the kernel refused the steering program: {exc.strerror or exc}"
+                for sock in sockets:
+                    sock.close()
+        _log.warning("%s: connections are not steered (%s): each worker binds its meters' own addresses",
+                     endpoint.describe(), why)
+    return steered
+
+
+def _worker(number: int, shard: Shard, args: argparse.Namespace, argv: list[str],
+            steered: list[SteeredEndpoint]) -> Worker:
+    command = [sys.executable, "-m", "simulator.cli", "run", *argv, "--shard", f"{shard.index}/{shard.count}"]
+    if getattr(args, "pcap", None) is not None:  # one capture per worker, beside the one asked for
+        pcap = Path(args.pcap)
+        command += ["--pcap", str(pcap.with_name(f"{pcap.stem}.shard-{shard.index}-of-{shard.count}{pcap.suffix}"))]
+    # The endpoint's own port names it, also 0 (any free port: the group's first socket chose it).
+    handed = [{"transport": group.endpoint.transport, "host": group.endpoint.host, "port": group.endpoint.port,
+               "fd": group.sockets[number].fileno()}
+              for group in steered if number in group.owners]
+    return Worker(number, shard, command, handed)
+
+
+def _status(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _stopped_with_parent() -> Callable[[], None] | None:
+    """What a worker runs before exec on Linux: SIGTERM to it when the supervisor dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+class Supervisor:
+    """Starts the workers, passes their lines on, restarts them, stops them on a signal."""
+
+    def __init__(self, profile: FleetProfile, workers: list[Worker], steered: list[SteeredEndpoint],
+                 out: TextIO, err: TextIO) -> None:
+        self.profile = profile
+        self.workers = workers
+        self.steered = steered
+        self.out = out
+        self.err = err
+        self.status = 0
+        self._waiting = set(workers)  # not yet serving: the banner waits for them
+        self._announced = False
+        self._stopping: asyncio.Event | None = None
+        self._kill_timer: asyncio.TimerHandle | None = None
+        self._before_exec = _stopped_with_parent()
+        self._env = {name: value for name, value in os.environ.items() if name not in _SUPERVISOR_ONLY}
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._signalled, sig)
+        try:
+            await asyncio.gather(*(self._keep(worker) for worker in self.workers))
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            if self._kill_timer is not None:
+                self._kill_timer.cancel()
+        return self.status
+
+    async def _keep(self, worker: Worker) -> None:
+        """Run `worker` until the supervisor stops, starting it again whenever it ends."""
+        assert self._stopping is not None
+        delay = _RESTART_FIRST_S
+        while True:
+            process = await self._start(worker)
+            code = await process.wait()
+            await asyncio.gather(*worker.pumps)
+            if self._stopping.is_set():
+                return
+            if not worker.served:  # the profile or the arguments: starting again would fail again
+                _log.error("%s could not start (%s): stopping every worker", worker.label, _status(code))
+                self.status = 1
+                self._stop(signal.SIGTERM)
+                return
+            if time.monotonic() - worker.started >= _STEADY_S:
+                delay = _RESTART_FIRST_S
+            _log.warning("%s (pid %d) ended unexpectedly (%s) after %.0f s: starting it again in %g s on the same "
+                         "sockets, with its state", worker.label, process.pid, _status(code),
+                         time.monotonic() - worker.started, delay)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), delay)
+                return
+            except asyncio.TimeoutError:
+                pass
+            delay = min(2 * delay, _RESTART_MAX_S)
+            worker.restarts += 1
+
+    async def _start(self, worker: Worker) -> asyncio.subprocess.Process:
+        env = dict(self._env)
+        if worker.handed:
+            env[ENVIRONMENT] = json.dumps(worker.handed)
+        process = worker.process = await asyncio.create_subprocess_exec(
+            *worker.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env, pass_fds=worker.fds, start_new_session=True,
+            preexec_fn=self._before_exec)
+        worker.started = time.monotonic()
+        assert process.stdout is not None and process.stderr is not None
+        worker.pumps = [asyncio.create_task(self._pump(worker, process.stdout, self.out, True)),
+                        asyncio.create_task(self._pump(worker, process.stderr, self.err, False))]
+        assert self._stopping is not None
+        if self._stopping.is_set():  # a signal came while it was being started
+            process.send_signal(signal.SIGTERM)
+        return process
+
+    async def _pump(self, worker: Worker, stream: asyncio.StreamReader, out: TextIO, stdout: bool) -> None:
+        """Pass the worker's lines on, each prefixed with its shard; notice its banner."""
+        pending = b""
+        while chunk := await stream.read(65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                text = line.decode("utf-8", "replace")
+                out.write(f"[{worker.label}] {text}\n")
+                if stdout and text.startswith(_WORKER_BANNER):
+                    self._serving(worker)
+            out.flush()
+            if stdout:
+                self._announce()
+        if pending:
+            out.write(f"[{worker.label}] {pending.decode('utf-8', 'replace')}\n")
+            out.flush()
+
+    def _serving(self, worker: Worker) -> None:
+        if worker.served:
+            _log.info("%s serves again (restart %d)", worker.label, worker.restarts)
+        worker.served = True
+        self._waiting.discard(worker)
+
+    def _announce(self) -> None:
+        """The supervisor's banner, once, when the last worker printed its own."""
+        if self._announced or self._waiting or self._stopping is None or self._stopping.is_set():
+            return
+        self._announced = True
+        shards = ", ".join(f"{w.label} (pid {w.process.pid if w.process else '-'})" for w in self.workers)
+        lines = [f"{BANNER} profile {self.profile.name}, {self.profile.size} meters in {len(self.workers)} "
+                 f"processes: {shards}; Ctrl-C stops"]
+        if self.steered:
+            lines.append("  connections and datagrams steered by destination address to the worker of the meter "
+                         "there: " + ", ".join(group.describe() for group in self.steered))
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+    def _signalled(self, sig: int) -> None:
+        assert self._stopping is not None
+        if self._stopping.is_set():
+            _log.warning("%s again: killing every worker", signal.Signals(sig).name)
+            self._kill()
+            return
+        _log.info("%s: stopping every worker", signal.Signals(sig).name)
+        self._stop(sig)
+
+    def _stop(self, sig: int) -> None:
+        assert self._stopping is not None
+        self._stopping.set()
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                worker.process.send_signal(sig)
+        self._kill_timer = asyncio.get_running_loop().call_later(_STOP_WAIT_S, self._kill)
+
+    def _kill(self) -> None:
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                _log.warning("%s (pid %d) killed: it did not stop", worker.label, worker.process.pid)
+                worker.process.kill()
