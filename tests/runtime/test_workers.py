@@ -100,6 +100,10 @@ class Supervised:
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         self.process.send_signal(sig)
+        return self.wait()
+
+    def wait(self) -> int:
+        """The supervisor's exit status, once it and every line it wrote are in."""
         try:
             return self.process.wait(WAIT_S)
         finally:
@@ -211,3 +215,29 @@ def test_a_signal_stops_every_worker(tmp_path: Path, sig: int) -> None:
         assert run.stop(sig) == 0
     assert not running(ports["shard 0"]) and not running(ports["shard 1"])
     assert not any("Traceback" in line for line in run.err), "\n".join(run.err)
+
+
+def test_a_line_the_workers_would_split_is_refused_before_any_starts(tmp_path: Path) -> None:
+    """Four meters on one multidrop HDLC line: two workers would each serve half of a line."""
+    profile = tmp_path / "line.yaml"
+    profile.write_text(PROFILE.replace("- {transport: udp, addressing: address, host: 127.0.9.1, port: 0}",
+                                       "- {transport: hdlc-tcp, addressing: multidrop, host: 127.0.0.1, port: 0, "
+                                       "physical_address: 17}"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(profile), "--workers", "2"],
+                          capture_output=True, text=True, timeout=WAIT_S)
+    assert done.returncode == 1
+    assert f"{profile}:9:" in done.stderr and "cannot be split across shards" in done.stderr
+    assert "[shard" not in done.stdout + done.stderr  # no worker was started
+
+
+def test_a_worker_that_cannot_start_stops_them_all(tmp_path: Path) -> None:
+    """Each worker fails at start (its capture file cannot be written): no restarts, exit 1."""
+    profile = tmp_path / "workers.yaml"
+    profile.write_text(PROFILE, encoding="utf-8")
+    with supervised(profile, "--no-state", "--pcap", str(tmp_path / "missing" / "fleet.pcap")) as run:
+        assert run.wait() == 1
+    assert any(re.search(r"shard [01]/2 could not start \(exit status 1\): stopping every worker", line)
+               for line in run.err), "\n".join(run.err)
+    assert any("[shard 0/2] cosem-sim run: cannot write" in line and "fleet.shard-0-of-2.pcap" in line
+               for line in run.err)
+    assert not any("starting it again" in line or line.startswith("cosem-sim workers:") for line in run.err + run.out)
