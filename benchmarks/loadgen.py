@@ -146,10 +146,14 @@ class Fleet:
         return Association(link, self.credentials(meter, mechanism), max_receive_pdu, random.Random(meter))
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
-    """CPU seconds process `pid` used so far (Linux /proc), None when unknown."""
+def _cpu_seconds(pid: int | list[int] | None) -> float | None:
+    """CPU seconds process `pid` used so far (Linux /proc), or the processes of a list together
+    (a supervisor and its workers); None when unknown."""
     if pid is None:
         return None
+    if isinstance(pid, list):
+        each = [_cpu_seconds(one) for one in pid]
+        return None if None in each else sum(each)  # type: ignore[arg-type]
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
@@ -165,7 +169,7 @@ class CpuWindow:
     per request and the load of other processes on the machine can be reported with the figures.
     """
 
-    def __init__(self, server_pid: int | None) -> None:
+    def __init__(self, server_pid: int | list[int] | None) -> None:
         self.server_pid = server_pid
         self._start: tuple[float, float, float, float] | None = None
         self.figures: dict[str, Any] = {}

@@ -53,6 +53,12 @@ Benchmarks (`--only` takes any of these names, comma separated):
 - control: GET of the clock by 100 LLS associations over 1,000 IDIS-style meters without the
   control plane, then with it while /metrics is scraped every second (benchmarks/control.py),
   beside the ceiling; target: within 10 % of the GET/s without it.
+- workers: GET of the clock by 100 LLS associations over 1,000 IDIS-style meters, one process
+  (pinned, the reference) then `run --workers 2` (supervisor, workers and load generator on any
+  of the two CPUs), 1,000 random meters read through the steered socket (--quick: 100), the ratio
+  measured and projected from the simulator's CPU per GET (target 1.7x); then RSS of the
+  supervisor and each worker for 10,000 and 100,000 meters (--quick: 1,000 and 10,000) and after
+  random meters were contacted, projected to 1,000,000 meters on one host (target 16 GB).
 
 Prints a table with the issue's targets (met or missed, by how much) and writes JSON to
 benchmarks/results/run.json (run-quick.json with --quick).
@@ -80,12 +86,15 @@ from simulator.axdr import Obis
 from simulator.model.catalogue import find_model
 from simulator.model.loader import load_model
 
+from simulator.runtime.workers import BANNER as WORKERS_BANNER
+
 from . import loadgen
 from .control import Scraper, gets_counted
 from .fleets import (
     FIRST_ADDRESS, PROFILE_OBIS, YEAR_ROWS, YEAR_START, idis_fleet, living_year_range, write_living_year_model,
     write_static_model, write_year_model, year_fleet,
 )
+from .workers import descendants, fit, rss_mb
 
 __all__ = ["main", "BENCHMARKS", "Row"]
 
@@ -149,8 +158,10 @@ class Machine:
         self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
                                                                    if p))
 
-    def command(self, cpu: int, *args: str) -> list[str]:
-        return ([self.taskset, "-c", str(cpu)] if self.pinned and self.taskset else []) + [sys.executable, *args]
+    def command(self, cpu: int | None, *args: str) -> list[str]:
+        """`args` run by this Python, pinned to `cpu` when the machine allows (None: on any CPU)."""
+        pinned = cpu is not None and self.pinned and self.taskset
+        return ([self.taskset, "-c", str(cpu)] if pinned else []) + [sys.executable, *args]  # type: ignore[list-item]
 
     def busy_cpus(self, seconds: float = 1.0) -> float | None:
         """CPUs the whole machine kept busy over the next `seconds` (Linux /proc/stat)."""
@@ -203,8 +214,9 @@ class Server:
     """A server process (the simulator, or the canned reference) on CPU 0, stopped at exit."""
 
     def __init__(self, machine: Machine, workdir: Path, args: Sequence[str], ready: str, name: str,
-                 profile: Path | None = None) -> None:
+                 profile: Path | None = None, cpu: int | None = 0) -> None:
         self.machine = machine
+        self.cpu = cpu
         self.profile = profile
         self.workdir = workdir
         self.args = list(args)
@@ -218,7 +230,7 @@ class Server:
     def __enter__(self) -> Server:
         started = time.perf_counter()
         with open(self._out, "wb") as out, open(self._err, "wb") as err:
-            self.proc = subprocess.Popen(self.machine.command(0, *self.args), stdout=out, stderr=err,
+            self.proc = subprocess.Popen(self.machine.command(self.cpu, *self.args), stdout=out, stderr=err,
                                          cwd=self.workdir, env=self.machine.env)
         while self.ready not in self._out.read_text(errors="replace"):
             if self.proc.poll() is not None:
@@ -280,22 +292,25 @@ class Context:
         self.ceiling: dict[str, Any] | None = None  # this run's canned-answer figures, once measured
         self._jobs = 0
 
-    def simulator(self, profile_text: str, name: str, state_dir: Path | None = None) -> Server:
-        """The simulator on a profile; it keeps state in `state_dir` when given, else nothing."""
+    def simulator(self, profile_text: str, name: str, state_dir: Path | None = None, workers: int | None = None) -> Server:
+        """The simulator on a profile; it keeps state in `state_dir` when given, else nothing.
+        With `workers`, `run --workers` on any CPU (ready when the supervisor says so)."""
         path = self.workdir / f"{name}.yaml"
         path.write_text(profile_text, encoding="utf-8")
         state = ["--state-dir", str(state_dir)] if state_dir is not None else ["--no-state"]
+        more, ready, cpu = (["--workers", str(workers)], WORKERS_BANNER, None) if workers else ([], _BANNER, 0)
         return Server(self.machine, self.workdir, ["-m", "simulator.cli", "--log-level", "warning", "run",
-                                                   str(path), *state], _BANNER, name, path)
+                                                   str(path), *state, *more], ready, name, path, cpu)
 
-    def loadgen(self, job: dict[str, Any]) -> dict[str, Any]:
+    def loadgen(self, job: dict[str, Any], cpu: int | None = 1) -> dict[str, Any]:
+        """Run one load-generator job on CPU `cpu` (None: any), its figures."""
         self._jobs += 1
         job = dict(job, client_id=self._jobs)  # unique client system titles in every job
         self.log(f"  loadgen {job['kind']} " + " ".join(f"{k}={v}" for k, v in job.items()
                                                          if k in ("transport", "target", "mechanism", "associations",
                                                                   "connections", "max_receive_pdu", "count", "all")))
         try:
-            done = subprocess.run(self.machine.command(1, "-m", "benchmarks.loadgen", json.dumps(job)),
+            done = subprocess.run(self.machine.command(cpu, "-m", "benchmarks.loadgen", json.dumps(job)),
                                   capture_output=True, timeout=_JOB_TIMEOUT_S, cwd=ROOT, env=self.machine.env)
         except subprocess.TimeoutExpired:
             raise BenchmarkError(f"load generator still running after {_JOB_TIMEOUT_S:.0f} s") from None
@@ -928,6 +943,113 @@ def bench_control(ctx: Context) -> list[Row]:
     return rows + log_rows
 
 
+_WORKERS = 2
+_WORKERS_TARGET = 1.7  # the issue: GET/s of --workers 2 at least 1.7x one process's
+_WORKERS_ASSOCIATIONS = 100
+_HOST_MEMORY_MB = 16 * 1024.0  # the issue: 1,000,000 meters on one host within 16 GB
+_MILLION = 1_000_000
+
+
+def bench_workers(ctx: Context) -> list[Row]:
+    """GET/s and simulator CPU of one process, then of `run --workers 2`; then memory of the
+    workers at two fleet sizes, and what it projects for 1,000,000 meters on one host."""
+    return _workers_throughput(ctx) + _workers_memory(ctx)
+
+
+def _workers_throughput(ctx: Context) -> list[Row]:
+    """One process on CPU 0 and the load generator on CPU 1 (the reference), then the supervisor,
+    its workers and the load generator on any CPU: there are only two."""
+    s = ctx.settings
+    setup = f"{_WORKERS_ASSOCIATIONS} assoc. / {_FLEET:,} meters"
+    rows: list[Row] = []
+    runs: dict[int, dict[str, Any]] = {}
+    for workers in (1, _WORKERS):
+        port = free_port("0.0.0.0")
+        name = "workers-1" if workers == 1 else f"workers-{workers}"
+        with ctx.simulator(idis_fleet(_FLEET, port), name, workers=None if workers == 1 else workers) as sim:
+            job = {"kind": "get", "profile": str(sim.profile), "transport": "tcp", "host": FIRST_ADDRESS, "port": port,
+                   "target": "clock", "mechanism": "lls", "associations": _WORKERS_ASSOCIATIONS, "meters": _FLEET,
+                   "warmup_s": s.warmup_s, "duration_s": s.get_s, "server_pid": [sim.pid, *descendants(sim.pid)]}
+            r = runs[workers] = ctx.loadgen(job, cpu=1 if workers == 1 else None)
+            where = ("one process; simulator on CPU 0, load generator on CPU 1" if workers == 1 else
+                     f"run --workers {workers}: supervisor, {workers} workers and the load generator on "
+                     f"{ctx.machine.cpus} CPUs")
+            rows.append(Row("workers", f"GET clock, TCP wrapper, LLS, {where}", setup, f"{_n(r['rate'])} GET/s",
+                            r["p50_ms"], r["p99_ms"], r["errors"], _server_text(r, "GET"), figures=r))
+            if workers != 1:  # every meter answers through the steered socket, with its own serial
+                count = min(s.sample, _FLEET)
+                r = ctx.loadgen({"kind": "sample", "profile": str(sim.profile), "transport": "tcp",
+                                 "host": FIRST_ADDRESS, "port": port, "meters": _FLEET, "count": count, "seed": 5,
+                                 "concurrency": 50}, cpu=None)
+                rows.append(Row("workers", f"read clock + serial of {count:,} random meters of {_FLEET:,}",
+                                f"run --workers {workers}, connect, AARQ, 2 GET, RLRQ each",
+                                f"{r['count']:,} answered, own serial", r["p50_ms"], r["p99_ms"], r["errors"],
+                                figures=r))
+            rows.extend(_server_log_rows(name, sim))
+    one, many = runs[1], runs[_WORKERS]
+    measured = many["rate"] / one["rate"] if one["rate"] else 0.0
+    costs = _us_per_get(one), _us_per_get(many)
+    projected = _WORKERS * costs[0] / costs[1] if costs[0] and costs[1] else 0.0
+    rows.append(Row("workers", f"ratio: run --workers {_WORKERS} / one process", "GET/s",
+                    f"{measured:.2f}x measured (the load generator shares the {ctx.machine.cpus} CPUs); "
+                    f"{projected:.2f}x projected: {_WORKERS} CPUs at {costs[1] or 0:.0f} µs of simulator CPU per GET "
+                    f"against 1 CPU at {costs[0] or 0:.0f} µs",
+                    target=f">= {_WORKERS_TARGET:g}x one process", verdict=f"{_verdict(projected, _WORKERS_TARGET)} "
+                                                                            "(projected)",
+                    figures={"measured": round(measured, 3), "projected": round(projected, 3), "us_per_get": costs}))
+    return rows
+
+
+def _workers_memory(ctx: Context) -> list[Row]:
+    """RSS of the supervisor and each worker at two fleet sizes, then with random meters
+    contacted; the line through the sizes projects 1,000,000 meters."""
+    s = ctx.settings
+    sizes = (1_000, 10_000) if s.quick else (10_000, 100_000)
+    rows: list[Row] = []
+    supervisor: dict[int, float] = {}
+    worker: dict[int, float] = {}  # mean RSS of a worker
+    contacted_kb = 0.0
+    for n in sizes:
+        port = free_port("0.0.0.0")
+        with ctx.simulator(idis_fleet(n, port), f"workers-scale-{n}", workers=_WORKERS) as sim:
+            pids = descendants(sim.pid)
+            each = [rss_mb(pid) for pid in pids]
+            supervisor[n], worker[n] = rss_mb(sim.pid), sum(each) / len(each)
+            rows.append(Row("workers", f"start {n:,} IDIS-style meters, run --workers {_WORKERS}",
+                            "one socket, meter i at 127.1.0.0 + i",
+                            f"{sim.start_s:.2f} s, RSS {supervisor[n] + sum(each):,.0f} MB: supervisor "
+                            f"{supervisor[n]:,.0f}, workers {', '.join(f'{mb:,.0f}' for mb in each)}",
+                            figures={"meters": n, "start_s": round(sim.start_s, 3), "supervisor_mb": supervisor[n],
+                                     "workers_mb": each}))
+            if n == sizes[-1]:
+                r = ctx.loadgen({"kind": "sample", "profile": str(sim.profile), "transport": "tcp",
+                                 "host": FIRST_ADDRESS, "port": port, "meters": n, "count": min(s.sample, n),
+                                 "seed": 7, "concurrency": 50}, cpu=None)
+                after = [rss_mb(pid) for pid in pids]
+                contacted_kb = (sum(after) - sum(each)) * 1024 / max(r["count"], 1)
+                rows.append(Row("workers", f"read clock + serial of {r['meters']:,} random meters of {n:,}",
+                                "connect, AARQ, 2 GET, RLRQ each",
+                                f"{r['count']:,} answered, own serial; +{contacted_kb:.1f} KB per contacted meter",
+                                r["p50_ms"], r["p99_ms"], r["errors"], figures=dict(r, workers_after_mb=after)))
+            rows.extend(_server_log_rows("workers", sim))
+    small, large = sizes
+    lines = (fit((small, supervisor[small]), (large, supervisor[large])),
+             fit((small, worker[small]), (large, worker[large])))
+    idle = lines[0].at(_MILLION) + _WORKERS * lines[1].at(_MILLION)
+    projected = idle + _MILLION * contacted_kb / 1024
+    rows.append(Row("workers", f"RSS per process, from {small:,} and {large:,} meters",
+                    "each process plans the whole fleet, a worker builds its own meters",
+                    f"supervisor {lines[0].base_mb:,.0f} MB + {lines[0].per_meter_kb:.2f} KB/meter; worker "
+                    f"{lines[1].base_mb:,.0f} MB + {lines[1].per_meter_kb:.2f} KB/meter of the fleet",
+                    figures={"supervisor": asdict(lines[0]), "worker": asdict(lines[1])}))
+    rows.append(Row("workers", f"RSS of {_MILLION:,} meters in {_WORKERS} workers, every one contacted", "projected",
+                    f"{projected:,.0f} MB ({idle:,.0f} MB before any contact)",
+                    target=f"<= {_HOST_MEMORY_MB / 1024:g} GB", verdict=_verdict(projected, _HOST_MEMORY_MB, False),
+                    figures={"projected_mb": round(projected, 1), "idle_mb": round(idle, 1),
+                             "contacted_kb_per_meter": round(contacted_kb, 2)}))
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "ceiling": bench_ceiling,
     "get-tcp": bench_get_tcp,
@@ -943,6 +1065,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "living-idle": bench_living_idle,
     "push": bench_push,
     "control": bench_control,
+    "workers": bench_workers,
 }
 
 
