@@ -160,8 +160,8 @@ class Machine:
 
     def command(self, cpu: int | None, *args: str) -> list[str]:
         """`args` run by this Python, pinned to `cpu` when the machine allows (None: on any CPU)."""
-        pinned = cpu is not None and self.pinned and self.taskset
-        return ([self.taskset, "-c", str(cpu)] if pinned else []) + [sys.executable, *args]  # type: ignore[list-item]
+        pin = [self.taskset, "-c", str(cpu)] if cpu is not None and self.pinned and self.taskset else []
+        return pin + [sys.executable, *args]
 
     def busy_cpus(self, seconds: float = 1.0) -> float | None:
         """CPUs the whole machine kept busy over the next `seconds` (Linux /proc/stat)."""

@@ -124,7 +124,7 @@ def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> li
     for endpoint in endpoints:
         if not endpoint.by_address or endpoint.transport == "hdlc-serial":
             continue
-        owners = sorted({split.worker(entry.index) for entry in endpoint.meters()} - {None})  # type: ignore[type-var]
+        owners = sorted({w for w in (split.worker(entry.index) for entry in endpoint.meters()) if w is not None})
         if not owners:
             continue
         why = None if sys.platform.startswith("linux") else f"no SO_ATTACH_REUSEPORT_CBPF on {sys.platform}"
@@ -144,7 +144,7 @@ def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> li
                 raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
             try:
                 attach(sockets[0], program)
-                steered.append(SteeredEndpoint(endpoint, sockets, owners))  # type: ignore[arg-type]
+                steered.append(SteeredEndpoint(endpoint, sockets, owners))
                 continue
             except OSError as exc:
                 why = f"the kernel refused the steering program: {exc.strerror or exc}"
