@@ -68,7 +68,6 @@ class SteeredEndpoint:
 
 @dataclass(eq=False)
 class Worker:
-    number: int
     shard: Shard
     command: list[str]
     handed: list[dict[str, Any]]  # COSEM_SIM_SOCKETS entries
@@ -88,9 +87,9 @@ class Worker:
 
 
 def supervise(args: argparse.Namespace, argv: list[str]) -> int:
-    """Run `args.workers` workers (0: one per CPU) until SIGINT or SIGTERM; the exit status.
-    `argv`: the `run` arguments each worker gets, its --shard added."""
-    count = args.workers or os.cpu_count() or 1
+    """Run `args.workers` workers until SIGINT or SIGTERM; the exit status. `argv`: the `run`
+    arguments each worker gets, its --shard added."""
+    count: int = args.workers
     host: Shard = args.shard  # WHOLE: cli.py refuses --shard with --workers; the steering could nest them
     try:
         profile = prepared_profile(args)
@@ -121,51 +120,60 @@ def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> li
     done the workers bind their meters' own addresses instead (said in the log)."""
     steered: list[SteeredEndpoint] = []
     backlog = min(4096, profile.limits.max_connections)
-    for endpoint in endpoints:
-        if not endpoint.by_address or endpoint.transport == "hdlc-serial":
-            continue
-        owners = sorted({w for w in (split.worker(entry.index) for entry in endpoint.meters()) if w is not None})
-        if not owners:
-            continue
-        why = None if sys.platform.startswith("linux") else f"no SO_ATTACH_REUSEPORT_CBPF on {sys.platform}"
-        program = b""
-        if why is None:
-            try:
-                program = steering_program(address_runs(endpoint), split, owners[0])
-            except ValueError as exc:
-                why = str(exc)
-        if why is None:
-            try:
-                sockets = open_group(endpoint.transport, endpoint.host, endpoint.port, split.workers, backlog)
-            except OSError as exc:
-                for group in steered:
-                    for sock in group.sockets:
-                        sock.close()
-                raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
-            try:
-                attach(sockets[0], program)
-                steered.append(SteeredEndpoint(endpoint, sockets, owners))
+    try:
+        for endpoint in endpoints:
+            if not endpoint.by_address or endpoint.transport == "hdlc-serial":
                 continue
-            except OSError as exc:
-                why = f"the kernel refused the steering program: {exc.strerror or exc}"
-                for sock in sockets:
-                    sock.close()
-        _log.warning("%s: connections are not steered (%s): each worker binds its meters' own addresses",
-                     endpoint.describe(), why)
+            owners = sorted({w for w in (split.worker(entry.index) for entry in endpoint.meters()) if w is not None})
+            if not owners:
+                continue
+            opened = _steered(endpoint, owners, split, backlog)
+            if isinstance(opened, str):
+                _log.warning("%s: connections are not steered (%s): each worker binds its meters' own addresses",
+                             endpoint.describe(), opened)
+            else:
+                steered.append(opened)
+    except OSError:
+        for group in steered:
+            for sock in group.sockets:
+                sock.close()
+        raise
     return steered
+
+
+def _steered(endpoint: Endpoint, owners: list[int], split: Split, backlog: int) -> SteeredEndpoint | str:
+    """The endpoint opened once per worker and steered, or why it cannot be steered (OSError:
+    it cannot be opened at all, as a fleet without workers could not)."""
+    if not sys.platform.startswith("linux"):
+        return f"no SO_ATTACH_REUSEPORT_CBPF on {sys.platform}"
+    try:
+        program = steering_program(address_runs(endpoint), split, owners[0])
+    except ValueError as exc:
+        return str(exc)
+    try:
+        sockets = open_group(endpoint.transport, endpoint.host, endpoint.port, split.workers, backlog)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
+    try:
+        attach(sockets[0], program)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        return f"the kernel refused the steering program: {exc.strerror or exc}"
+    return SteeredEndpoint(endpoint, sockets, owners)
 
 
 def _worker(number: int, shard: Shard, args: argparse.Namespace, argv: list[str],
             steered: list[SteeredEndpoint]) -> Worker:
     command = [sys.executable, "-m", "simulator.cli", "run", *argv, "--shard", f"{shard.index}/{shard.count}"]
-    if getattr(args, "pcap", None) is not None:  # one capture per worker, beside the one asked for
+    if args.pcap is not None:  # one capture per worker, beside the one asked for
         pcap = Path(args.pcap)
         command += ["--pcap", str(pcap.with_name(f"{pcap.stem}.shard-{shard.index}-of-{shard.count}{pcap.suffix}"))]
     # The endpoint's own port names it, also 0 (any free port: the group's first socket chose it).
     handed = [{"transport": group.endpoint.transport, "host": group.endpoint.host, "port": group.endpoint.port,
                "fd": group.sockets[number].fileno()}
               for group in steered if number in group.owners]
-    return Worker(number, shard, command, handed)
+    return Worker(shard, command, handed)
 
 
 def _status(code: int) -> str:
