@@ -1,7 +1,7 @@
 """`cosem-sim run --workers 2` as a user runs it: a supervisor and two shard processes.
 
-Four IDIS-style meters reached by address (TCP wrapper and UDP on one port each): each meter
-answers at its own address over both, dlms-cosem and gurux-dlms get the same bytes and values as
+Four IDIS-style meters reached by address (TCP wrapper, UDP and HDLC over TCP on one port
+each): each meter answers at its own address over all three, dlms-cosem and gurux-dlms get the same bytes and values as
 from the unsharded fleet, and a SET reaches the state file of the worker serving that meter
 only. A worker killed with SIGKILL is started again; a connection made while it is down waits
 in the backlog and is answered by the new worker, which still has what a client SET and the
@@ -26,9 +26,12 @@ from typing import Callable, Iterator
 
 import pytest
 from dlms_cosem import cosem, enumerations
+from gurux_dlms.objects import GXDLMSData
 
 from .harness import RunningFleet
-from .peers import LDN, GuruxPeer, SocketPipe, counter_object, gurux_client, read, wrapper_transport
+from .peers import (
+    LDN, GuruxPeer, SocketPipe, counter_object, gurux_client, hdlc_tcp_transport, read, wrapper_transport,
+)
 from .test_state_restart import alarm_filter
 
 FIRST = "127.0.9.1"
@@ -42,6 +45,18 @@ groups:
     listen:
       - {{transport: tcp, addressing: address, host: {FIRST}, port: 0}}
       - {{transport: udp, addressing: address, host: {FIRST}, port: 0}}
+      - {{transport: hdlc-tcp, addressing: address, host: {FIRST}, port: 0, physical_address: 17}}
+"""
+# The same meters, also on one multidrop HDLC line (line 9): a line is one process's.
+LINE = f"""
+name: line
+groups:
+  - name: e
+    model: idis_poly
+    count: {METERS}
+    listen:
+      - {{transport: tcp, addressing: address, host: {FIRST}, port: 0}}
+      - {{transport: hdlc-tcp, addressing: multidrop, host: 127.0.0.1, port: 0, physical_address: 17}}
 """
 SERIAL = cosem.CosemAttribute(interface=enumerations.CosemInterface.DATA,
                               instance=cosem.Obis(0, 0, 96, 1, 0, 255), attribute=2)
@@ -94,9 +109,10 @@ class Supervised:
     def ready(self) -> dict[str, int]:
         """The supervisor's banner: the pid of each shard, and the steered ports."""
         banner = self.line(self.out, r"^cosem-sim workers: .*shard 0/2 \(pid (\d+)\), shard 1/2 \(pid (\d+)\)")
-        steered = self.line(self.out, r"steered .*: tcp 0\.0\.0\.0:(\d+), udp 0\.0\.0\.0:(\d+)")
+        steered = self.line(self.out, r"steered .*: tcp 0\.0\.0\.0:(\d+), udp 0\.0\.0\.0:(\d+), "
+                                      r"hdlc-tcp 0\.0\.0\.0:(\d+)$")
         return {"shard 0": int(banner[1]), "shard 1": int(banner[2]), "tcp": int(steered[1]),
-                "udp": int(steered[2])}
+                "udp": int(steered[2]), "hdlc-tcp": int(steered[3])}
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         self.process.send_signal(sig)
@@ -130,14 +146,13 @@ def gurux_read(host: str, port: int, *objects: tuple[object, int], client_sap: i
         peer.pipe.close()
 
 
-def identity(tcp: int, udp: int) -> list[object]:
-    """What every meter answers over TCP (dlms-cosem, the LLS reader, as octets) and UDP
-    (gurux-dlms, the public client, as values)."""
-    from gurux_dlms.objects import GXDLMSData
-
+def identity(tcp: int, udp: int, hdlc: int) -> list[object]:
+    """What every meter answers over the TCP wrapper and HDLC (dlms-cosem, the LLS reader, as
+    octets) and UDP (gurux-dlms, the public client, as values)."""
     seen: list[object] = []
     for i in range(METERS):
         seen.append(read(wrapper_transport(tcp, 2, host=address(i)), 2, LDN, SERIAL, ENERGY_SCALER))
+        seen.append(read(hdlc_tcp_transport(hdlc, 2, host=address(i)), 2, LDN, SERIAL))
         seen.append(gurux_read(address(i), udp, (GXDLMSData("0.0.42.0.0.255"), 2), (GXDLMSData("0.0.96.1.0.255"), 2)))
     return seen
 
@@ -163,12 +178,12 @@ def running(pid: int) -> bool:
 
 def test_each_meter_answers_from_its_worker_as_from_the_unsharded_fleet(tmp_path: Path) -> None:
     with RunningFleet(PROFILE, tmp_path, state_dir=None) as fleet:
-        expected = identity(fleet.port("tcp"), fleet.port("udp"))
+        expected = identity(fleet.port("tcp"), fleet.port("udp"), fleet.port("hdlc-tcp"))
     profile = tmp_path / "workers.yaml"
     profile.write_text(PROFILE, encoding="utf-8")
     with supervised(profile, "--state-dir", str(tmp_path / "state")) as run:
         ports = run.ready()
-        assert identity(ports["tcp"], ports["udp"]) == expected
+        assert identity(ports["tcp"], ports["udp"], ports["hdlc-tcp"]) == expected
         for i in range(METERS):  # each worker keeps the state of its own meters
             set_alarm_filter(address(i), ports["tcp"], 0x100 + i, b"WORKERS1", 1000 * (i + 1))
         assert run.stop() == 0
@@ -220,9 +235,7 @@ def test_a_signal_stops_every_worker(tmp_path: Path, sig: int) -> None:
 def test_a_line_the_workers_would_split_is_refused_before_any_starts(tmp_path: Path) -> None:
     """Four meters on one multidrop HDLC line: two workers would each serve half of a line."""
     profile = tmp_path / "line.yaml"
-    profile.write_text(PROFILE.replace("- {transport: udp, addressing: address, host: 127.0.9.1, port: 0}",
-                                       "- {transport: hdlc-tcp, addressing: multidrop, host: 127.0.0.1, port: 0, "
-                                       "physical_address: 17}"), encoding="utf-8")
+    profile.write_text(LINE, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(profile), "--workers", "2"],
                           capture_output=True, text=True, timeout=WAIT_S)
     assert done.returncode == 1
