@@ -73,10 +73,15 @@ def test_hadolint_passes_the_dockerfile_and_would_catch_a_shell_form_entry_point
 def test_the_image_is_a_non_editable_install_run_by_a_user_with_a_health_check() -> None:
     final = final_stage()
     assert len(final) < len(dockerfile()), "multi-stage: the wheel is built apart from the image that runs it"
+    copied = set()
     for keyword, args in dockerfile():
         if keyword == "COPY" and not args.startswith("--from"):
             *sources, _ = args.split()
             assert all(s in SOURCES and (ROOT / s).exists() for s in sources), args
+            copied.update(sources)
+    ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert ignore[0] == "*" and {line[1:] for line in ignore if line[0] == "!"} == copied, \
+        "the build context is what the image copies (not .venv/)"
     installs = [a for k, a in final if k == "RUN" and "pip install" in a]
     assert installs and all(".whl" in a and " -e " not in a for a in installs)
     keywords = [k for k, _ in final]
