@@ -36,7 +36,8 @@ def add_probe_arguments(parser: argparse.ArgumentParser) -> None:
                                        "every interface)")
     parser.add_argument("--profile", type=Path, help="the fleet profile run serves (default: COSEM_SIM_PROFILE, "
                                                      "else the demo)")
-    parser.add_argument("--shard", metavar="I/N", help="the shard run serves (default: COSEM_SIM_SHARD...)")
+    parser.add_argument("--shard", metavar="I/N", help="the shard run serves (default: as run takes it from "
+                                                       "COSEM_SIM_SHARD or the host name)")
     parser.add_argument("--port-offset", type=int, metavar="N", help="as run's (default: COSEM_SIM_PORT_OFFSET)")
     parser.add_argument("--client", type=int, default=16, help="the client SAP, one without authentication "
                                                                "(default: 16, the public client)")
