@@ -15,6 +15,7 @@ import contextlib
 import ipaddress
 import os
 import re
+import select
 import signal
 import sqlite3
 import subprocess
@@ -254,3 +255,19 @@ def test_a_worker_that_cannot_start_stops_them_all(tmp_path: Path) -> None:
     assert any("[shard 0/2] cosem-sim run: cannot write" in line and "fleet.shard-0-of-2.pcap" in line
                for line in run.err)
     assert not any("starting it again" in line or line.startswith("cosem-sim workers:") for line in run.err + run.out)
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the supervisor: its workers are told (their parent-death signal) and stop."""
+    profile = tmp_path / "workers.yaml"
+    profile.write_text(PROFILE, encoding="utf-8")
+    with supervised(profile, "--no-state") as run:
+        ports = run.ready()
+        watched = [os.pidfd_open(ports["shard 0"]), os.pidfd_open(ports["shard 1"])]
+        try:
+            assert run.stop(signal.SIGKILL) == -signal.SIGKILL
+            for pidfd in watched:  # readable once that process has ended
+                assert select.select([pidfd], [], [], WAIT_S)[0] == [pidfd]
+        finally:
+            for pidfd in watched:
+                os.close(pidfd)
