@@ -303,7 +303,7 @@ class Supervisor:
         self._announced = True
         shards = ", ".join(f"{w.label} (pid {w.process.pid if w.process else '-'})" for w in self.workers)
         lines = [f"{BANNER} profile {self.profile.name}, {self.profile.size} meters in {len(self.workers)} "
-                 f"processes: {shards}; Ctrl-C stops"]
+                 f"process{'es' if len(self.workers) > 1 else ''}: {shards}; Ctrl-C stops"]
         if self.steered:
             lines.append("  connections and datagrams steered by destination address to the worker of the meter "
                          "there: " + ", ".join(group.describe() for group in self.steered))
