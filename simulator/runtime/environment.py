@@ -103,13 +103,13 @@ def _shard(env: dict[str, str], hostname: Callable[[], str]) -> Shard | None:
     if from_hostname in _YES:
         if "SHARD" in env:
             raise ValueError("COSEM_SIM_SHARD and COSEM_SIM_SHARD_FROM_HOSTNAME=1 both say the shard: set one")
+        if count is None:
+            raise ValueError("COSEM_SIM_SHARD_FROM_HOSTNAME: COSEM_SIM_SHARDS must say how many shards there are")
         name = hostname().split(".")[0]
         found = _ORDINAL.fullmatch(name)
         if found is None:
             raise ValueError(f"COSEM_SIM_SHARD_FROM_HOSTNAME: the host name {name!r} does not end in -I "
                              "(a StatefulSet pod's ordinal, as in sim-3)")
-        if count is None:
-            raise ValueError("COSEM_SIM_SHARD_FROM_HOSTNAME: COSEM_SIM_SHARDS must say how many shards there are")
         return _checked(f"{int(found.group(1))}/{count}", f"COSEM_SIM_SHARD_FROM_HOSTNAME (host name {name!r})")
     if "SHARD" not in env:
         return None
