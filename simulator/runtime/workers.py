@@ -292,7 +292,8 @@ class Supervisor:
 
     def _serving(self, worker: Worker) -> None:
         if worker.served:
-            _log.info("%s serves again (restart %d)", worker.label, worker.restarts)
+            _log.info("%s serves again (pid %d, restart %d)", worker.label,
+                      worker.process.pid if worker.process else 0, worker.restarts)
         worker.served = True
         self._waiting.discard(worker)
 

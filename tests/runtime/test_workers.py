@@ -199,7 +199,7 @@ def test_each_meter_answers_from_its_worker_as_from_the_unsharded_fleet(tmp_path
 def test_a_killed_worker_starts_again_with_its_state_and_nothing_is_refused(tmp_path: Path) -> None:
     profile = tmp_path / "workers.yaml"
     profile.write_text(PROFILE, encoding="utf-8")
-    with supervised(profile, "--state-dir", str(tmp_path / "state")) as run:
+    with supervised(profile, "--state-dir", str(tmp_path / "state"), "--log-level", "info") as run:
         ports = run.ready()
         used = set_alarm_filter(address(1), ports["tcp"], 0x0BADCAFE, b"WORKERS2", 7000)  # meter 1: shard 1
         os.kill(ports["shard 1"], signal.SIGKILL)
@@ -218,6 +218,10 @@ def test_a_killed_worker_starts_again_with_its_state_and_nothing_is_refused(tmp_
         (value,) = gurux_read(address(1), ports["udp"], (alarm_filter(), 2), client_sap=1, counter=published + 1)
         assert value == 0x0BADCAFE
         assert running(ports["shard 0"])  # the other worker never stopped
+        again = int(run.line(run.err, r"shard 1/2 serves again \(pid (\d+), restart 1\)")[1])
+        os.kill(again, signal.SIGKILL)  # a worker that keeps dying waits twice as long each time
+        run.line(run.err, rf"shard 1/2 \(pid {again}\) ended unexpectedly \(killed by SIGKILL\) after \d+ s: "
+                          r"starting it again in 2 s")
         assert run.stop() == 0
 
 
