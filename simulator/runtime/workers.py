@@ -209,14 +209,13 @@ class Supervisor:
         self.status = 0
         self._waiting = set(workers)  # not yet serving: the banner waits for them
         self._announced = False
-        self._stopping: asyncio.Event | None = None
+        self._stopping = asyncio.Event()  # bound to the loop that first waits on it (Python 3.10+)
         self._kill_timer: asyncio.TimerHandle | None = None
         self._before_exec = _stopped_with_parent()
         self._env = {name: value for name, value in os.environ.items() if name not in _SUPERVISOR_ONLY}
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._signalled, sig)
         try:
@@ -230,7 +229,6 @@ class Supervisor:
 
     async def _keep(self, worker: Worker) -> None:
         """Run `worker` until the supervisor stops, starting it again whenever it ends."""
-        assert self._stopping is not None
         delay = _RESTART_FIRST_S
         while True:
             process = await self._start(worker)
@@ -268,7 +266,6 @@ class Supervisor:
         assert process.stdout is not None and process.stderr is not None
         worker.pumps = [asyncio.create_task(self._pump(worker, process.stdout, self.out, True)),
                         asyncio.create_task(self._pump(worker, process.stderr, self.err, False))]
-        assert self._stopping is not None
         if self._stopping.is_set():  # a signal came while it was being started
             process.send_signal(signal.SIGTERM)
         return process
@@ -299,7 +296,7 @@ class Supervisor:
 
     def _announce(self) -> None:
         """The supervisor's banner, once, when the last worker printed its own."""
-        if self._announced or self._waiting or self._stopping is None or self._stopping.is_set():
+        if self._announced or self._waiting or self._stopping.is_set():
             return
         self._announced = True
         shards = ", ".join(f"{w.label} (pid {w.process.pid if w.process else '-'})" for w in self.workers)
@@ -312,7 +309,6 @@ class Supervisor:
         self.out.flush()
 
     def _signalled(self, sig: int) -> None:
-        assert self._stopping is not None
         if self._stopping.is_set():
             _log.warning("%s again: killing every worker", signal.Signals(sig).name)
             self._kill()
@@ -321,7 +317,6 @@ class Supervisor:
         self._stop(sig)
 
     def _stop(self, sig: int) -> None:
-        assert self._stopping is not None
         self._stopping.set()
         for worker in self.workers:
             if worker.process is not None and worker.process.returncode is None:
