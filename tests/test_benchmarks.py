@@ -95,3 +95,20 @@ def test_living_benchmark_models(tmp_path: Path) -> None:
     assert (entries(shipped).value, entries(year).value) == (960, YEAR_ROWS)
     first, last = living_year_range(YEAR_ROWS)
     assert last == LIVING_START and (last - first).total_seconds() == 900 * (YEAR_ROWS - 1)
+
+
+def test_workers_benchmark_quick_mode(tmp_path: Path) -> None:
+    """`--only workers`: one process and `run --workers 2` under load, random meters read through
+    the steered socket with their own serials, memory projected; nothing failed."""
+    output = tmp_path / "run.json"
+    assert run_main(["--quick", "--only", "workers", "--output", str(output)]) == 0
+    report = json.loads(output.read_text())
+    assert report["failed"] == {}
+    rows = {row["what"]: row for row in report["rows"]}
+    assert sum(row["errors"] for row in rows.values()) == 0
+    sample = rows["read clock + serial of 100 random meters of 1,000"]
+    assert sample["figures"]["count"] == 100 and "own serial" in sample["result"]
+    ratio = rows["ratio: run --workers 2 / one process"]
+    assert ratio["figures"]["projected"] > 0 and ratio["verdict"].endswith("(projected)")
+    projected = rows["RSS of 1,000,000 meters in 2 workers, every one contacted"]
+    assert projected["figures"]["projected_mb"] > projected["figures"]["idle_mb"] > 0
