@@ -6,7 +6,8 @@ counters, the clock offset and the method effects kept. `--reset SERIAL` forgets
 state but the ceilings of its own transmit counters (it continues above them: a counter sent
 twice under the same key would repeat a GCM IV); a serial the profile does not have is an error.
 `--export` prints it all as JSON for a rig that wants a known starting point, secrets
-masked unless `--show-secrets`. A running fleet holds its database locked: stop it first.
+masked unless `--show-secrets`; `--shard I/N` reads that shard's database. A running fleet
+holds its database locked: stop it first.
 Reading never creates a database.
 """
 
@@ -26,7 +27,8 @@ from .fleet import Fleet
 from .layout import MeterEntry, plan
 from .profile import FleetProfile, ProfileError, demo_profile_path, load_profile, meter_fields
 from ..server.objects import ObjectHandle, TimeBase
-from .store import DATABASE_NAME, Saved, StateStore, StoreError, decode_record
+from .shard import WHOLE, parse_shard
+from .store import Saved, StateStore, StoreError, database_name, decode_record
 
 __all__ = ["add_state_arguments", "state_command"]
 
@@ -42,10 +44,16 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
                              "invocation counters continue above those it used")
     parser.add_argument("--export", action="store_true", help="print the kept state as JSON")
     parser.add_argument("--show-secrets", action="store_true", help="--export shows keys and secrets")
+    parser.add_argument("--shard", metavar="I/N", help="the state of shard I of N (run --shard, --workers)")
 
 
 def state_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    try:
+        shard = WHOLE if args.shard is None else parse_shard(args.shard)
+    except ValueError as exc:
+        sys.stderr.write(f"cosem-sim state: --shard: {exc}\n")
+        return 1
     try:
         profile = load_profile(demo_profile_path() if args.profile is None else args.profile)
     except ProfileError as exc:
@@ -53,12 +61,12 @@ def state_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 1
     directory = args.state_dir if args.state_dir is not None else profile.state_dir
     unknown = [serial for serial in args.reset if serial not in _profile_serials(profile)]
-    if directory is None or not (directory / DATABASE_NAME).exists():
+    if directory is None or not (directory / database_name(shard)).exists():
         out.write(f"profile {profile.name}: no meter state kept{'' if directory is None else ' in ' + str(directory)}\n")
         for serial in unknown:
             sys.stderr.write(f"cosem-sim state: meter {serial}: profile {profile.name} has no such meter\n")
         return 1 if unknown else 0
-    store = StateStore(directory)
+    store = StateStore(directory, name=database_name(shard))
     try:
         if store.fault is not None:
             sys.stderr.write(f"cosem-sim state: {store.fault}\n")

@@ -182,9 +182,10 @@ def test_shards_answer_their_meters_with_the_bytes_of_the_whole_fleet(
         assert f"group a: {owned_a} meter{'s' if owned_a > 1 else ''} push by themselves" in caplog.text
 
 
-def test_each_shard_keeps_its_own_state(six: tuple[str, dict[int, tuple[str, str, int]]], tmp_path: Path) -> None:
-    """A SET through shard 1/2 (meter a#1) survives that shard's restart and is only in its file;
-    the unsharded fleet keeps state.sqlite3."""
+def test_each_shard_keeps_its_own_state(six: tuple[str, dict[int, tuple[str, str, int]]], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A SET through shard 1/2 (meter a#1) survives that shard's restart and is only in its file
+    (`cosem-sim state --shard 1/2` shows it); the unsharded fleet keeps state.sqlite3."""
     profile, where = six
     state = tmp_path / "state"
     _, host, port = where[1]
@@ -206,6 +207,11 @@ def test_each_shard_keeps_its_own_state(six: tuple[str, dict[int, tuple[str, str
                                                                "state.shard-1-of-2.sqlite3"]
     assert kept(state / "state.shard-1-of-2.sqlite3") == [("a", 1)]
     assert kept(state / "state.shard-0-of-2.sqlite3") == []
+    capsys.readouterr()  # gurux-dlms prints as it ciphers
+    assert main(["state", str(tmp_path / "fleet.yaml"), "--state-dir", str(state), "--shard", "1/2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"profile six: 1 meters with state kept in {state / 'state.shard-1-of-2.sqlite3'}\n")
+    assert "00000002" in out and "0.0.97.98.10.255" in out
     with RunningFleet(profile, tmp_path, state_dir=state, shard=Shard(1, 2)):
         peer = management(9000)
         try:
