@@ -292,7 +292,8 @@ class Context:
         self.ceiling: dict[str, Any] | None = None  # this run's canned-answer figures, once measured
         self._jobs = 0
 
-    def simulator(self, profile_text: str, name: str, state_dir: Path | None = None, workers: int | None = None) -> Server:
+    def simulator(self, profile_text: str, name: str, state_dir: Path | None = None,
+                  workers: int | None = None) -> Server:
         """The simulator on a profile; it keeps state in `state_dir` when given, else nothing.
         With `workers`, `run --workers` on any CPU (ready when the supervisor says so)."""
         path = self.workdir / f"{name}.yaml"
