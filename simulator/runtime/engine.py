@@ -317,8 +317,10 @@ class Engine:
             _log.info("open files allowed raised from %d to %d for %d endpoints", soft, raised, len(self.endpoints))
             soft = raised
         if soft != resource.RLIM_INFINITY and len(self.endpoints) + _SPARE_FDS > soft:
-            raise OSError(f"{len(self.endpoints)} sockets needed but the process may open {soft} files: "
-                          "reach many meters with 'addressing: address' (one socket for all)")
+            remedy = ("a shard binds each of its meters' addresses: run the shards under --workers (one socket "
+                      "per worker for all) or raise the limit (ulimit -n)" if self.shard.split else
+                      "reach many meters with 'addressing: address' (one socket for all)")
+            raise OSError(f"{len(self.endpoints)} sockets needed but the process may open {soft} files: {remedy}")
         if soft != resource.RLIM_INFINITY and needed > soft:
             _log.warning("%d endpoints and up to %d connections may exceed the %d open files allowed",
                          len(self.endpoints), self.limits.max_connections, soft)

@@ -180,6 +180,9 @@ def test_shards_answer_their_meters_with_the_bytes_of_the_whole_fleet(
         # idis_poly pushes by itself (scheduled daily readings, alarms): only this shard's meters
         owned_a = len([i for i in range(3) if shard.owns(i)])
         assert f"group a: {owned_a} meter{'s' if owned_a > 1 else ''} push by themselves" in caplog.text
+    # both shards at once, on one host: the head-end reads the whole fleet as from one process
+    with RunningFleet(profile, tmp_path, shard=Shard(0, 2)), RunningFleet(profile, tmp_path, shard=Shard(1, 2)):
+        assert {index: head_end_reads(index, at) for index, at in where.items()} == expected
 
 
 def test_each_shard_keeps_its_own_state(six: tuple[str, dict[int, tuple[str, str, int]]], tmp_path: Path,
