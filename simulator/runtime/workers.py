@@ -56,14 +56,17 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 @dataclass(eq=False)
 class SteeredEndpoint:
-    """An address-addressed endpoint opened once per worker; `owners`: the workers with meters on it."""
+    """An address-addressed endpoint (transport, bind host, the profile's port) opened once per
+    worker; `owners`: the workers with meters on it."""
 
-    endpoint: Endpoint
+    transport: str
+    host: str
+    port: int
     sockets: list[socket.socket]
     owners: list[int]
 
     def describe(self) -> str:
-        return f"{self.endpoint.transport} {self.endpoint.host}:{self.sockets[0].getsockname()[1]}"
+        return f"{self.transport} {self.host}:{self.sockets[0].getsockname()[1]}"
 
 
 @dataclass(eq=False)
@@ -89,6 +92,18 @@ class Worker:
 def supervise(args: argparse.Namespace, argv: list[str]) -> int:
     """Run `args.workers` workers until SIGINT or SIGTERM; the exit status. `argv`: the `run`
     arguments each worker gets, its --shard added."""
+    supervisor = _prepare(args, argv)
+    if isinstance(supervisor, int):
+        return supervisor
+    try:
+        return asyncio.run(supervisor.run())
+    finally:
+        supervisor.close()
+
+
+def _prepare(args: argparse.Namespace, argv: list[str]) -> Supervisor | int:
+    """The supervisor with its sockets open, or the exit status of a profile it cannot serve.
+    The fleet's plan is not kept: the workers have their own (0.3 KB per meter)."""
     count: int = args.workers
     host: Shard = args.shard  # WHOLE: cli.py refuses --shard with --workers; the steering could nest them
     try:
@@ -106,13 +121,9 @@ def supervise(args: argparse.Namespace, argv: list[str]) -> int:
     except OSError as exc:
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1
-    try:
-        workers = [_worker(w, shard, args, argv, steered) for w, shard in enumerate(shards)]
-        return asyncio.run(Supervisor(profile, workers, steered, sys.stdout, sys.stderr).run())
-    finally:
-        for group in steered:
-            for sock in group.sockets:
-                sock.close()
+    workers = [_worker(shard, args, argv, [(group, number) for group in steered if number in group.owners])
+               for number, shard in enumerate(shards)]
+    return Supervisor(f"profile {profile.name}, {profile.size} meters", workers, steered, sys.stdout, sys.stderr)
 
 
 def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> list[SteeredEndpoint]:
@@ -160,19 +171,19 @@ def _steered(endpoint: Endpoint, owners: list[int], split: Split, backlog: int) 
         for sock in sockets:
             sock.close()
         return f"the kernel refused the steering program: {exc.strerror or exc}"
-    return SteeredEndpoint(endpoint, sockets, owners)
+    return SteeredEndpoint(endpoint.transport, endpoint.host, endpoint.port, sockets, owners)
 
 
-def _worker(number: int, shard: Shard, args: argparse.Namespace, argv: list[str],
-            steered: list[SteeredEndpoint]) -> Worker:
+def _worker(shard: Shard, args: argparse.Namespace, argv: list[str],
+            sockets: list[tuple[SteeredEndpoint, int]]) -> Worker:
+    """The worker of `shard`, given socket `number` of each steered endpoint in `sockets`."""
     command = [sys.executable, "-m", "simulator.cli", "run", *argv, "--shard", f"{shard.index}/{shard.count}"]
     if args.pcap is not None:  # one capture per worker, beside the one asked for
         pcap = Path(args.pcap)
         command += ["--pcap", str(pcap.with_name(f"{pcap.stem}.shard-{shard.index}-of-{shard.count}{pcap.suffix}"))]
     # The endpoint's own port names it, also 0 (any free port: the group's first socket chose it).
-    handed = [{"transport": group.endpoint.transport, "host": group.endpoint.host, "port": group.endpoint.port,
-               "fd": group.sockets[number].fileno()}
-              for group in steered if number in group.owners]
+    handed = [{"transport": group.transport, "host": group.host, "port": group.port,
+               "fd": group.sockets[number].fileno()} for group, number in sockets]
     return Worker(shard, command, handed)
 
 
@@ -199,9 +210,9 @@ def _stopped_with_parent() -> Callable[[], None] | None:
 class Supervisor:
     """Starts the workers, passes their lines on, restarts them, stops them on a signal."""
 
-    def __init__(self, profile: FleetProfile, workers: list[Worker], steered: list[SteeredEndpoint],
-                 out: TextIO, err: TextIO) -> None:
-        self.profile = profile
+    def __init__(self, fleet: str, workers: list[Worker], steered: list[SteeredEndpoint], out: TextIO,
+                 err: TextIO) -> None:
+        self.fleet = fleet  # "profile NAME, M meters", for the banner
         self.workers = workers
         self.steered = steered
         self.out = out
@@ -213,6 +224,12 @@ class Supervisor:
         self._kill_timer: asyncio.TimerHandle | None = None
         self._before_exec = _stopped_with_parent()
         self._env = {name: value for name, value in os.environ.items() if name not in _SUPERVISOR_ONLY}
+
+    def close(self) -> None:
+        """Close every socket (once no worker uses them)."""
+        for group in self.steered:
+            for sock in group.sockets:
+                sock.close()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -300,7 +317,7 @@ class Supervisor:
             return
         self._announced = True
         shards = ", ".join(f"{w.label} (pid {w.process.pid if w.process else '-'})" for w in self.workers)
-        lines = [f"{BANNER} profile {self.profile.name}, {self.profile.size} meters in {len(self.workers)} "
+        lines = [f"{BANNER} {self.fleet} in {len(self.workers)} "
                  f"process{'es' if len(self.workers) > 1 else ''}: {shards}; Ctrl-C stops"]
         if self.steered:
             lines.append("  connections and datagrams steered by destination address to the worker of the meter "
