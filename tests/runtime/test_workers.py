@@ -1,12 +1,13 @@
 """`cosem-sim run --workers 2` as a user runs it: a supervisor and two shard processes.
 
 Four IDIS-style meters reached by address (TCP wrapper, UDP and HDLC over TCP on one port
-each): each meter answers at its own address over all three, dlms-cosem and gurux-dlms get the same bytes and values as
-from the unsharded fleet, and a SET reaches the state file of the worker serving that meter
-only. A worker killed with SIGKILL is started again; a connection made while it is down waits
-in the backlog and is answered by the new worker, which still has what a client SET and the
-invocation counter it accepted. SIGTERM or SIGINT to the supervisor stops every worker and
-exits 0, leaving no process behind.
+each): each meter answers at its own address over all three, dlms-cosem and gurux-dlms get the
+same bytes and values as from the unsharded fleet, and a SET reaches the state file of the
+worker serving that meter only. A worker killed with SIGKILL is started again; a connection
+made while it is down waits in the backlog and is answered by the new worker, which still has
+what a client SET and the invocation counter it accepted. SIGTERM or SIGINT to the supervisor
+stops every worker and exits 0, leaving no process behind; a killed supervisor's workers stop
+too. A profile the workers cannot split, or a worker that cannot start, stops it all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 import pytest
 from dlms_cosem import cosem, enumerations
@@ -85,8 +86,8 @@ class Supervised:
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream: object, lines: list[str]) -> None:
-        for line in stream:  # type: ignore[attr-defined]
+    def _read(self, stream: IO[str], lines: list[str]) -> None:
+        for line in stream:
             with self._changed:
                 lines.append(line.rstrip("\n"))
                 self._changed.notify_all()
