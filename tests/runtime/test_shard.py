@@ -387,3 +387,17 @@ def test_a_shard_from_the_environment_names_itself_its_file_and_its_control_port
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize("argv, worker", [
+    (["run", "p.yaml", "--workers", "2", "--no-state"], ["--log-level", "warning", "p.yaml", "--no-state"]),
+    (["--log-level", "info", "run", "--workers=auto", "p.yaml"], ["--log-level", "info", "p.yaml"]),
+    (["run", "--work", "3", "--host", "0.0.0.0"], ["--log-level", "warning", "--host", "0.0.0.0"]),
+])
+def test_each_worker_gets_the_run_arguments_without_workers(argv: list[str], worker: list[str]) -> None:
+    """What cli.py hands the supervisor for its workers (each adds its --shard)."""
+    from simulator.cli import _worker_argv
+
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    assert _worker_argv(args) == worker
