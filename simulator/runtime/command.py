@@ -91,7 +91,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace, out: TextIO | None = None, control: ControlFactory | None = None) -> int:
-    """`cosem-sim run`; `control` builds the control plane when the profile or --control asks for one."""
+    """`cosem-sim run`, `args` completed by environment.apply_environment (`shard` a Shard); `control`
+    builds the control plane when the profile or --control asks for one."""
     out = out or sys.stdout
     demo = args.profile is None
     shard: Shard = args.shard
