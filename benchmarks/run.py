@@ -1046,7 +1046,7 @@ def _workers_memory(ctx: Context) -> list[Row]:
     idle = lines[0].at(_MILLION) + _WORKERS * lines[1].at(_MILLION)
     projected = idle + _MILLION * contacted_kb / 1024
     rows.append(Row("workers", f"RSS per process, from {small:,} and {large:,} meters",
-                    "each process plans the whole fleet, a worker builds its own meters",
+                    "a worker plans the whole fleet and builds its own meters; the supervisor keeps its sockets",
                     f"supervisor {lines[0].base_mb:,.0f} MB + {lines[0].per_meter_kb:.2f} KB/meter; worker "
                     f"{lines[1].base_mb:,.0f} MB + {lines[1].per_meter_kb:.2f} KB/meter of the fleet",
                     figures={"supervisor": asdict(lines[0]), "worker": asdict(lines[1])}))

@@ -1,10 +1,11 @@
 """The processes of `cosem-sim run --workers N` for the benchmarks: who they are, what memory
 they hold, and what measured per-meter figures project for a larger fleet (Linux /proc).
 
-A supervisor and its workers each load the profile and plan the whole fleet (every meter's
-entry, also other shards'; only its own are built), so a process's RSS grows with the fleet's
-size, and a meter contacted adds to its worker only: RSS(process) = base + per_meter * meters,
-fitted through two fleet sizes, plus per_contacted for each meter a client reached.
+A worker loads the profile and plans the whole fleet (every meter's entry, also other
+shards'; only its own are built), so its RSS grows with the fleet's size (the supervisor's much
+less: it lets go of the plan once its sockets are open), and a meter contacted adds to its
+worker only: RSS(process) = base + per_meter * meters, fitted through two fleet sizes, plus
+per_contacted for each meter a client reached.
 """
 
 from __future__ import annotations
