@@ -94,7 +94,7 @@ def inject(plane: ControlPlane, live: LiveMeter, body: Any) -> dict[str, Any]:
 def _live(plane: ControlPlane, serial: str) -> LiveMeter:
     entry = plane.meter(serial)
     if entry is None:
-        raise ApiError(404, f"no meter with serial number {serial}")
+        raise ApiError(404, plane.missing(serial))
     return plane.engine.fleet.live(entry)
 
 

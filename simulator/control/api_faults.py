@@ -39,7 +39,7 @@ def _meter(request: web.Request) -> tuple[ControlPlane, MeterEntry, str]:
     serial = request.match_info["serial"]
     entry = plane.meter(serial)
     if entry is None:
-        raise ApiError(404, f"no meter with serial number {serial!r}")
+        raise ApiError(404, plane.missing(serial))
     return plane, entry, serial
 
 

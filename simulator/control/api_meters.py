@@ -71,8 +71,7 @@ def find_meter(request: web.Request) -> MeterEntry:
     serial = request.match_info["serial"]
     entry = request.app[PLANE].meter(serial)
     if entry is None:
-        raise ApiError(404, f"no meter with serial number {serial!r} in profile "
-                            f"{request.app[PLANE].engine.profile.name}")
+        raise ApiError(404, request.app[PLANE].missing(serial))
     return entry
 
 
@@ -97,24 +96,25 @@ async def _list(request: web.Request) -> web.Response:
         raise ApiError(400, f"state: expected one of {', '.join(STATES)}, found {state!r}")
     chosen = [g for g in groups if (group is None or g.name == group) and (model is None or g.model.name == model)]
     entries = plane.engine.entries
+    served = [plane.owned(g) for g in chosen]  # a shard serves some of each group's meters
     if state is None:  # without visiting every meter
-        total, page = sum(g.count for g in chosen), _page(chosen, entries, offset, limit)
+        total, page = sum(map(len, served)), [entries[i] for i in _page(served, offset, limit)]
     else:
-        matching = [e for g in chosen for e in entries[g.first_index:g.first_index + g.count] if _state(e) == state]
+        matching = [entries[i] for indices in served for i in indices if _state(entries[i]) == state]
         total, page = len(matching), matching[offset:offset + limit]
     return web.json_response({"total": total, "offset": offset, "limit": limit,
                               "meters": [_summary(plane, e) for e in page]})
 
 
-def _page(groups: list[GroupSpec], entries: list[MeterEntry], offset: int, limit: int) -> list[MeterEntry]:
-    """Entries offset..offset+limit of the groups taken in order, without listing the others."""
-    page: list[MeterEntry] = []
-    for group in groups:
-        if offset >= group.count:
-            offset -= group.count
+def _page(served: list[range], offset: int, limit: int) -> list[int]:
+    """Fleet indices offset..offset+limit of the groups' meters taken in order, without listing
+    the others."""
+    page: list[int] = []
+    for indices in served:
+        if offset >= len(indices):
+            offset -= len(indices)
             continue
-        take = entries[group.first_index + offset:group.first_index + min(group.count, offset + limit - len(page))]
-        page.extend(take)
+        page.extend(indices[offset:offset + limit - len(page)])
         offset = 0
         if len(page) >= limit:
             break

@@ -37,7 +37,7 @@ def add_routes(app: web.Application, plane: ControlPlane) -> None:
         """The index of the meter with that serial number; 404 naming it when there is none."""
         entry = plane.meter(serial)
         if entry is None:
-            raise web.HTTPNotFound(text=f"no meter has serial number {serial!r}")
+            raise web.HTTPNotFound(text=plane.missing(serial))
         return entry.index
 
     async def trace(request: web.Request) -> web.Response:

@@ -213,13 +213,14 @@ class Metrics:
         return dict(self.engine.bytes_in), dict(self.engine.bytes_out)
 
     def meters(self) -> tuple[int, int]:
-        """(meters in the fleet, meters a client contacted since the start)."""
+        """(meters this process serves: the fleet's or its shard's, meters a client contacted since the start)."""
         entries = getattr(self.engine, "entries", ())
+        shard = self.engine.shard
         try:
             contacted = len(self.engine.fleet.live_meters)
         except RuntimeError:  # not started yet
             contacted = 0
-        return len(entries), contacted
+        return len(range(shard.index, len(entries), shard.count)), contacted
 
     def faults(self) -> dict[tuple[str, str], int]:
         """Faults active by (kind, scope "meter" | "group"): the engine's FaultSet, looked through

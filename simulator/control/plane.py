@@ -23,7 +23,7 @@ from aiohttp import web
 from ..runtime.engine import Engine
 from ..runtime.layout import MeterEntry
 from ..runtime.observe import ObservedMeter, Tally
-from ..runtime.profile import ControlSettings, meter_fields
+from ..runtime.profile import ControlSettings, GroupSpec, meter_fields
 from ..server.meter import Channel
 
 __all__ = ["ControlPlane"]
@@ -138,8 +138,28 @@ class ControlPlane:
         return str(fields.get("serial", entry.label))
 
     def meter(self, serial: str) -> MeterEntry | None:
-        """The meter with this serial number. The profile's default serials ("{number:08d}") are
-        found at once; others through an index of every serial, made at the first such search."""
+        """The meter with this serial number that this process serves (a shard serves only its
+        own: another shard's is None)."""
+        entry = self._find(serial)
+        return entry if entry is not None and self.engine.shard.owns(entry.index) else None
+
+    def missing(self, serial: str) -> str:
+        """Why `meter(serial)` is None, in words."""
+        entry, shard = self._find(serial), self.engine.shard
+        if entry is not None:
+            return (f"meter {serial} is served by shard {entry.index % shard.count}/{shard.count} of profile "
+                    f"{self.engine.profile.name}, not by this one ({shard.label})")
+        return f"no meter with serial number {serial!r} in profile {self.engine.profile.name}"
+
+    def owned(self, group: GroupSpec) -> range:
+        """The fleet indices of the group's meters this process serves (all of them unless a shard)."""
+        shard, first = self.engine.shard, group.first_index
+        return range(first + (shard.index - first) % shard.count, first + group.count, shard.count)
+
+    def _find(self, serial: str) -> MeterEntry | None:
+        """The fleet's meter with this serial number. The profile's default serials
+        ("{number:08d}") are found at once; others through an index of every serial, made at the
+        first such search."""
         entries = self.engine.entries
         if serial.isdigit():
             for index in (int(serial) - 1, int(serial)):

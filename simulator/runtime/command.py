@@ -103,8 +103,6 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None, control: Co
         return 1
     try:
         profile = prepared_profile(args)
-        if shard.split and profile.control is not None and profile.control.port:
-            profile = replace(profile, control=_shard_control(profile, shard))
         engine = Engine(profile, trace=args.trace, state_dir=args.state_dir, shard=shard, sockets=sockets)
     except ProfileError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
@@ -148,22 +146,12 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None, control: Co
 
 def prepared_profile(args: argparse.Namespace) -> FleetProfile:
     """The profile `run` serves: loaded (the demo without one), moved by --host and
-    --port-offset, its control plane where --control says (before a shard moves its port)."""
+    --port-offset, its control plane where --control says."""
     profile = relocate(load_profile(demo_profile_path() if args.profile is None else args.profile), args.host,
                        args.port_offset or 0)
     if args.control is not None:
         profile = replace(profile, control=control_settings(args.control, profile.control))
     return profile
-
-
-def _shard_control(profile: FleetProfile, shard: Shard) -> ControlSettings:
-    """Shard I's control plane listens at the fleet's control port + I: shards on one host do not collide."""
-    control = profile.control
-    assert control is not None
-    if control.port + shard.index > 65535:
-        raise ProfileError([Problem(profile.file, control.line, f"control: {shard.label} would listen at port "
-                                                                f"{control.port + shard.index}, above 65535")])
-    return replace(control, port=control.port + shard.index)
 
 
 def control_settings(text: str, profile: ControlSettings | None) -> ControlSettings:

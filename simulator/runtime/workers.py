@@ -121,7 +121,13 @@ def _prepare(args: argparse.Namespace, argv: list[str]) -> Supervisor | int:
     except OSError as exc:
         sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
         return 1
-    workers = [_worker(shard, args, argv, [(group, number) for group in steered if number in group.owners])
+    control = profile.control if profile.control is not None and profile.control.port else None
+    if control is not None and control.port + count - 1 > 65535:
+        sys.stderr.write(f"cosem-sim run: the control planes of {count} workers would listen up to port "
+                         f"{control.port + count - 1}, above 65535\n")
+        return 1
+    workers = [_worker(shard, args, argv, [(group, number) for group in steered if number in group.owners],
+                       None if control is None else (control.host, control.port + number))
                for number, shard in enumerate(shards)]
     return Supervisor(f"profile {profile.name}, {profile.size} meters", workers, steered, sys.stdout, sys.stderr)
 
@@ -175,9 +181,13 @@ def _steered(endpoint: Endpoint, owners: list[int], split: Split, backlog: int) 
 
 
 def _worker(shard: Shard, args: argparse.Namespace, argv: list[str],
-            sockets: list[tuple[SteeredEndpoint, int]]) -> Worker:
-    """The worker of `shard`, given socket `number` of each steered endpoint in `sockets`."""
+            sockets: list[tuple[SteeredEndpoint, int]], control: tuple[str, int] | None) -> Worker:
+    """The worker of `shard`, given socket `number` of each steered endpoint in `sockets` and its
+    own control plane port (worker w at the fleet's control port + w: they share the host)."""
     command = [sys.executable, "-m", "simulator.cli", "run", *argv, "--shard", f"{shard.index}/{shard.count}"]
+    if control is not None:
+        host, port = control
+        command += ["--control", f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     if args.pcap is not None:  # one capture per worker, beside the one asked for
         pcap = Path(args.pcap)
         command += ["--pcap", str(pcap.with_name(f"{pcap.stem}.shard-{shard.index}-of-{shard.count}{pcap.suffix}"))]

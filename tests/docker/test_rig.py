@@ -53,7 +53,7 @@ def test_the_rig_is_three_shards_a_collector_and_prometheus_on_one_network() -> 
     assert set(services["collector"]["depends_on"]) == set(sims)
     targets = {target for job in yaml.safe_load((DOCKER / "prometheus.yml").read_text())["scrape_configs"]
                for group in job["static_configs"] for target in group["targets"]}
-    assert targets == {"sim-0:8059", "sim-1:8060", "sim-2:8061"}, "shard I's control plane listens at 8059 + I"
+    assert targets == {"sim-0:8059", "sim-1:8059", "sim-2:8059"}, "each container's control plane at 8059"
 
 
 def _container_path(service: dict[str, Any], path: str, volumes: dict[str, Path]) -> str:

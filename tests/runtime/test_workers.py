@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import re
 import select
@@ -23,6 +24,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -276,3 +279,29 @@ def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
         finally:
             for pidfd in watched:
                 os.close(pidfd)
+
+
+def test_each_worker_has_its_own_control_plane_listing_only_its_meters(tmp_path: Path) -> None:
+    """Workers share one host: worker w's control plane listens at the control port + w, and lists,
+    reads and names only the meters it serves (another shard's meter: 404 saying which serves it)."""
+    from .test_shard import free_ports
+
+    profile = tmp_path / "workers.yaml"
+    profile.write_text(PROFILE, encoding="utf-8")
+    control = free_ports(2)
+    with supervised(profile, "--no-state", "--control", f"127.0.0.1:{control}") as run:
+        run.ready()
+        for worker in (0, 1):
+            base = f"http://127.0.0.1:{control + worker}/api/meters"
+            with urllib.request.urlopen(base, timeout=WAIT_S) as answer:
+                listed = json.load(answer)
+            assert listed["total"] == METERS // 2
+            assert [m["index"] for m in listed["meters"]] == list(range(worker, METERS, 2))
+            mine, other = (f"{1 + worker:08d}", f"{2 - worker:08d}")  # meter i has serial i + 1
+            with urllib.request.urlopen(f"{base}/{mine}", timeout=WAIT_S) as answer:
+                assert json.load(answer)["serial"] == mine
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{base}/{other}", timeout=WAIT_S)
+            assert refused.value.code == 404
+            assert f"served by shard {1 - worker}/2" in json.load(refused.value)["error"]
+        assert run.stop() == 0
