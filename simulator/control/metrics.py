@@ -208,9 +208,10 @@ class Metrics:
         return generate_latest(self.registry)
 
     def transferred(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Octets received and sent, by transport: the engine counts them (plain ints on its
-        hot path), so the frames themselves are never asked for."""
-        return dict(self.engine.bytes_in), dict(self.engine.bytes_out)
+        """Octets received and sent, by transport: the engine and its streams count them (plain
+        ints on the hot path), so the frames themselves are never asked for."""
+        received, sent = self.engine.octets()
+        return dict(received), dict(sent)
 
     def meters(self) -> tuple[int, int]:
         """(meters this process serves: the fleet's or its shard's, meters a client contacted since the start)."""

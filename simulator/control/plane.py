@@ -4,7 +4,8 @@
 `control_plane()` makes it with its HTTP application (this module knows no routes). What it
 is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
 (control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
-implements the Observer methods it needs. Each hook is bound once, when a sink is attached, to
+implements the Observer methods it needs (the trace also gives connections their meter's ring,
+and is swept every second to bound its memory). Each hook is bound once, when a sink is attached, to
 its sinks' bound methods: the runtime's call reaches the one sink that wants it directly (a hook
 nobody wants is a function that does nothing), with no dispatch per call. The plane itself
 keeps, per meter, the time of its last APDU and the connections where associations were made
@@ -13,6 +14,7 @@ keeps, per meter, the time of its last APDU and the connections where associatio
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import time
@@ -22,7 +24,7 @@ from aiohttp import web
 
 from ..runtime.engine import Engine
 from ..runtime.layout import MeterEntry
-from ..runtime.observe import ObservedMeter, Tally
+from ..runtime.observe import FrameRing, ObservedMeter, Tally
 from ..runtime.profile import ControlSettings, GroupSpec, meter_fields
 from ..server.meter import Channel
 
@@ -32,10 +34,15 @@ _log = logging.getLogger(__name__)
 _HOOKS = ("connection", "apdu", "frame", "association", "refusal", "push")
 _FORWARDED = ("connection", "frame", "association", "refusal", "push")  # bound to the sinks' methods as they are
 _AARQ = 0x60
+_SWEEP_S = 1.0  # how often the trace's rings are bounded (traces.py `sweep`)
 
 
 def _nothing(*args: object) -> None:
     """A hook no sink wants."""
+
+
+def _no_ring(live: ObservedMeter) -> None:
+    """No trace: connections keep no ring."""
 
 
 def _fan_out(calls: list[Callable[..., None]]) -> Callable[..., None]:
@@ -61,6 +68,7 @@ class ControlPlane:
     association: Callable[[ObservedMeter, int, str], None]
     refusal: Callable[[ObservedMeter | None, str], None]
     push: Callable[[ObservedMeter, bool], None]
+    ring: Callable[[ObservedMeter], FrameRing | None]
 
     def __init__(self, engine: Engine, settings: ControlSettings) -> None:
         self.engine = engine
@@ -78,6 +86,7 @@ class ControlPlane:
         self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
         self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
+        self._sweep: asyncio.TimerHandle | None = None
         self._wire()
         engine.observer = self
         self.app: web.Application | None = None  # its HTTP application (app.py's control_plane makes both)
@@ -107,6 +116,7 @@ class ControlPlane:
         for name in _FORWARDED:
             setattr(self, name, _fan_out(calls[name]))
         self._apdu = _fan_out(calls["apdu"])
+        self.ring = getattr(self._traces, "ring", _no_ring)
         self.frames_wanted = any(getattr(s, "frames_wanted", callable(getattr(s, "frame", None))) for s in sinks)
 
     # -- Observer (the other hooks are bound by `_wire`)
@@ -191,13 +201,23 @@ class ControlPlane:
                                      f"{self.settings.port}: {exc.strerror or exc}") from None
         self._runner = runner
         self.port = site.port
+        self._sweep = asyncio.get_running_loop().call_later(_SWEEP_S, self._swept)
         _log.info("control plane listening at %s%s", self.url,
                   " (a bearer token is required)" if self.settings.token else "")
         if not self.settings.token and not ipaddress.ip_address(self.settings.host).is_loopback:
             _log.warning("the control plane at %s changes meters for anyone who reaches it: give the profile's "
                          "control: a token", self.url)
 
+    def _swept(self) -> None:
+        sweep = getattr(self._traces, "sweep", None)
+        if sweep is not None:
+            sweep()
+        self._sweep = asyncio.get_running_loop().call_later(_SWEEP_S, self._swept)
+
     async def stop(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

@@ -139,7 +139,7 @@ class Engine:
         self.observer: Observer | None = None
         self.faults = FaultSet(self.entries)
         self.faults.on_reboot = self.reboot
-        self.bytes_in: Counter[str] = Counter()  # by transport, while an observer is set
+        self.bytes_in: Counter[str] = Counter()  # by transport: UDP's while an observer is set, closed streams' (octets)
         self.bytes_out: Counter[str] = Counter()
 
     # -- Host
@@ -183,6 +183,15 @@ class Engine:
     @property
     def connections(self) -> int:
         return len(self._connections)
+
+    def octets(self) -> tuple[Counter[str], Counter[str]]:
+        """Octets received and sent by transport since the start: the streams count their own
+        (a plain int on their hot path), added here when they close; UDP counts here."""
+        received, sent = Counter(self.bytes_in), Counter(self.bytes_out)
+        for stream in (*self._connections, *self._serial):
+            received[stream.kind] += stream.octets_in
+            sent[stream.kind] += stream.octets_out
+        return received, sent
 
     @property
     def holding(self) -> bool:

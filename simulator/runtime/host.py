@@ -17,6 +17,10 @@ __all__ = ["Host", "Connection"]
 class Connection(Protocol):
     """An open TCP connection or serial line, closed by the engine at shutdown."""
 
+    kind: str  # its transport: "tcp" | "hdlc-tcp" | "hdlc-serial"
+    octets_in: int  # octets received and sent so far
+    octets_out: int
+
     def shutdown(self) -> None:
         """Close after what is already queued has been written."""
 
@@ -28,7 +32,9 @@ class Host(Protocol):
     limits: Limits
     line_connections: Counter[int]  # TCP connections open per HDLC line (key: id of the endpoint's route)
     faults: FaultSet  # asked for verdicts only while `faults.on`
-    bytes_in: Counter[str]  # by transport, counted only while an observer is set
+    # octets by transport: UDP's (counted while an observer is set) and those of closed streams
+    # (a stream counts its own while open: Engine.octets adds them up)
+    bytes_in: Counter[str]
     bytes_out: Counter[str]
 
     @property

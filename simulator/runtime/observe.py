@@ -11,6 +11,12 @@ each call on the hot path costs as much as the counting. Whoever reads the tally
 names service and result from the octets when it is read. Associations, exceptions, refusals and
 SET answers still take the `apdu` call.
 
+A trace keeps each meter's last frames in a `FrameRing` the transports append to themselves: a
+TCP wrapper connection asks the observer for its meter's ring once (`ring`), then keeps each
+frame with one call and no lookup. Other transports (HDLC, whose lines may serve several
+meters, UDP, pushes), and every transport when the observer gives no ring (`--pcap` wants each
+frame handed over), call `frame` for each.
+
 `outcome` reads what an exchange meant for the association and whether it was a refusal from the
 request and answer octets alone, so the observer need not decode them: it runs only with an
 observer.
@@ -19,13 +25,17 @@ observer.
 from __future__ import annotations
 
 from array import array
-from typing import Protocol
+from collections import deque
+from itertools import count
+from time import time as _wall
+from typing import Callable, Protocol
 
 from ..apdu.ciphered import SERVICE_TAGS
 from ..server.objects import Meter
 from .layout import MeterEntry
 
-__all__ = ["Observer", "ObservedMeter", "Tally", "outcome", "LATENCY_BUCKETS_S", "TALLIED", "TALLY_OCTETS"]
+__all__ = ["Observer", "ObservedMeter", "Tally", "FrameRing", "Link", "Kept", "outcome", "LATENCY_BUCKETS_S",
+           "TALLIED", "TALLY_OCTETS", "RING_SIZE", "RING_OCTETS"]
 
 # Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
 # faults and big profile reads reach into seconds.
@@ -76,6 +86,59 @@ class Tally:
         self.last = array("d", bytes(8 * meters))
 
 
+RING_SIZE = 200  # frames a meter's ring keeps
+RING_OCTETS = 1 << 20  # and at most this many octets of them (a ring of big frames keeps fewer)
+# A connection as its frames name it: (transport, peer, local, id of its channel), one tuple per
+# connection shared by its frames.
+Link = tuple[str, str, str, int]
+Kept = tuple[int, float, bool, bytes, Link]  # (number, wall time, received, octets, link)
+_numbers = count(1)  # frames are numbered in the order they crossed, across every ring
+
+
+class FrameRing:
+    """A meter's last frames as they crossed the wire, kept by whoever carries them.
+
+    `keep` is the whole cost of tracing a frame: a tuple of what is at hand (the frame's number,
+    the wall time, its direction, its octets and its connection's `link`) appended, nothing
+    decoded or copied; the octets held are counted so that the owner (the control plane's
+    trace) can bound every ring together. `users` counts the connections holding the ring (the
+    owner never lets such a ring go); `watch`, while set, is told of every frame kept (the live
+    stream)."""
+
+    __slots__ = ("frames", "live", "serial", "held", "users", "watch")
+
+    def __init__(self, live: ObservedMeter, serial: str) -> None:
+        self.frames: deque[Kept] = deque(maxlen=RING_SIZE)
+        self.live = live
+        self.serial = serial
+        self.held = 0
+        self.users = 0
+        self.watch: Callable[[FrameRing, Kept], None] | None = None
+
+    def keep(self, link: Link, received: bool, data: bytes) -> None:
+        frames = self.frames
+        if len(frames) == RING_SIZE:
+            self.held -= len(frames[0][3])
+        kept = (next(_numbers), _wall(), received, data, link)
+        frames.append(kept)
+        self.held += len(data)
+        if self.held > RING_OCTETS:
+            self.trim(RING_OCTETS)
+        if self.watch is not None:
+            self.watch(self, kept)
+
+    def trim(self, octets: int) -> None:
+        """Let the oldest frames go until at most `octets` are held (the last frame stays)."""
+        frames = self.frames
+        while self.held > octets and len(frames) > 1:
+            self.held -= len(frames.popleft()[3])
+
+    @property
+    def last(self) -> int:
+        """The number of its last frame (0: none)."""
+        return self.frames[-1][0] if self.frames else 0
+
+
 class Observer(Protocol):
     """Implemented by the control plane; the runtime only calls it."""
 
@@ -84,6 +147,10 @@ class Observer(Protocol):
     @property
     def tally(self) -> Tally | None:
         """What the exchange counts itself (None: every exchange is handed to `apdu`)."""
+
+    def ring(self, live: ObservedMeter) -> FrameRing | None:
+        """The ring a connection keeps the meter's frames in itself, counted among its `users`
+        until the connection closes (None: hand each frame to `frame`)."""
 
     def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         """A connection ("tcp", "hdlc-tcp", "hdlc-serial") or a UDP client ("udp") opened or closed."""

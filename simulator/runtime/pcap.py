@@ -195,6 +195,9 @@ class Capture:
         if self._file is not None:
             self._file.flush()
 
+    def ring(self, live: ObservedMeter) -> None:
+        """None: every frame is handed to `frame`, to be written (and passed on)."""
+
     # -- the rest of the Observer: passed on
     def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         if self.then is not None:

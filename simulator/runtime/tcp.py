@@ -24,6 +24,7 @@ from .faults import Delayed, Verdict, damaged_tag
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
+from .observe import FrameRing, Link
 
 __all__ = ["StreamConnection", "WrapperStream", "TURN_BUDGET_BYTES"]
 
@@ -53,6 +54,10 @@ class StreamConnection(asyncio.Protocol):
         self._write_paused = False
         self._closed = False
         self.stopping = False  # we closed it (inactivity, shutdown), the peer did not
+        self.octets_in = self.octets_out = 0  # what crossed, for the metrics (the engine sums them)
+        # where a trace keeps this connection's frames (its meter's ring), and how they name it
+        self.ring: FrameRing | None = None
+        self.link: Link = (self.kind, "?", "?", id(self))
 
     # -- asyncio.Protocol
     def connection_made(self, transport: Any) -> None:
@@ -113,8 +118,7 @@ class StreamConnection(asyncio.Protocol):
     def _handle(self, data: bytes) -> None:
         now = self.host.now()
         self._last = now
-        if self.host.observer is not None:
-            self.host.bytes_in[self.kind] += len(data)
+        self.octets_in += len(data)
         try:
             self.received(data, now)
         except MeterFault:
@@ -138,6 +142,10 @@ class StreamConnection(asyncio.Protocol):
         if self._admitted:
             self._admitted = False
             self.host.forget(self)
+            self.host.bytes_in[self.kind] += self.octets_in
+            self.host.bytes_out[self.kind] += self.octets_out
+            if self.ring is not None:
+                self.ring.users -= 1
             if self.host.observer is not None:
                 self.host.observer.connection(self.kind, False, self.live)
             self.closed()
@@ -209,7 +217,10 @@ class StreamConnection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         """Write now, or after the state store's commit when the engine holds writes."""
         if self.transport is not None and not self._closed:
-            if self.host.observer is not None:
+            self.octets_out += len(data)
+            if self.ring is not None:
+                self.ring.keep(self.link, False, data)
+            elif self.host.observer is not None and self.host.observer.frames_wanted:
                 self.observe_sent(data)
             if self.host.holding:
                 self.host.hold(self, data)
@@ -237,13 +248,11 @@ class StreamConnection(asyncio.Protocol):
         self.delayed.send(data, due)
 
     def observe_sent(self, data: bytes) -> None:
-        """Count what is written, and show its frames to an observer that wants them."""
+        """Hand the frames written to an observer that wants each (a connection without a ring)."""
         observer = self.host.observer
         assert observer is not None
-        self.host.bytes_out[self.kind] += len(data)
-        if observer.frames_wanted:
-            for frame in self.frames_of(data):
-                observer.frame(self.live, self.channel, False, frame, self.kind, self.peer, self.local)
+        for frame in self.frames_of(data):
+            observer.frame(self.live, self.channel, False, frame, self.kind, self.peer, self.local)
 
     # -- for subclasses
     @property
@@ -317,6 +326,10 @@ class WrapperStream(StreamConnection):
         meter.connections += 1
         self._meter = meter
         self._channel = meter.server.open_channel()
+        observer = self.host.observer
+        if observer is not None and observer.frames_wanted:
+            self.ring = observer.ring(meter)
+            self.link = (self.kind, self.peer, self.local, id(self._channel))
         _log.debug("%s: wrapper connection from %s", meter.label, self.peer)
         return True
 
@@ -329,14 +342,10 @@ class WrapperStream(StreamConnection):
         return self._channel
 
     def observe_sent(self, data: bytes) -> None:
-        """As the base's, with no call but the observer's: a wrapper write is one frame, and
-        the meter and channel are at hand (an answer's every frame passes here)."""
-        host = self.host
-        observer = host.observer
+        """As the base's: a wrapper write is one frame, and the meter and channel are at hand."""
+        observer = self.host.observer
         assert observer is not None
-        host.bytes_out[self.kind] += len(data)
-        if observer.frames_wanted:
-            observer.frame(self._meter, self._channel, False, data, self.kind, self.peer, self.local)
+        observer.frame(self._meter, self._channel, False, data, self.kind, self.peer, self.local)
 
     def meter_restarted(self, live: LiveMeter) -> None:
         if live is self._meter and not self._closed:
@@ -348,14 +357,20 @@ class WrapperStream(StreamConnection):
         if meter is None:
             return
         host = self.host
-        observer = host.observer if host.observer is not None and host.observer.frames_wanted else None
-        whole = data if observer is not None and not self._reader.buffered else None  # the first frame, if it is all
+        ring = self.ring
+        observer = host.observer if ring is None and host.observer is not None and host.observer.frames_wanted else None
+        traced = ring is not None or observer is not None
+        whole = data if traced and not self._reader.buffered else None  # the first frame, if it is all
         self._reader.receive_data(data)
         while (frame := self._reader.next_frame()) is not None:
-            if observer is not None:
+            if traced:
                 wire = whole if whole is not None and len(whole) == HEADER_SIZE + len(frame.apdu) else frame.to_bytes()
                 whole = None
-                observer.frame(meter, self._channel, True, wire, self.kind, self.peer, self.local)
+                if ring is not None:
+                    ring.keep(self.link, True, wire)
+                else:
+                    assert observer is not None
+                    observer.frame(meter, self._channel, True, wire, self.kind, self.peer, self.local)
             if host.faults.on or self.delayed is not None:  # (answers still delayed keep their order)
                 if self._faulted(meter, frame, host.faults.verdict(meter.entry) or Verdict(), now):
                     return

@@ -221,10 +221,13 @@ def test_rings_are_bounded_by_meters_and_octets() -> None:
     assert [len(rings.entries(i)) for i in range(5)] == [0, 0, RING_SIZE, RING_SIZE, RING_SIZE]
     assert rings.octets == 3 * RING_SIZE * len(frame)
     rings.frame(_FakeLive(2), None, True, bytes(6000), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    assert rings.octets > 10_000  # until the sweep (the control plane's, every second)
+    rings.sweep()
     assert rings.octets <= 10_000 and rings.entries(3) == rings.entries(4) == []  # least recently active first
     big = _FakeLive(5)
     for _ in range(3):
         rings.frame(big, None, True, bytes(4000), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    rings.sweep()  # the most recent ring stays: its oldest frame goes
     assert rings.octets == 8000 and len(rings.entries(5)) == 2 and rings.entries(2) == []
 
 
@@ -242,3 +245,17 @@ class _FakeLive:
 def _kind(entry: dict[str, Any]) -> str | None:
     """The APDU an entry carries, named as `cosem-sim decode --json` names it (lower case)."""
     return entry["tree"]["items"][0]["kind"].lower() if entry["tree"] else None
+
+
+def test_a_ring_a_connection_holds_is_never_let_go_but_its_oldest_frames_are() -> None:
+    rings = TraceRings(max_meters=2, max_octets=1_000)
+    held = rings.ring(_FakeLive(0))  # as a TCP wrapper connection takes it: it keeps frames itself
+    link = ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
+    for _ in range(100):
+        held.keep(link, True, bytes(20))
+    for meter in map(_FakeLive, range(1, 4)):  # more meters than max_meters, all more recent
+        rings.frame(meter, None, True, bytes(20), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    rings.sweep()
+    assert len(rings.entries(0)) > 0 and rings.ring(_FakeLive(0)) is held  # still the meter's ring
+    assert rings.octets <= 1_000 and rings.entries(1) == rings.entries(2) == []  # the least recent free rings went
+    assert len(rings.entries(3)) == 1

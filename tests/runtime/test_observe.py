@@ -45,6 +45,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
+    def ring(self, live: Any) -> None:
+        """No ring: every frame is handed to `frame`."""
+
     def connection(self, transport: str, opened: bool, meter: Any) -> None:
         self.calls.append(("connection", transport, opened, meter and meter.label))
 
@@ -117,8 +120,9 @@ def test_a_wrapper_session_is_seen_whole(observed: tuple[RunningFleet, Recorder]
     frames = recorder.of("frame")
     assert frames[0][:2] == ("tcp", True) and frames[0][2][:2] == b"\x00\x01"  # the wrapper header: version 1
     assert frames[1][:2] == ("tcp", False) and frames[1][2][8] == 0x61  # the AARE after the 8-octet header
-    assert fleet.engine.bytes_in["tcp"] == sum(len(f[2]) for f in frames if f[1])
-    assert fleet.engine.bytes_out["tcp"] == sum(len(f[2]) for f in frames if not f[1])
+    received, sent = fleet.call(fleet.engine.octets)
+    assert received["tcp"] == sum(len(f[2]) for f in frames if f[1])
+    assert sent["tcp"] == sum(len(f[2]) for f in frames if not f[1])
 
 
 def test_hdlc_frames_are_seen_one_by_one_and_udp_datagrams_whole(observed: tuple[RunningFleet, Recorder]) -> None:
