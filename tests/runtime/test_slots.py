@@ -62,6 +62,8 @@ class FakeHost:
         self.loop = FakeLoop()
         self.timers = TimerQueue(self.loop)  # type: ignore[arg-type]
         self.line_connections: Counter[int] = Counter()
+        self.bytes_in: Counter[str] = Counter()  # what closed streams carried
+        self.bytes_out: Counter[str] = Counter()
         self.open: set[Any] = set()
         self.holding = False  # no state store: nothing waits for a commit
         self.faults = FaultSet(layout.entries)  # none active
