@@ -4,9 +4,10 @@ Without a profile the packaged demo runs, and its banner shows the passwords and
 group's first meter so a newcomer can connect a client at once; other profiles show them only
 with --show-secrets. The trace (--trace) never shows keys.
 
-With --shard I/N it serves the meters of one shard (runtime/shard.py), keeps their state in a
-database of its own and moves the control plane's port by I; the options may come from the
-environment (runtime/environment.py).
+With --shard I/N it serves the meters of one shard (runtime/shard.py) and keeps their state in
+a database of its own; its control plane listens where it is told (only --workers moves a
+worker's port, by its shard: they share a host); the options may come from the environment
+(runtime/environment.py).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "profile's control: (port 0: any free port)")
     parser.add_argument("--shard", metavar="I/N",
                         help="serve only shard I of N (from 0): the meters whose index in the fleet is I modulo N, "
-                             "with their own state database; the control plane's port moves by I")
+                             "with their own state database")
     parser.add_argument("--workers", metavar="N",
                         help="run N shard processes under one supervisor that restarts them (0 or auto: one "
                              "per processor)")

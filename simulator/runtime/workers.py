@@ -270,9 +270,10 @@ class Supervisor:
                 return
             if time.monotonic() - worker.started >= _STEADY_S:
                 delay = _RESTART_FIRST_S
-            _log.warning("%s (pid %d) ended unexpectedly (%s) after %.0f s: starting it again in %g s on the same "
-                         "sockets, with its state", worker.label, process.pid, _status(code),
-                         time.monotonic() - worker.started, delay)
+            # Only steered sockets are the supervisor's to keep: a worker binds its meters' ports itself.
+            _log.warning("%s (pid %d) ended unexpectedly (%s) after %.0f s: starting it again in %g s%s, with its "
+                         "state", worker.label, process.pid, _status(code), time.monotonic() - worker.started, delay,
+                         " on the same sockets" if worker.handed else "")
             try:
                 await asyncio.wait_for(self._stopping.wait(), delay)
                 return
