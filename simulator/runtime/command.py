@@ -285,9 +285,14 @@ def _listener_text(engine: Engine, group: GroupSpec, listener: ListenerSpec) -> 
     if listener.addressing == "multidrop":
         port = _bound_port(engine, listener.transport, listener.host, listener.port)
         return f"{name} {listener.host}:{port}, one shared line{hdlc}"
-    port = _bound_port(engine, listener.transport, listener.host, listener.port, group.first_index)
+    port = _bound_port(engine, listener.transport, listener.host, listener.port, _first_served(engine.shard, group))
     step = f" (meter i at port + {listener.port_step}i)" if more and listener.port else ""
     return f"{name} {listener.host}:{port}{step}{hdlc}"
+
+
+def _first_served(shard: Shard, group: GroupSpec) -> int:
+    """The fleet index of the group's first meter `shard` serves (past the group when none)."""
+    return group.first_index + (shard.index - group.first_index) % shard.count
 
 
 def _bound_port(engine: Engine, transport: str, host: str, port: int, index: int | None = None) -> int:
