@@ -285,14 +285,17 @@ def _listener_text(engine: Engine, group: GroupSpec, listener: ListenerSpec) -> 
     if listener.addressing == "multidrop":
         port = _bound_port(engine, listener.transport, listener.host, listener.port)
         return f"{name} {listener.host}:{port}, one shared line{hdlc}"
-    port = _bound_port(engine, listener.transport, listener.host, listener.port, _first_served(engine.shard, group))
+    served = _first_served(engine.shard, group)
+    port = listener.port if served is None else _bound_port(engine, listener.transport, listener.host, listener.port,
+                                                            served)
     step = f" (meter i at port + {listener.port_step}i)" if more and listener.port else ""
     return f"{name} {listener.host}:{port}{step}{hdlc}"
 
 
-def _first_served(shard: Shard, group: GroupSpec) -> int:
-    """The fleet index of the group's first meter `shard` serves (past the group when none)."""
-    return group.first_index + (shard.index - group.first_index) % shard.count
+def _first_served(shard: Shard, group: GroupSpec) -> int | None:
+    """The fleet index of the group's first meter `shard` serves (None: another shard serves them all)."""
+    index = group.first_index + (shard.index - group.first_index) % shard.count
+    return index if index < group.first_index + group.count else None
 
 
 def _bound_port(engine: Engine, transport: str, host: str, port: int, index: int | None = None) -> int:
