@@ -1,8 +1,9 @@
 """docker/compose.yaml and docker/prometheus.yml: Debian's docker-compose accepts the rig, and the
 rig's services, run as the same commands in local processes, work together: three shards of
 profiles/rig.yaml (each on a loopback address standing for its container), every shard healthy by
-its own health check, the collector (docker/collector/, gurux-dlms) reading every meter, and each
-Prometheus target answering /metrics with what the collector did to that shard's meters."""
+its own health check, the collector (docker/collector/, gurux-dlms) reading every meter, each
+Prometheus target answering /metrics with what the collector did to that shard's meters, and
+Debian's Prometheus on the rig's prometheus.yml finding every target up and summing them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -128,8 +131,46 @@ def test_the_rig_services_as_local_processes_collect_every_meter(tmp_path: Path)
             # the collector's 4 readers (client 2) on this shard's 4 meters, and the probe's public client
             assert samples[("cosem_associations_total", (("client_sap", "2"), ("outcome", "accepted")))] == 4, target
             assert samples[("cosem_meters_contacted", ())] == 4, target
+        _prometheus_scrapes_every_shard(prometheus, address, tmp_path)
     finally:
         statuses = [stop(proc) for proc in running]
     assert all(status == 0 for status, _ in statuses), statuses
     kept = sorted(path.name for path in volumes["state"].iterdir() if path.suffix == ".sqlite3")
     assert kept == [f"state.shard-{i}-of-3.sqlite3" for i in range(3)], "one state file per shard on the volume"
+
+
+def _prometheus_scrapes_every_shard(config: dict[str, Any], address: dict[str, str], tmp_path: Path) -> None:
+    """Debian's Prometheus (the rig's container, run as a local process) on the rig's own
+    prometheus.yml, its targets moved to the shards' loopback addresses and scraped every second:
+    every target is up and the collector's 12 associations are summed over the shards."""
+    for group in config["scrape_configs"][0]["static_configs"]:
+        group["targets"] = [address.get(t.split(":")[0], t.split(":")[0]) + ":" + t.split(":")[1]
+                            for t in group["targets"]]
+    config["global"]["scrape_interval"] = "1s"
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    check = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    web = f"{loopback(9)}:9090"
+    server = subprocess.Popen(["prometheus", f"--config.file={path}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                               f"--web.listen-address={web}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    query = urllib.parse.quote('sum(cosem_associations_total{client_sap="2",outcome="accepted"})')
+    try:
+        deadline, up, total = time.monotonic() + 60, [], None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://{web}/api/v1/targets", timeout=5) as answer:
+                    up = [t["health"] for t in json.load(answer)["data"]["activeTargets"]]
+                with urllib.request.urlopen(f"http://{web}/api/v1/query?query={query}", timeout=5) as answer:
+                    result = json.load(answer)["data"]["result"]
+                total = float(result[0]["value"][1]) if result else None
+            except OSError:
+                pass  # not listening yet
+            if up == ["up"] * 3 and total == 12:
+                break
+            time.sleep(0.5)
+        assert up == ["up"] * 3 and total == 12, (up, total)
+    finally:
+        server.terminate()
+        assert server.wait(30) == 0, server.stderr.read().decode() if server.stderr else ""
+
