@@ -5,16 +5,35 @@ while its worker is down; README.md, "One host, several cores")."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 from pathlib import Path
 
 from .peers import GuruxPeer, SocketPipe, counter_object, gurux_client
-from .test_shard import free_ports
 from .test_state_restart import alarm_filter
 from .test_workers import set_alarm_filter, supervised
 
 METERS = 4
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive TCP ports free on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count > 65535:
+            continue
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(base, base + count):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return base
+    raise RuntimeError("no free ports")
 
 
 def tcp_read(port: int, obj: object, attribute: int, client_sap: int = 16, counter: int | None = None) -> object:
