@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 

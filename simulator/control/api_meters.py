@@ -40,7 +40,7 @@ from ..errors import DLMSError
 from ..model.spec import LogicalDeviceSpec, ObjectSpec
 from ..runtime.fleet import LiveMeter
 from ..runtime.layout import MeterEntry
-from ..runtime.profile import GroupSpec, meter_fields
+from ..runtime.profile import meter_fields
 from ..server.objects import ObjectHandle
 from .api import PLANE, ApiError
 from .plane import ControlPlane

@@ -159,7 +159,7 @@ def parse_shard_error(text: str) -> str:
 def test_shards_answer_their_meters_with_the_bytes_of_the_whole_fleet(
         six: tuple[str, dict[int, tuple[str, str, int]]], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     profile, where = six
-    with RunningFleet(profile, tmp_path) as whole:
+    with RunningFleet(profile, tmp_path):
         expected = {index: head_end_reads(index, at) for index, at in where.items()}
     assert expected[0][0] == b"\x09\x0bSIM00000001" and expected[5][0] == b"\x09\x0bSIM00000006"
     assert expected[1][3] == b"SIM00000002"  # gurux over UDP
