@@ -61,7 +61,7 @@ from .timers import TimerQueue
 from .trace import Tracer
 from .udp import IP_PKTINFO, UDPEndpoint, open_udp
 
-__all__ = ["Engine", "install_uvloop"]
+__all__ = ["Engine", "install_uvloop", "allow_open_files"]
 
 _log = logging.getLogger(__name__)
 _DRAIN_S = 1.0  # how long stop() waits for answers still being written
@@ -95,6 +95,20 @@ def install_uvloop() -> bool:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return True
 
+
+
+def allow_open_files(needed: int) -> int:
+    """Raise this process's soft limit of open files towards `needed`, as far as the hard limit
+    allows (a container runtime may give 1024 of 524288); the soft limit now (-1: none)."""
+    if resource is None:
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and needed > soft and (hard == resource.RLIM_INFINITY or hard > soft):
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        _log.info("open files allowed raised from %d to %d", soft, raised)
+        soft = raised
+    return -1 if soft == resource.RLIM_INFINITY else soft
 
 class Engine:
     """The meters of `profile` and the sockets they are reached through (the transports' Host)."""
@@ -316,21 +330,14 @@ class Engine:
         """Raise the soft file limit as far as the hard one allows when the fleet needs more (a
         container runtime may give 1024 of 524288); fail early, with the remedy, when the
         endpoints alone would still exhaust it."""
-        if resource is None:
-            return
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         needed = len(self.endpoints) + min(self.limits.max_connections, 1024) + _SPARE_FDS
-        if soft != resource.RLIM_INFINITY and needed > soft and (hard == resource.RLIM_INFINITY or hard > soft):
-            raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-            _log.info("open files allowed raised from %d to %d for %d endpoints", soft, raised, len(self.endpoints))
-            soft = raised
-        if soft != resource.RLIM_INFINITY and len(self.endpoints) + _SPARE_FDS > soft:
+        soft = allow_open_files(needed)
+        if soft >= 0 and len(self.endpoints) + _SPARE_FDS > soft:
             remedy = ("a shard binds each of its meters' addresses: run the shards under --workers (one socket "
                       "per worker for all) or raise the limit (ulimit -n)" if self.shard.split else
                       "reach many meters with 'addressing: address' (one socket for all)")
             raise OSError(f"{len(self.endpoints)} sockets needed but the process may open {soft} files: {remedy}")
-        if soft != resource.RLIM_INFINITY and needed > soft:
+        if soft >= 0 and needed > soft:
             _log.warning("%d endpoints and up to %d connections may exceed the %d open files allowed",
                          len(self.endpoints), self.limits.max_connections, soft)
 

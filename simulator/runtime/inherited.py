@@ -6,7 +6,8 @@ its destination address; it keeps the sockets while workers restart, so nothing 
 meanwhile. The variable holds a JSON list of {"transport": "tcp" | "udp" | "hdlc-tcp",
 "host": "0.0.0.0", "port": 4059, "fd": 7}: the endpoint's transport, bind address and port
 (after --host and --port-offset) and the descriptor, open in this process. Port 0 names an
-endpoint whose profile asks for any free port: the socket's own port is the one chosen.
+endpoint whose profile asks for any free port: the socket's own port is the one chosen. A long
+list comes in a file instead: the variable is then "@" and the file's path.
 """
 
 from __future__ import annotations
@@ -52,7 +53,14 @@ class InheritedSocket:
 
 
 def parse_inherited(text: str) -> list[InheritedSocket]:
-    """The variable's JSON list; ValueError saying what is wrong (one line)."""
+    """The variable's JSON list (or that of the file "@PATH" names); ValueError saying what is wrong
+    (one line)."""
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as file:
+                text = file.read()
+        except OSError as exc:
+            raise ValueError(f"{ENVIRONMENT}: cannot read {text[1:]}: {exc.strerror or exc}") from None
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:

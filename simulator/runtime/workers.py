@@ -5,9 +5,11 @@ modulo N. Meters reached by address share one listening socket per transport; th
 opens each such socket N times as one SO_REUSEPORT group and steers every connection and
 datagram to the worker of the meter at its destination address (runtime/steering.py); each
 worker gets its own socket of each group (COSEM_SIM_SOCKETS, runtime/inherited.py).
-Port-addressed meters' ports each worker binds itself.
+Each port-addressed meter's port (its meters all one worker's) the supervisor opens once and
+hands to that worker.
 
-The supervisor holds every socket for its whole life. A worker that exits unexpectedly is
+The supervisor holds every socket for its whole life (the list goes to a worker in the
+variable, or in a file the variable names when it is long). A worker that exits unexpectedly is
 started again with the same arguments, sockets and state file, 1 s later, doubling to 30 s
 while it keeps failing (1 s again once one has run for a minute); connections that arrive
 meanwhile wait in the socket's backlog instead of being refused. SIGINT or SIGTERM is passed
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import logging
@@ -27,14 +30,16 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .command import prepared_profile
+from .engine import allow_open_files
 from .inherited import ENVIRONMENT
-from .layout import Endpoint, plan, shard_endpoints
+from .layout import Endpoint, Layout, plan, shard_endpoints
 from .profile import FleetProfile, ProfileError
 from .shard import Shard
 from .steering import Split, address_runs, attach, open_group, steering_program
@@ -52,6 +57,7 @@ BANNER = "cosem-sim workers:"  # the first line of the supervisor's, once every 
 _SUPERVISOR_ONLY = ("COSEM_SIM_WORKERS", "COSEM_SIM_SHARD", "COSEM_SIM_SHARDS", "COSEM_SIM_SHARD_FROM_HOSTNAME",
                     ENVIRONMENT)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_VARIABLE_MAX = 100_000  # octets of COSEM_SIM_SOCKETS before the list goes to a file
 
 
 @dataclass(eq=False)
@@ -67,6 +73,18 @@ class SteeredEndpoint:
 
     def describe(self) -> str:
         return f"{self.transport} {self.host}:{self.sockets[0].getsockname()[1]}"
+
+
+@dataclass(eq=False)
+class HeldPort:
+    """A port-addressed endpoint the supervisor opens once and keeps for the worker serving its
+    meters (`owner`): connections wait in its backlog while that worker restarts."""
+
+    transport: str
+    host: str
+    port: int
+    sock: socket.socket
+    owner: int
 
 
 @dataclass(eq=False)
@@ -126,10 +144,57 @@ def _prepare(args: argparse.Namespace, argv: list[str]) -> Supervisor | int:
         sys.stderr.write(f"cosem-sim run: the control planes of {count} workers would listen up to port "
                          f"{control.port + count - 1}, above 65535\n")
         return 1
-    workers = [_worker(shard, args, argv, [(group, number) for group in steered if number in group.owners],
+    try:
+        held = _hold(profile, layout, shards, steered)
+    except OSError as exc:
+        for group in steered:
+            for sock in group.sockets:
+                sock.close()
+        sys.stderr.write(f"cosem-sim run: {exc.strerror or exc}\n")
+        return 1
+    handed: list[list[dict[str, Any]]] = [[] for _ in shards]
+    for group in steered:  # the endpoint's own port names it, also 0 (the group's first socket chose one)
+        for number in group.owners:
+            handed[number].append({"transport": group.transport, "host": group.host, "port": group.port,
+                                   "fd": group.sockets[number].fileno()})
+    for port in held:
+        handed[port.owner].append({"transport": port.transport, "host": port.host, "port": port.port,
+                                   "fd": port.sock.fileno()})
+    workers = [_worker(shard, args, argv, handed[number],
                        None if control is None else (control.host, control.port + number))
                for number, shard in enumerate(shards)]
-    return Supervisor(f"profile {profile.name}, {profile.size} meters", workers, steered, sys.stdout, sys.stderr)
+    return Supervisor(f"profile {profile.name}, {profile.size} meters", workers, steered, sys.stdout, sys.stderr,
+                      held)
+
+
+def _hold(profile: FleetProfile, layout: Layout, shards: list[Shard], steered: list[SteeredEndpoint]) -> list[HeldPort]:
+    """Open each port-addressed endpoint (a given port: port 0 stays the worker's) for the worker
+    serving its meters; OSError (naming it) when one cannot be bound, as without workers."""
+    inherited = frozenset((group.transport, group.host, group.port) for group in steered)
+    endpoints = [(number, endpoint) for number, shard in enumerate(shards)
+                 for endpoint in shard_endpoints(layout, shard, profile.file, inherited)[0]
+                 if not endpoint.by_address and endpoint.transport != "hdlc-serial" and endpoint.port]
+    allow_open_files(len(endpoints) + sum(len(group.sockets) for group in steered))
+    backlog = min(4096, profile.limits.max_connections)
+    held: list[HeldPort] = []
+    try:
+        for number, endpoint in endpoints:
+            stream = endpoint.transport != "udp"
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM if stream else socket.SOCK_DGRAM)
+            held.append(HeldPort(endpoint.transport, endpoint.host, endpoint.port, sock, number))
+            if stream:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT do not count
+            try:
+                sock.bind((endpoint.host, endpoint.port))
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot open {endpoint.describe()}: {exc.strerror or exc}") from None
+            if stream:
+                sock.listen(backlog)
+    except OSError:
+        for port in held:
+            port.sock.close()
+        raise
+    return held
 
 
 def _steer(profile: FleetProfile, endpoints: list[Endpoint], split: Split) -> list[SteeredEndpoint]:
@@ -180,10 +245,10 @@ def _steered(endpoint: Endpoint, owners: list[int], split: Split, backlog: int) 
     return SteeredEndpoint(endpoint.transport, endpoint.host, endpoint.port, sockets, owners)
 
 
-def _worker(shard: Shard, args: argparse.Namespace, argv: list[str],
-            sockets: list[tuple[SteeredEndpoint, int]], control: tuple[str, int] | None) -> Worker:
-    """The worker of `shard`, given socket `number` of each steered endpoint in `sockets` and its
-    own control plane port (worker w at the fleet's control port + w: they share the host)."""
+def _worker(shard: Shard, args: argparse.Namespace, argv: list[str], handed: list[dict[str, Any]],
+            control: tuple[str, int] | None) -> Worker:
+    """The worker of `shard`, handed its sockets (COSEM_SIM_SOCKETS entries) and its own control
+    plane port (worker w at the fleet's control port + w: they share the host)."""
     command = [sys.executable, "-m", "simulator.cli", "run", *argv, "--shard", f"{shard.index}/{shard.count}"]
     if control is not None:
         host, port = control
@@ -191,9 +256,6 @@ def _worker(shard: Shard, args: argparse.Namespace, argv: list[str],
     if args.pcap is not None:  # one capture per worker, beside the one asked for
         pcap = Path(args.pcap)
         command += ["--pcap", str(pcap.with_name(f"{pcap.stem}.shard-{shard.index}-of-{shard.count}{pcap.suffix}"))]
-    # The endpoint's own port names it, also 0 (any free port: the group's first socket chose it).
-    handed = [{"transport": group.transport, "host": group.host, "port": group.port,
-               "fd": group.sockets[number].fileno()} for group, number in sockets]
     return Worker(shard, command, handed)
 
 
@@ -221,10 +283,12 @@ class Supervisor:
     """Starts the workers, passes their lines on, restarts them, stops them on a signal."""
 
     def __init__(self, fleet: str, workers: list[Worker], steered: list[SteeredEndpoint], out: TextIO,
-                 err: TextIO) -> None:
+                 err: TextIO, held: list[HeldPort] | None = None) -> None:
         self.fleet = fleet  # "profile NAME, M meters", for the banner
         self.workers = workers
         self.steered = steered
+        self.held = held or []
+        self._lists: list[str] = []  # files holding a worker's long socket list
         self.out = out
         self.err = err
         self.status = 0
@@ -240,6 +304,11 @@ class Supervisor:
         for group in self.steered:
             for sock in group.sockets:
                 sock.close()
+        for port in self.held:
+            port.sock.close()
+        for path in self._lists:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -282,10 +351,21 @@ class Supervisor:
             delay = min(2 * delay, _RESTART_MAX_S)
             worker.restarts += 1
 
+    def _socket_list(self, worker: Worker) -> str:
+        """The worker's COSEM_SIM_SOCKETS: the JSON list, or "@FILE" holding it when it is too
+        long for the environment (Linux allows 128 KiB a variable: ~1,800 sockets)."""
+        text = json.dumps(worker.handed)
+        if len(text) <= _VARIABLE_MAX:
+            return text
+        with tempfile.NamedTemporaryFile("w", prefix="cosem-sim-sockets-", suffix=".json", delete=False) as file:
+            file.write(text)
+        self._lists.append(file.name)
+        return "@" + file.name
+
     async def _start(self, worker: Worker) -> asyncio.subprocess.Process:
         env = dict(self._env)
         if worker.handed:
-            env[ENVIRONMENT] = json.dumps(worker.handed)
+            env[ENVIRONMENT] = self._socket_list(worker)
         process = worker.process = await asyncio.create_subprocess_exec(
             *worker.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=env, pass_fds=worker.fds, start_new_session=True,
