@@ -23,6 +23,7 @@ share of answers it hits is the same run after run.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import weakref
 from collections import deque
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterable
 from ..apdu.acse import AcseServiceUser
 from .layout import MeterEntry
 
-__all__ = ["Fault", "FaultSet", "Verdict", "Delayed", "KINDS", "diagnostic_of", "damaged_tag", "damaged_fcs"]
+__all__ = ["Fault", "FaultSet", "Verdict", "Delayed", "send_in_order", "KINDS", "diagnostic_of", "damaged_tag", "damaged_fcs"]
 
 KINDS = ("delay", "drop", "corrupt", "refuse", "silence", "close", "reboot")
 _MODES = ("fcs", "tag")
@@ -255,6 +256,19 @@ def damaged_fcs(frames: bytes) -> bytes:
 # would let the answer leave up to a step early. Added to every due instant: never early.
 _CLOCK_STEP_S = 0.001
 _HOLDING: weakref.WeakSet[Delayed] = weakref.WeakSet()  # the queues holding answers back now
+
+
+def send_in_order(delayed: Delayed | None, send: Callable[[Any], None], data: Any,
+                  due: float | None) -> Delayed | None:
+    """Send `data` now, or at the loop time `due` (a delay fault), never before what `delayed`
+    still holds; the Delayed now holding sends for `send` (made at the first delay), to keep."""
+    if delayed is None:
+        if due is None:
+            send(data)
+            return None
+        delayed = Delayed(asyncio.get_running_loop(), send)
+    delayed.send(data, due)
+    return delayed
 
 
 class Delayed:

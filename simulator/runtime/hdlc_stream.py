@@ -16,7 +16,6 @@ Link parameters and the inactivity timeout come from the meter's IEC HDLC setup 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Callable
 
@@ -26,7 +25,7 @@ from ..link.hdlc import (
     HDLCSettings, LinkConnected, LinkDisconnected, State,
 )
 from ..server.objects import ObjectHandle
-from .faults import Delayed, damaged_fcs, damaged_tag
+from .faults import Delayed, damaged_fcs, damaged_tag, send_in_order
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
@@ -193,12 +192,7 @@ class HDLCLine:
 
     def _out(self, data: bytes, due: float | None = None) -> None:
         """Send now, or at `due` (a delay fault), never before what is still delayed."""
-        if self.delayed is None:
-            if due is None:
-                self._send(data)
-                return
-            self.delayed = Delayed(asyncio.get_running_loop(), self._send)
-        self.delayed.send(data, due)
+        self.delayed = send_in_order(self.delayed, self._send, data, due)
 
     def _targets(self, destination: HDLCAddress, source: HDLCAddress, poll: bool, now: float) -> list[_Link]:
         """The links a frame concerns, created when a meter here has that address.

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import DecodeError, EncodeError
 from ..link.wrapper import HEADER_SIZE, WrapperFrame, WrapperReader
-from .faults import Delayed, Verdict, damaged_tag
+from .faults import Delayed, Verdict, damaged_tag, send_in_order
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
@@ -240,12 +240,7 @@ class StreamConnection(asyncio.Protocol):
 
     def send_later(self, data: bytes, due: float | None) -> None:
         """Write at the loop time `due` (a delay fault), or now behind answers still delayed."""
-        if self.delayed is None:
-            if due is None:
-                self.write(data)
-                return
-            self.delayed = Delayed(asyncio.get_running_loop(), self.write)
-        self.delayed.send(data, due)
+        self.delayed = send_in_order(self.delayed, self.write, data, due)
 
     def observe_sent(self, data: bytes) -> None:
         """Hand the frames written to an observer that wants each (a connection without a ring)."""
@@ -340,12 +335,6 @@ class WrapperStream(StreamConnection):
     @property
     def channel(self) -> object:
         return self._channel
-
-    def observe_sent(self, data: bytes) -> None:
-        """As the base's: a wrapper write is one frame, and the meter and channel are at hand."""
-        observer = self.host.observer
-        assert observer is not None
-        observer.frame(self._meter, self._channel, False, data, self.kind, self.peer, self.local)
 
     def meter_restarted(self, live: LiveMeter) -> None:
         if live is self._meter and not self._closed:
