@@ -25,7 +25,7 @@ import asyncio
 import ipaddress
 import logging
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from aiohttp import web
 
@@ -49,6 +49,7 @@ from .values_json import ValueProblem, data_to_json, json_to_data
 __all__ = ["add_routes", "find_meter", "STATES"]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")  # what a SET or ACTION gives back
 STATES = ("idle", "live", "connected")  # never contacted; built; with a connection open now
 _LIMIT, _MAX_LIMIT = 100, 1000
 _HIDDEN = "a secret: never shown"
@@ -371,12 +372,7 @@ async def _put(request: web.Request) -> web.Response:
         value = json_to_data(body["value"], adef.type, held)
     except ValueProblem as exc:
         raise ApiError(400, _unmatched(adef.name, adef.type, None if secret else exc), result="type-unmatched") from None
-    try:
-        target.handle.write(adef.index, value)
-    except (AccessFailure, ActionFailure) as exc:
-        await target.settle()
-        raise _refused("SET", exc.result, exc) from None
-    await target.settle()
+    await _run(target, "SET", lambda: target.handle.write(adef.index, value))
     _log.info("%s: control plane SET of %s attribute %d (%s)", target.live.label, target.spec.describe(),
               adef.index, adef.name)
     out = {**target.describe(), "attribute": adef.index, "name": adef.name, "result": "success"}
@@ -387,6 +383,18 @@ async def _put(request: web.Request) -> web.Response:
     except (AccessFailure, ActionFailure):  # read only within an association (the current one's object_list)
         written = value
     return web.json_response({**out, "value": data_to_json(written), "text": format_data(written)})
+
+
+async def _run(target: _Target, service: str, run: Callable[[], _T]) -> _T:
+    """`run` (a SET or ACTION through the object's handle), its changes committed as a DLMS one's
+    are before the answer; a refusal answers as the service's data-access- or action-result."""
+    try:
+        result = run()
+    except (AccessFailure, ActionFailure) as exc:
+        await target.settle()
+        raise _refused(service, exc.result, exc) from None
+    await target.settle()
+    return result
 
 
 async def _call(request: web.Request) -> web.Response:
@@ -415,12 +423,7 @@ async def _call(request: web.Request) -> web.Response:
                        result="type-unmatched")
     if mdef.impl is None:
         raise _refused("ACTION", ActionResult.OBJECT_UNAVAILABLE, "the method is not implemented")
-    try:
-        returned = target.handle.invoke(mdef.index, parameter)
-    except (AccessFailure, ActionFailure) as exc:
-        await target.settle()
-        raise _refused("ACTION", exc.result, exc) from None
-    await target.settle()
+    returned = await _run(target, "ACTION", lambda: target.handle.invoke(mdef.index, parameter))
     _log.info("%s: control plane ACTION %s method %d (%s)", target.live.label, target.spec.describe(),
               mdef.index, mdef.name)
     out = {**target.describe(), "method": mdef.index, "name": mdef.name, "result": "success"}
