@@ -43,6 +43,7 @@ def add_routes(app: web.Application, plane: ControlPlane) -> None:
     async def trace(request: web.Request) -> web.Response:
         index = _meter(request.match_info["serial"])
         limit = _limit(request.query.get("limit"))
+        plane.settle()
         return web.json_response(rings.entries(index, limit))
 
     async def stream(request: web.Request) -> web.StreamResponse:
@@ -52,6 +53,7 @@ def add_routes(app: web.Application, plane: ControlPlane) -> None:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                "X-Accel-Buffering": "no"})
         await response.prepare(request)
+        plane.settle()  # what crossed before is not the stream's
         subscription = rings.subscribe(serial)
         try:
             await response.write(b": subscribed\n\n")  # the stream is open: frames from now on are sent

@@ -1,10 +1,13 @@
 """Prometheus metrics of the fleet: `GET /metrics`, every name starting with `cosem_`.
 
-The hot path only counts: most APDUs are counted by the exchange itself in the plane's
-`Tally` (runtime/observe.py: keyed by their first octets, with no call), the others reach
-`Metrics` through the control plane's Observer calls, which add to plain ints, dicts keyed by
-small tuples and the tally's fixed-bucket latency histogram (one `bisect`). Nothing is built until Prometheus scrapes: then `MetricsCollector`
-names the tally's services and results and turns the counts into metric families, reads what the engine keeps itself (bytes by transport,
+The hot path only keeps: the meters append each exchange to the plane's list, which hands them
+to `Metrics.take` in batches (control/plane.py); there they are counted by service and result
+(named from their first octets, through a bounded cache of the octets that decide it), their
+latency put in a fixed-bucket histogram, and refusals an answer shows (access denied) counted.
+What only the moment knows (association outcomes, refusals the session reported, connections,
+pushes) reaches `Metrics` through the control plane's Observer calls, which add to plain ints and
+dicts keyed by small tuples. Nothing is built until Prometheus scrapes: then `MetricsCollector`
+turns the counts into metric families, reads what the engine keeps itself (bytes by transport,
 meters contacted, faults active) and `generate_latest` writes the text format 0.0.4 from a
 private `CollectorRegistry` (never the process-wide one: two engines in one process, as tests
 run them, keep their figures apart).
@@ -22,6 +25,8 @@ result is not visible without the keys) and `no-answer` when the meter stayed si
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
+from operator import itemgetter, sub
 from typing import TYPE_CHECKING, Any, Iterable
 
 from aiohttp import web
@@ -36,7 +41,7 @@ from ..apdu.acse import AARE, AssociationResult
 from ..apdu.ciphered import SERVICE_TAGS
 from ..apdu.common import ActionResult, DataAccessResult, ServiceError
 from ..errors import DecodeError
-from ..runtime.observe import LATENCY_BUCKETS_S, Tally, outcome
+from ..runtime.observe import LATENCY_BUCKETS_S, TALLIED, Exchange, outcome
 
 if TYPE_CHECKING:
     from ..runtime.fleet import LiveMeter
@@ -56,6 +61,12 @@ for _row in SERVICE_TAGS:
     _CIPHERED_PLAIN[_row.ded] = _row.plain
 _CIPHERED_ANSWER = frozenset(_CIPHERED_PLAIN) | {0xDB, 0xDC, 0xDD}  # glo-, ded-, general-*-ciphering
 _GENERAL_CIPHERING = frozenset((0xDB, 0xDC, 0xDD))
+_NORMAL_ANSWERS = frozenset((0xC4, 0xC5, 0xC7))  # get-, set-, action-response: choice 1 is -normal
+_HEAD = 5
+_CACHED = 4096  # classes remembered (an invoke-id octet in each: at most 256 per class)
+_FIRST_BUCKET = LATENCY_BUCKETS_S[0]
+_started, _ended, _request_of, _answer_of = itemgetter(2), itemgetter(3), itemgetter(6), itemgetter(7)
+_first_octet, _head = itemgetter(0), itemgetter(slice(0, _HEAD))
 
 
 def _enum_names(enum: Any) -> dict[int, str]:
@@ -132,6 +143,25 @@ def _named(names: dict[int, str], code: int) -> str:
     return names.get(code) or str(code)
 
 
+def _decided_by_head(head: bytes) -> bool:
+    """Whether an answer's first _HEAD octets decide its service, result and refusal: a ciphered
+    answer (tag alone), a -normal get-, set- or action-response (tag, choice, invoke-id, result
+    and data tag or result code). The rest (blocks, lists, associations, errors) are named each."""
+    return head[0] in _CIPHERED_ANSWER or (head[0] in _NORMAL_ANSWERS and len(head) > 1 and head[1] == 1)
+
+
+def _class_of(request: bytes, answer: bytes | None) -> tuple[tuple[str, str], str | None]:
+    return (service_of(request, answer), result_of(answer)), _shown_refusal(request, answer)
+
+
+def _shown_refusal(request: bytes, answer: bytes | None) -> str | None:
+    """A refusal the answer shows (access denied) when the exchange was not reported at once
+    (runtime/observe.py's TALLIED: the others' refusals came with `refusal`)."""
+    if not answer or answer[0] not in TALLIED:
+        return None
+    return outcome(request, answer, None)[1]
+
+
 def _first_failure(names: dict[int, str], results: bytes) -> str:
     for code in results:
         if code:
@@ -140,29 +170,67 @@ def _first_failure(names: dict[int, str], results: bytes) -> str:
 
 
 class Metrics:
-    """The counts behind `/metrics`, fed by the control plane's Observer calls.
-
-    Method names and signatures follow runtime/observe.py's Observer, so the plane hands each
-    call on unchanged. There is no `frame`: counting octets needs no frames (the engine counts
-    them), and a sink with `frame` would make every frame cross to the plane. `engine` is read
-    only when scraped (bytes, meters contacted, faults); `tally` (the plane's) when scraped too.
-    """
+    """The counts behind `/metrics`: exchanges in batches (`take`), the rest from the control
+    plane's Observer calls (method names and signatures follow runtime/observe.py's Observer,
+    so the plane hands each call on unchanged). There is no `frame`: counting octets needs no
+    frames (the engine counts them), and a sink with `frame` would make every frame cross to
+    the plane. `engine` is read only when scraped (bytes, meters contacted, faults)."""
 
     frames_wanted = False
 
-    def __init__(self, engine: Any, tally: Tally | None = None) -> None:
+    def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.tally = tally if tally is not None else Tally(0)
         self.connections_open: dict[str, int] = {}
         self.connections_accepted: dict[str, int] = {}
         self.associations: dict[tuple[int, str], int] = {}
         self.apdus: dict[tuple[str, str], int] = {}
         self.refusals: dict[str, int] = {}
         self.pushes = {"sent": 0, "failed": 0}
+        self.latency = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: above every bound (+Inf)
+        self.seconds = 0.0
+        # (request tag, answer's first _HEAD octets) -> ((service, result), refusal the answer shows)
+        self._classes: dict[tuple[int, bytes], tuple[tuple[str, str], str | None]] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(MetricsCollector(self))
 
-    # -- Observer calls (the hot path: counting only)
+    # -- exchanges, in batches
+    def take(self, exchanges: list[Exchange]) -> None:
+        """Count a batch: C loops (map, zip, Counter) over it, Python once per class of answer."""
+        seconds = list(map(sub, map(_ended, exchanges), map(_started, exchanges)))
+        self.seconds += sum(seconds)
+        if max(seconds) <= _FIRST_BUCKET:  # (the meters' own answers, unless a fault or a big read)
+            self.latency[0] += len(seconds)
+        else:
+            for s in seconds:
+                self.latency[bisect_left(LATENCY_BUCKETS_S, s)] += 1
+        requests, answers = list(map(_request_of, exchanges)), list(map(_answer_of, exchanges))
+        if None in answers or b"" in answers or b"" in requests:
+            self._count(zip(requests, answers))
+            return
+        for (tag, head), count in Counter(zip(map(_first_octet, requests), map(_head, answers))).items():
+            found = self._classes.get((tag, head))
+            if found is None:
+                if not _decided_by_head(head):
+                    self._count((request, answer) for request, answer in zip(requests, answers)
+                                if request[0] == tag and answer.startswith(head))
+                    continue
+                found = self._classes[tag, head] = _class_of(bytes((tag,)), head)
+                if len(self._classes) > _CACHED:
+                    self._classes.clear()
+            self._add(found, count)
+
+    def _count(self, exchanges: Iterable[tuple[bytes, bytes | None]]) -> None:
+        """Name and count each exchange (answers whose first octets do not decide their class)."""
+        for request, answer in exchanges:
+            self._add(_class_of(request, answer), 1)
+
+    def _add(self, found: tuple[tuple[str, str], str | None], count: int) -> None:
+        key, refusal = found
+        self.apdus[key] = self.apdus.get(key, 0) + count
+        if refusal is not None:
+            self.refusals[refusal] = self.refusals.get(refusal, 0) + count
+
+    # -- Observer calls (counting only)
     def connection(self, transport: str, opened: bool, meter: LiveMeter | None) -> None:
         counts = self.connections_open
         if opened:
@@ -171,15 +239,7 @@ class Metrics:
         else:
             counts[transport] = counts.get(transport, 0) - 1
 
-    def apdu(self, live: LiveMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
-             answer: bytes | None, seconds: float) -> None:
-        key = (service_of(request, answer), result_of(answer))
-        self.apdus[key] = self.apdus.get(key, 0) + 1
-        tally = self.tally
-        tally.latency[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
-        tally.seconds += seconds
-
-    def association(self, live: LiveMeter, client_sap: int, outcome: str) -> None:
+    def association(self, live: LiveMeter, channel: object, client_sap: int, outcome: str) -> None:
         key = (client_sap, outcome)
         self.associations[key] = self.associations.get(key, 0) + 1
 
@@ -190,19 +250,6 @@ class Metrics:
         self.pushes["sent" if sent else "failed"] += 1
 
     # -- scrape time
-    def counted(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
-        """APDUs by (service, result) and refusals by reason: those the Observer calls counted
-        and those of the tally, named from their octets (an access denied is a refusal too)."""
-        apdus, refusals = dict(self.apdus), dict(self.refusals)
-        for (tag, answer), count in list(self.tally.answers.items()):
-            request = bytes((tag,))
-            key = (service_of(request, answer), result_of(answer))
-            apdus[key] = apdus.get(key, 0) + count
-            refusal = outcome(request, answer, None)[1]
-            if refusal is not None:
-                refusals[refusal] = refusals.get(refusal, 0) + count
-        return apdus, refusals
-
     def text(self) -> bytes:
         """The Prometheus text format (0.0.4) of every metric."""
         return generate_latest(self.registry)
@@ -266,23 +313,22 @@ class MetricsCollector(Collector):
         apdus = CounterMetricFamily(
             "cosem_apdus", "Request APDUs the meters handled, by service (get, set, action, aarq, rlrq, ...) "
             "and result (success, the data-access-result, exception-..., no-answer)", labels=["service", "result"])
-        counted, refused = m.counted()
-        for (service, result), count in sorted(counted.items()):
+        for (service, result), count in sorted(m.apdus.items()):
             apdus.add_metric([service, result], count)
         yield apdus
         refusals = CounterMetricFamily(
             "cosem_refusals", "Requests and connections the meters refused, by reason (counter-replay, "
             "deciphering, access-denied, connection-limit, ...)", labels=["reason"])
-        for reason, count in sorted(refused.items()):
+        for reason, count in sorted(m.refusals.items()):
             refusals.add_metric([reason], count)
         yield refusals
         cumulative, buckets = 0, []
-        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), m.tally.latency):
+        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), m.latency):
             cumulative += count
             buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
         yield HistogramMetricFamily("cosem_request_duration_seconds", "Time a meter took to answer a request "
                                     "APDU, from its arrival to its answer, in seconds", buckets=buckets,
-                                    sum_value=m.tally.seconds)
+                                    sum_value=m.seconds)
         received, sent = m.transferred()
         inbound = CounterMetricFamily("cosem_received_bytes", "Octets received from clients, frames whole "
                                       "(wrapper header, HDLC frame, UDP datagram), by transport",
@@ -315,9 +361,10 @@ class MetricsCollector(Collector):
 def add_routes(app: web.Application, plane: Any) -> None:
     """`GET /metrics`: the plane's metrics in the Prometheus text format 0.0.4."""
 
-    plane.metrics = Metrics(plane.engine, plane.tally)
+    plane.metrics = Metrics(plane.engine)
 
     async def metrics(request: web.Request) -> web.Response:
+        plane.settle()
         return web.Response(body=plane.metrics.text(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     app.router.add_get("/metrics", metrics)

@@ -4,12 +4,16 @@
 `control_plane()` makes it with its HTTP application (this module knows no routes). What it
 is told about the wire goes to its sinks, `metrics` (control/metrics.py) and `traces`
 (control/traces.py), which the modules' `add_routes` attach while the app is made; each sink
-implements the Observer methods it needs (the trace also gives connections their meter's ring,
-and is swept every second to bound its memory). Each hook is bound once, when a sink is attached, to
+implements the Observer methods it needs. Each hook is bound once, when a sink is attached, to
 its sinks' bound methods: the runtime's call reaches the one sink that wants it directly (a hook
-nobody wants is a function that does nothing), with no dispatch per call. The plane itself
-keeps, per meter, the time of its last APDU and the connections where associations were made
-(what `GET /api/meters/{serial}` shows), and finds meters by serial number for every route.
+nobody wants is a function that does nothing), with no dispatch per call.
+
+The meters append each exchange to the plane's `exchanges` (runtime/observe.py says why); the
+plane hands them to its sinks' `take` in batches (`settle`): every 100 ms, before a frame handed
+over is kept (so that a trace keeps the order frames crossed in) and before anything is read
+(every route reads through the plane). The plane itself keeps, per meter, the time of its last
+APDU and the connections where associations were made (what `GET /api/meters/{serial}`
+shows), and finds meters by serial number for every route.
 """
 
 from __future__ import annotations
@@ -18,31 +22,29 @@ import asyncio
 import ipaddress
 import logging
 import time
+from operator import attrgetter, itemgetter
 from typing import Any, Callable
 
 from aiohttp import web
 
 from ..runtime.engine import Engine
 from ..runtime.layout import MeterEntry
-from ..runtime.observe import FrameRing, ObservedMeter, Tally
+from ..runtime.observe import Exchange, ObservedMeter
 from ..runtime.profile import ControlSettings, GroupSpec, meter_fields
 from ..server.meter import Channel
 
 __all__ = ["ControlPlane"]
 
 _log = logging.getLogger(__name__)
-_HOOKS = ("connection", "apdu", "frame", "association", "refusal", "push")
-_FORWARDED = ("connection", "frame", "association", "refusal", "push")  # bound to the sinks' methods as they are
-_AARQ = 0x60
+_HOOKS = ("connection", "frame", "association", "refusal", "push", "take")
+_FORWARDED = ("connection", "refusal", "push")  # bound to the sinks' methods as they are
 _SWEEP_S = 1.0  # how often the trace's rings are bounded (traces.py `sweep`)
+_SETTLE_S = 0.1  # how often the exchanges kept are handed to the sinks
+_live_of, _ended, _index_of = itemgetter(0), itemgetter(3), attrgetter("entry.index")
 
 
 def _nothing(*args: object) -> None:
     """A hook no sink wants."""
-
-
-def _no_ring(live: ObservedMeter) -> None:
-    """No trace: connections keep no ring."""
 
 
 def _fan_out(calls: list[Callable[..., None]]) -> Callable[..., None]:
@@ -64,11 +66,9 @@ class ControlPlane:
     # The Observer's hooks the plane only hands on (runtime/observe.py has their meaning): bound
     # by `_wire` to the sinks' methods.
     connection: Callable[[str, bool, ObservedMeter | None], None]
-    frame: Callable[[ObservedMeter | None, object, bool, bytes, str, str, str], None]
-    association: Callable[[ObservedMeter, int, str], None]
     refusal: Callable[[ObservedMeter | None, str], None]
     push: Callable[[ObservedMeter, bool], None]
-    ring: Callable[[ObservedMeter], FrameRing | None]
+    takes_wrapper_frames = True
 
     def __init__(self, engine: Engine, settings: ControlSettings) -> None:
         self.engine = engine
@@ -76,17 +76,17 @@ class ControlPlane:
         self.port = settings.port  # the port really bound, once started
         self._metrics: Any = None
         self._traces: Any = None
-        self._apdu: Callable[..., None] = _nothing  # the sinks' apdu, after the plane's own bookkeeping
+        self._frame: Callable[..., None] = _nothing  # the sinks' frame
+        self._association: Callable[..., None] = _nothing  # the sinks' association
+        self._take: Callable[[list[Exchange]], None] = _nothing  # the sinks' take
         self.frames_wanted = False
-        # what the exchange counts itself (runtime/observe.py), the metrics read it; with the
-        # perf_counter time of each meter's last APDU, by meter index (0: none yet): stored in
-        # place, no object made or kept per APDU
-        self.tally = Tally(len(engine.entries))
-        self._last_activity = self.tally.last
+        self.exchanges: list[Exchange] = []  # appended by the meters, handed to the sinks by `settle`
+        self._last_activity: dict[int, float] = {}  # perf_counter time of each meter's last APDU, by index
         self._channels: dict[int, list[Channel]] = {}  # meter index -> channels with associations
         self._serials: dict[str, MeterEntry] | None = None
         self._runner: web.AppRunner | None = None
         self._sweep: asyncio.TimerHandle | None = None
+        self._settling: asyncio.TimerHandle | None = None
         self._wire()
         engine.observer = self
         self.app: web.Application | None = None  # its HTTP application (app.py's control_plane makes both)
@@ -115,27 +115,47 @@ class ControlPlane:
         calls = {name: [getattr(s, name) for s in sinks if callable(getattr(s, name, None))] for name in _HOOKS}
         for name in _FORWARDED:
             setattr(self, name, _fan_out(calls[name]))
-        self._apdu = _fan_out(calls["apdu"])
-        self.ring = getattr(self._traces, "ring", _no_ring)
+        self._frame = _fan_out(calls["frame"])
+        self._association = _fan_out(calls["association"])
+        self._take = _fan_out(calls["take"])
         self.frames_wanted = any(getattr(s, "frames_wanted", callable(getattr(s, "frame", None))) for s in sinks)
 
     # -- Observer (the other hooks are bound by `_wire`)
-    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
-             answer: bytes | None, seconds: float) -> None:
-        index = live.entry.index
-        self._last_activity[index] = time.perf_counter()
-        if request and request[0] == _AARQ and isinstance(channel, Channel):  # where its associations are found
+    def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes, transport: str,
+              peer: str, local: str) -> None:
+        if self.exchanges:  # those kept before it first: a ring keeps the order frames crossed in
+            self.settle()
+        self._frame(live, channel, received, data, transport, peer, local)
+
+    def association(self, live: ObservedMeter, channel: object, client_sap: int, outcome: str) -> None:
+        if isinstance(channel, Channel):  # where the meter's associations are found
+            index = live.entry.index
             kept = [c for c in self._channels.get(index, ()) if c is not channel and c.associated]
             if channel.associated:
                 kept.append(channel)
             self._channels[index] = kept
-        self._apdu(live, channel, client_sap, server_sap, request, answer, seconds)
+        self._association(live, channel, client_sap, outcome)
+
+    def settle(self) -> None:
+        """Hand the exchanges kept so far to the sinks (and note each meter's last APDU)."""
+        exchanges = self.exchanges
+        if not exchanges:
+            return
+        batch = exchanges.copy()  # the meters hold this very list
+        exchanges.clear()
+        self._last_activity.update(zip(map(_index_of, map(_live_of, batch)), map(_ended, batch)))
+        self._take(batch)
+
+    def _settled(self) -> None:
+        self.settle()
+        self._settling = asyncio.get_running_loop().call_later(_SETTLE_S, self._settled)
 
     # -- what the API shows
     def last_activity(self, entry: MeterEntry) -> float | None:
         """Wall time of the meter's last APDU (None: none since the control plane started)."""
-        at = self._last_activity[entry.index]
-        return time.time() - (time.perf_counter() - at) if at else None
+        self.settle()
+        at = self._last_activity.get(entry.index)
+        return time.time() - (time.perf_counter() - at) if at is not None else None
 
     def associations(self, entry: MeterEntry) -> list[tuple[int, int, float]]:
         """(server SAP, client SAP, fleet epoch made at) of each association open to the meter."""
@@ -202,6 +222,7 @@ class ControlPlane:
         self._runner = runner
         self.port = site.port
         self._sweep = asyncio.get_running_loop().call_later(_SWEEP_S, self._swept)
+        self._settling = asyncio.get_running_loop().call_later(_SETTLE_S, self._settled)
         _log.info("control plane listening at %s%s", self.url,
                   " (a bearer token is required)" if self.settings.token else "")
         if not self.settings.token and not ipaddress.ip_address(self.settings.host).is_loopback:
@@ -215,9 +236,11 @@ class ControlPlane:
         self._sweep = asyncio.get_running_loop().call_later(_SWEEP_S, self._swept)
 
     async def stop(self) -> None:
-        if self._sweep is not None:
-            self._sweep.cancel()
-            self._sweep = None
+        for timer in (self._sweep, self._settling):
+            if timer is not None:
+                timer.cancel()
+        self._sweep = self._settling = None
+        self.settle()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

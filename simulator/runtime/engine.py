@@ -268,7 +268,7 @@ class Engine:
         self._fleet = Fleet(self.profile, self.entries, time_base, self.tracer, store)
         self._fleet.on_change = self._schedule_flush
         self._fleet.observer = self.observer
-        self._fleet.tally = getattr(self.observer, "tally", None)
+        self._fleet.exchanges = getattr(self.observer, "exchanges", None)
         pusher = self._pusher = Pusher(self, self.limits)
         scheduler = self._push_scheduler = PushScheduler(self, pusher.submit, self.shard)
         self._fleet.on_push = pusher.submit

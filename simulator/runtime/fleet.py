@@ -17,7 +17,6 @@ changed its values is told to `on_values_changed` (the push scheduler re-plans t
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
 from time import perf_counter
 from typing import Any, Callable, MutableMapping
 
@@ -28,7 +27,7 @@ from ..model.spec import ObjectSpec
 from ..server.meter import Channel, MeterServer
 from ..server.objects import PUSH_SETUP_CLASS, Meter, ObjectHandle, PushRequest, TimeBase
 from .layout import MeterEntry
-from .observe import LATENCY_BUCKETS_S, TALLIED, TALLY_OCTETS, Observer, Tally, outcome
+from .observe import TALLIED, Exchange, Link, Observer, outcome
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change
 from .store import StateStore, StoreError, restore
@@ -71,19 +70,21 @@ class LiveMeter:
     def label(self) -> str:
         return self.entry.label
 
-    def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float, *,
-                 wrapper: bool = True) -> bytes | None:
+    def exchange(self, channel: Channel, server_sap: int, client_sap: int, apdu: bytes, now: float,
+                 link: Link | None = None, *, wrapper: bool = True) -> bytes | None:
         """One APDU through the meter's server; MeterFault if the server raised.
 
         The trace shows a wrapper APDU here with its frame; HDLC frames are traced by the line.
+        While an observer keeps `exchanges`, the exchange is appended to them (`link`: the TCP
+        wrapper connection's, when the exchange stands for its frames: runtime/observe.py).
         """
         tracer = self._fleet.tracer
         traced = tracer.enabled and wrapper
         if traced:
             tracer.wrapper(self, channel, True, client_sap, server_sap, apdu)
         fleet = self._fleet
-        observer = fleet.observer
-        started = perf_counter() if observer is not None else 0.0  # (the loop's time moves in steps)
+        exchanges = fleet.exchanges
+        started = perf_counter() if exchanges is not None else 0.0  # (the loop's time moves in steps)
         revision = self.meter.state.revision
         try:
             answer = channel.handle_apdu(server_sap, client_sap, apdu, now)
@@ -94,20 +95,12 @@ class LiveMeter:
         if answer is not None and traced:
             tracer.wrapper(self, channel, False, client_sap, server_sap, answer)
         self.note_changes()
-        if observer is not None:
-            ended = perf_counter()
-            tally = fleet.tally
-            if tally is not None and answer and apdu and answer[0] in TALLIED and channel.refused is None:
-                # counted here, in place: no call (observe.py's docstring says why)
-                tally.last[self.entry.index] = ended
-                key = (apdu[0], answer[:TALLY_OCTETS])
-                answers = tally.answers
-                answers[key] = answers.get(key, 0) + 1
-                seconds = ended - started
-                tally.latency[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
-                tally.seconds += seconds
-            else:
-                self._observe(observer, channel, server_sap, client_sap, apdu, answer, ended - started)
+        if exchanges is not None:
+            exchanges.append((self, link, started, perf_counter(), server_sap, client_sap, apdu, answer))
+            if not answer or answer[0] not in TALLIED or channel.refused is not None:
+                self._settle(channel, client_sap, apdu, answer)
+        elif fleet.observer is not None:
+            self._settle(channel, client_sap, apdu, answer)
         if self.meter.state.revision != revision and fleet.on_values_changed is not None:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
@@ -119,15 +112,18 @@ class LiveMeter:
         _log.info("%s: association from client %d refused (fault injected: %s)", self.label, client_sap,
                   diagnostic.name.lower().replace("_", "-"))
         if self._fleet.observer is not None:
-            self._fleet.observer.association(self, client_sap, "rejected")
+            self._fleet.observer.association(self, None, client_sap, "rejected")
         return refusal_aare(aarq, diagnostic)
 
-    def _observe(self, observer: Observer, channel: Channel, server_sap: int, client_sap: int, apdu: bytes,
-                 answer: bytes | None, seconds: float) -> None:
-        observer.apdu(self, channel, client_sap, server_sap, apdu, answer, seconds)
+    def _settle(self, channel: Channel, client_sap: int, apdu: bytes, answer: bytes | None) -> None:
+        """Tell the observer what the exchange meant for the association, and whether it was a
+        refusal, while the session's report of it (`channel.refused`) is at hand."""
+        observer = self._fleet.observer
+        if observer is None:
+            return
         association, refusal = outcome(apdu, answer, channel.refused)
         if association is not None:
-            observer.association(self, client_sap, association)
+            observer.association(self, channel, client_sap, association)
         if refusal is not None:
             observer.refusal(self, refusal)
 
@@ -167,7 +163,7 @@ class Fleet:
         self.on_push_reset: Callable[[LiveMeter, int, int], None] | None = None  # (server_sap, index) reset
         self.on_values_changed: Callable[[LiveMeter], None] | None = None  # an APDU changed a meter's values
         self.observer: Observer | None = None  # the engine's (the control plane)
-        self.tally: Tally | None = None  # the observer's, if it has one
+        self.exchanges: list[Exchange] | None = None  # the observer's, if it keeps them
         self._changed: dict[int, LiveMeter] = {}  # since the last commit
         # changes whose commit failed, by meter: tried again with the next commit
         self._unkept: dict[int, tuple[LiveMeter, frozenset[Change]]] = {}

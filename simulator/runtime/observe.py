@@ -1,52 +1,44 @@
-"""What the runtime tells an observer (the control plane): connections, APDUs, frames, pushes.
+"""What the runtime tells an observer (the control plane): connections, exchanges, frames, pushes.
 
-The engine's `observer` is None unless a control plane runs; every call site tests it once per
-APDU or frame and does nothing more, so the hot path pays one attribute test. `frame` is called
-only while `frames_wanted` (a trace or a capture wants the bytes as they crossed the wire).
+The engine's `observer` is None unless a control plane (or `--pcap`) runs; every call site tests
+it once per APDU or frame and does nothing more, so the hot path pays one attribute test.
 
-An exchange whose answer says all there is to count in its first octets (a GET, ACTION,
-block or ciphered answer the session raised nothing about) is not handed to `apdu`: the
-exchange counts it in the observer's `Tally` itself, in place (a dict entry and a bucket), since
-each call on the hot path costs as much as the counting. Whoever reads the tally (the metrics)
-names service and result from the octets when it is read. Associations, exceptions, refusals and
-SET answers still take the `apdu` call.
+Every exchange a meter makes while an observer keeps `exchanges` is appended to them as one
+`Exchange` tuple of what is at hand (the meter, the connection's `link`, the perf_counter times
+around it, the SAPs, the request and the answer), nothing decoded, copied or counted: the
+observer reads them in batches (the control plane every 100 ms, and before it answers
+anything), where counting and keeping cost a fraction of what they cost per request on the hot
+path, in which each added call or dict update costs several times what a microbenchmark says.
+A TCP wrapper connection passes its `link` when the observer `takes_wrapper_frames`: the
+exchange then stands for its two frames (their wrapper headers are made again from the SAPs
+when they are read). Other frames (HDLC, UDP, pushes, and a wrapper connection's under a
+fault, its streamed blocks, or every frame while a capture wants each) are handed to `frame`
+as they cross, when `frames_wanted`.
 
-A trace keeps each meter's last frames in a `FrameRing` the transports append to themselves: a
-TCP wrapper connection asks the observer for its meter's ring once (`ring`), then keeps each
-frame with one call and no lookup. Other transports (HDLC, whose lines may serve several
-meters, UDP, pushes), and every transport when the observer gives no ring (`--pcap` wants each
-frame handed over), call `frame` for each.
-
-`outcome` reads what an exchange meant for the association and whether it was a refusal from the
-request and answer octets alone, so the observer need not decode them: it runs only with an
-observer.
+Only what the exchanges cannot tell later is said at once: connections, association outcomes and
+refusals (`outcome` reads them from the request and answer octets and the session's report,
+which is gone by the time they are read).
 """
 
 from __future__ import annotations
 
-from array import array
-from collections import deque
-from itertools import count
-from time import time as _wall
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..apdu.ciphered import SERVICE_TAGS
 from ..server.objects import Meter
 from .layout import MeterEntry
 
-__all__ = ["Observer", "ObservedMeter", "Tally", "FrameRing", "Link", "Kept", "outcome", "LATENCY_BUCKETS_S",
-           "TALLIED", "TALLY_OCTETS", "RING_SIZE", "RING_OCTETS"]
+__all__ = ["Observer", "ObservedMeter", "Link", "Exchange", "outcome", "LATENCY_BUCKETS_S", "TALLIED"]
 
 # Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
 # faults and big profile reads reach into seconds.
 LATENCY_BUCKETS_S: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                         1.0, 2.5, 5.0, 10.0)
-# Answers counted in the tally: get-, action-response, general-block-transfer, read-/write-response,
-# confirmed-service-error, and every ciphered answer (glo-, ded-, general-*-ciphering); their
-# result is in their first TALLY_OCTETS octets (get-response-with-datablock: its tenth).
+# Answers that need no word at once (`outcome` has nothing to say of them that their octets do not
+# tell later): get-, action-response, general-block-transfer, read-/write-response,
+# confirmed-service-error, and every ciphered answer (glo-, ded-, general-*-ciphering).
 TALLIED = frozenset((0xC4, 0xC7, 0xE0, 0x0C, 0x0D, 0x0E, 0xDB, 0xDC, 0xDD,
                      *(tag for row in SERVICE_TAGS for tag in (row.glo, row.ded))))
-TALLY_OCTETS = 10
 
 _AARQ, _AARE, _RLRQ, _RLRE = 0x60, 0x61, 0x62, 0x63
 _EXCEPTION_RESPONSE = 0xD8
@@ -72,100 +64,34 @@ class ObservedMeter(Protocol):
     meter: Meter
 
 
-class Tally:
-    """What the exchange counts itself for an observer, in place: answers by (request's first
-    octet, answer's first TALLY_OCTETS octets), latency by bucket with its sum, and each meter's
-    last APDU (time.perf_counter, by meter index; 0: none)."""
-
-    __slots__ = ("answers", "latency", "seconds", "last")
-
-    def __init__(self, meters: int) -> None:
-        self.answers: dict[tuple[int, bytes], int] = {}
-        self.latency = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: above every bound (+Inf)
-        self.seconds = 0.0
-        self.last = array("d", bytes(8 * meters))
-
-
-RING_SIZE = 200  # frames a meter's ring keeps
-RING_OCTETS = 1 << 20  # and at most this many octets of them (a ring of big frames keeps fewer)
 # A connection as its frames name it: (transport, peer, local, id of its channel), one tuple per
 # connection shared by its frames.
 Link = tuple[str, str, str, int]
-Kept = tuple[int, float, bool, bytes, Link]  # (number, wall time, received, octets, link)
-_numbers = count(1)  # frames are numbered in the order they crossed, across every ring
-
-
-class FrameRing:
-    """A meter's last frames as they crossed the wire, kept by whoever carries them.
-
-    `keep` is the whole cost of tracing a frame: a tuple of what is at hand (the frame's number,
-    the wall time, its direction, its octets and its connection's `link`) appended, nothing
-    decoded or copied; the octets held are counted so that the owner (the control plane's
-    trace) can bound every ring together. `users` counts the connections holding the ring (the
-    owner never lets such a ring go); `watch`, while set, is told of every frame kept (the live
-    stream)."""
-
-    __slots__ = ("frames", "live", "serial", "held", "users", "watch")
-
-    def __init__(self, live: ObservedMeter, serial: str) -> None:
-        self.frames: deque[Kept] = deque(maxlen=RING_SIZE)
-        self.live = live
-        self.serial = serial
-        self.held = 0
-        self.users = 0
-        self.watch: Callable[[FrameRing, Kept], None] | None = None
-
-    def keep(self, link: Link, received: bool, data: bytes) -> None:
-        frames = self.frames
-        if len(frames) == RING_SIZE:
-            self.held -= len(frames[0][3])
-        kept = (next(_numbers), _wall(), received, data, link)
-        frames.append(kept)
-        self.held += len(data)
-        if self.held > RING_OCTETS:
-            self.trim(RING_OCTETS)
-        if self.watch is not None:
-            self.watch(self, kept)
-
-    def trim(self, octets: int) -> None:
-        """Let the oldest frames go until at most `octets` are held (the last frame stays)."""
-        frames = self.frames
-        while self.held > octets and len(frames) > 1:
-            self.held -= len(frames.popleft()[3])
-
-    @property
-    def last(self) -> int:
-        """The number of its last frame (0: none)."""
-        return self.frames[-1][0] if self.frames else 0
+# One exchange as an observer's `exchanges` keep it: (meter, link or None, perf_counter before, after,
+# server SAP, client SAP, request APDU, answer APDU or None).
+Exchange = tuple["ObservedMeter", "Link | None", float, float, int, int, bytes, "bytes | None"]
 
 
 class Observer(Protocol):
-    """Implemented by the control plane; the runtime only calls it."""
+    """Implemented by the control plane (and `--pcap`'s capture); the runtime only calls it."""
 
-    frames_wanted: bool
+    frames_wanted: bool  # hand frames to `frame`
+    takes_wrapper_frames: bool  # a TCP wrapper connection's kept exchange stands for its frames
 
     @property
-    def tally(self) -> Tally | None:
-        """What the exchange counts itself (None: every exchange is handed to `apdu`)."""
-
-    def ring(self, live: ObservedMeter) -> FrameRing | None:
-        """The ring a connection keeps the meter's frames in itself, counted among its `users`
-        until the connection closes (None: hand each frame to `frame`)."""
+    def exchanges(self) -> list[Exchange] | None:
+        """Where exchanges are appended (None: not kept)."""
 
     def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         """A connection ("tcp", "hdlc-tcp", "hdlc-serial") or a UDP client ("udp") opened or closed."""
-
-    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int,
-             request: bytes, answer: bytes | None, seconds: float) -> None:
-        """A meter handled an APDU in `seconds` (time.perf_counter: the loop's clock moves in
-        steps of a millisecond with uvloop); `answer` None: no answer."""
 
     def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes,
               transport: str, peer: str, local: str) -> None:
         """A frame crossed the wire: wrapper frame with its header, HDLC frame whole, UDP datagram."""
 
-    def association(self, live: ObservedMeter, client_sap: int, outcome: str) -> None:
-        """"accepted" | "rejected" | "released" | "failed-authentication"."""
+    def association(self, live: ObservedMeter, channel: object, client_sap: int, outcome: str) -> None:
+        """"accepted" | "rejected" | "released" | "failed-authentication" on `channel` (None: refused
+        by a fault before any channel saw it)."""
 
     def refusal(self, live: ObservedMeter | None, reason: str) -> None:
         """"counter-replay" | "deciphering" | "access-denied" | "connection-limit"."""

@@ -40,7 +40,7 @@ from typing import BinaryIO
 
 from ..decode.confidential import MASK_BYTE
 from .frame_trace import FrameDecoder, LineMeters, ShownFrame, WireFrame
-from .observe import ObservedMeter, Observer
+from .observe import Exchange, ObservedMeter, Observer
 
 __all__ = ["LINKTYPE_RAW", "Capture", "PcapWriter"]
 
@@ -138,7 +138,7 @@ class Capture:
     `Engine.run`: `stop()` flushes and closes the file."""
 
     frames_wanted = True
-    tally = None  # every exchange is handed to `apdu`, and on to `then`
+    takes_wrapper_frames = False  # every frame is handed to `frame`, to be written (and passed on)
 
     def __init__(self, path: Path, then: Observer | None = None) -> None:
         self.path = path
@@ -195,22 +195,19 @@ class Capture:
         if self._file is not None:
             self._file.flush()
 
-    def ring(self, live: ObservedMeter) -> None:
-        """None: every frame is handed to `frame`, to be written (and passed on)."""
+    @property
+    def exchanges(self) -> list[Exchange] | None:
+        """The observer's behind, which the exchanges are appended to directly."""
+        return self.then.exchanges if self.then is not None else None
 
     # -- the rest of the Observer: passed on
     def connection(self, transport: str, opened: bool, meter: ObservedMeter | None) -> None:
         if self.then is not None:
             self.then.connection(transport, opened, meter)
 
-    def apdu(self, live: ObservedMeter, channel: object, client_sap: int, server_sap: int, request: bytes,
-             answer: bytes | None, seconds: float) -> None:
+    def association(self, live: ObservedMeter, channel: object, client_sap: int, outcome: str) -> None:
         if self.then is not None:
-            self.then.apdu(live, channel, client_sap, server_sap, request, answer, seconds)
-
-    def association(self, live: ObservedMeter, client_sap: int, outcome: str) -> None:
-        if self.then is not None:
-            self.then.association(live, client_sap, outcome)
+            self.then.association(live, channel, client_sap, outcome)
 
     def refusal(self, live: ObservedMeter | None, reason: str) -> None:
         if self.then is not None:

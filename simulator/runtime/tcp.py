@@ -24,7 +24,7 @@ from .faults import Delayed, Verdict, damaged_tag, send_in_order
 from .fleet import LiveMeter, MeterFault
 from .host import Host
 from .layout import Endpoint, MeterEntry
-from .observe import FrameRing, Link
+from .observe import Link
 
 __all__ = ["StreamConnection", "WrapperStream", "TURN_BUDGET_BYTES"]
 
@@ -55,9 +55,6 @@ class StreamConnection(asyncio.Protocol):
         self._closed = False
         self.stopping = False  # we closed it (inactivity, shutdown), the peer did not
         self.octets_in = self.octets_out = 0  # what crossed, for the metrics (the engine sums them)
-        # where a trace keeps this connection's frames (its meter's ring), and how they name it
-        self.ring: FrameRing | None = None
-        self.link: Link = (self.kind, "?", "?", id(self))
 
     # -- asyncio.Protocol
     def connection_made(self, transport: Any) -> None:
@@ -144,8 +141,6 @@ class StreamConnection(asyncio.Protocol):
             self.host.forget(self)
             self.host.bytes_in[self.kind] += self.octets_in
             self.host.bytes_out[self.kind] += self.octets_out
-            if self.ring is not None:
-                self.ring.users -= 1
             if self.host.observer is not None:
                 self.host.observer.connection(self.kind, False, self.live)
             self.closed()
@@ -214,13 +209,12 @@ class StreamConnection(asyncio.Protocol):
         if self.transport is not None and self.transport.get_write_buffer_size() > self.host.limits.max_buffered_bytes:
             self.abort("the client does not read its answers (limits.max_buffered_bytes)")
 
-    def write(self, data: bytes) -> None:
-        """Write now, or after the state store's commit when the engine holds writes."""
+    def write(self, data: bytes, hand: bool = True) -> None:
+        """Write now, or after the state store's commit when the engine holds writes; handed to
+        an observer that wants frames unless `hand` is False (an exchange kept stands for it)."""
         if self.transport is not None and not self._closed:
             self.octets_out += len(data)
-            if self.ring is not None:
-                self.ring.keep(self.link, False, data)
-            elif self.host.observer is not None and self.host.observer.frames_wanted:
+            if hand and self.host.observer is not None and self.host.observer.frames_wanted:
                 self.observe_sent(data)
             if self.host.holding:
                 self.host.hold(self, data)
@@ -306,6 +300,7 @@ class WrapperStream(StreamConnection):
         self._reader = WrapperReader(min(0xFFFF, host.limits.max_buffered_bytes - HEADER_SIZE))
         self._meter: LiveMeter | None = None
         self._channel: Any = None
+        self._link: Link | None = None  # while the observer's kept exchanges stand for the frames
 
     def opened(self, local_address: str | None) -> bool:
         entry = self.endpoint.route(local_address)
@@ -322,9 +317,8 @@ class WrapperStream(StreamConnection):
         self._meter = meter
         self._channel = meter.server.open_channel()
         observer = self.host.observer
-        if observer is not None and observer.frames_wanted:
-            self.ring = observer.ring(meter)
-            self.link = (self.kind, self.peer, self.local, id(self._channel))
+        if observer is not None and observer.takes_wrapper_frames and observer.exchanges is not None:
+            self._link = (self.kind, self.peer, self.local, id(self._channel))
         _log.debug("%s: wrapper connection from %s", meter.label, self.peer)
         return True
 
@@ -346,33 +340,32 @@ class WrapperStream(StreamConnection):
         if meter is None:
             return
         host = self.host
-        ring = self.ring
-        observer = host.observer if ring is None and host.observer is not None and host.observer.frames_wanted else None
-        traced = ring is not None or observer is not None
-        whole = data if traced and not self._reader.buffered else None  # the first frame, if it is all
+        link = self._link  # the exchange kept stands for both frames: none handed over
+        hand = link is None and host.observer is not None and host.observer.frames_wanted
         self._reader.receive_data(data)
         while (frame := self._reader.next_frame()) is not None:
-            if traced:
-                wire = whole if whole is not None and len(whole) == HEADER_SIZE + len(frame.apdu) else frame.to_bytes()
-                whole = None
-                if ring is not None:
-                    ring.keep(self.link, True, wire)
-                else:
-                    assert observer is not None
-                    observer.frame(meter, self._channel, True, wire, self.kind, self.peer, self.local)
             if host.faults.on or self.delayed is not None:  # (answers still delayed keep their order)
+                self._hand(meter, frame)
                 if self._faulted(meter, frame, host.faults.verdict(meter.entry) or Verdict(), now):
                     return
                 continue
-            answer = meter.exchange(self._channel, frame.destination_wport, frame.source_wport, frame.apdu, now)
+            if hand:
+                self._hand(meter, frame)
+            answer = meter.exchange(self._channel, frame.destination_wport, frame.source_wport, frame.apdu, now, link)
             if answer is not None:
-                self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes())
+                self.write(WrapperFrame(frame.destination_wport, frame.source_wport, answer).to_bytes(), link is None)
                 for block in meter.streamed(self._channel, frame.destination_wport, frame.source_wport):
                     self.write(WrapperFrame(frame.destination_wport, frame.source_wport, block).to_bytes())
             if self._channel.restarted:
                 _log.info("%s: the meter restarts; connection from %s closed", meter.label, self.peer)
                 self.close_when_written()
                 return
+
+    def _hand(self, meter: LiveMeter, frame: WrapperFrame) -> None:
+        """A frame received, to an observer that wants frames (one the exchanges do not stand for)."""
+        observer = self.host.observer
+        if observer is not None and observer.frames_wanted:
+            observer.frame(meter, self._channel, True, frame.to_bytes(), self.kind, self.peer, self.local)
 
     def _faulted(self, meter: LiveMeter, frame: WrapperFrame, verdict: Verdict, now: float) -> bool:
         """One request under the meter's faults (runtime/faults.py); True: the connection ends."""

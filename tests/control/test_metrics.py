@@ -19,7 +19,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from simulator.control.metrics import LATENCY_BUCKETS_S, Metrics, result_of, service_of
 from simulator.control.plane import ControlPlane
 from simulator.runtime.faults import Fault
-from simulator.runtime.observe import TALLY_OCTETS, Tally
 
 from ..runtime.harness import RunningFleet
 from .harness import serving
@@ -253,18 +252,33 @@ def test_service_and_result_are_read_from_the_octets(request_apdu: bytes, answer
     assert (service_of(request_apdu, answer), result_of(answer)) == (service, result)
 
 
-def test_answers_the_exchange_tallied_are_named_when_scraped() -> None:
-    """The exchange keeps (request's first octet, answer's first octets) for most answers, with
-    no call; the metrics name them at scrape time as they name what the Observer calls hand on,
-    a denied GET counting as a refusal too."""
-    tally = Tally(1)
-    metrics = Metrics(None, tally)
+def _exchange(request: bytes, answer: bytes | None, seconds: float = 0.0002) -> tuple:
+    """An exchange as LiveMeter.exchange keeps it for the plane (runtime/observe.py `Exchange`)."""
+    return (None, None, 10.0, 10.0 + seconds, 1, 16, request, answer)
+
+
+def test_exchanges_kept_are_counted_in_batches() -> None:
+    """The meters keep each exchange as it is; the metrics name service and result from its
+    octets when the plane hands them over, a denied GET counting as a refusal too, and the
+    latency goes in its bucket."""
+    metrics = Metrics(None)
     denied = bytes.fromhex("C401C10103")  # Get-Response-Normal, data-access-result read-write-denied
     success = bytes.fromhex("C401C100090C07EA0C0701000000FF800000")
-    tally.answers[(0xC0, denied[:TALLY_OCTETS])] = 2
-    tally.answers[(0xC0, success[:TALLY_OCTETS])] = 5
-    metrics.apdu(None, None, 16, 1, _GET_CLOCK, success, 0.0002)  # one the Observer call handed on
-    apdus, refusals = metrics.counted()
-    assert apdus == {("get", "read-write-denied"): 2, ("get", "success"): 6}
-    assert refusals == {"access-denied": 2}
-    assert tally.latency[0] == 1 and tally.seconds == pytest.approx(0.0002)
+    metrics.take([_exchange(_GET_CLOCK, denied)] * 2 + [_exchange(_GET_CLOCK, success)] * 5)
+    metrics.take([_exchange(_GET_CLOCK, success, 0.3), _exchange(_GET_CLOCK, None)])
+    assert metrics.apdus == {("get", "read-write-denied"): 2, ("get", "success"): 6, ("get", "no-answer"): 1}
+    assert metrics.refusals == {"access-denied": 2}
+    assert metrics.latency[0] == 8 and metrics.latency[LATENCY_BUCKETS_S.index(0.5)] == 1
+    assert metrics.seconds == pytest.approx(8 * 0.0002 + 0.3)
+
+
+def test_values_and_invoke_ids_do_not_grow_what_is_remembered() -> None:
+    """An energy register answers a new value at each GET: the classes the metrics remember are
+    keyed by the octets before the value (tag, choice, invoke-id, result, data tag), so a long
+    run keeps one per invoke-id the client used, not one per value."""
+    metrics = Metrics(None)
+    batch = [_exchange(_GET_CLOCK, bytes((0xC4, 0x01, 0xC0 | n % 16, 0x00, 0x06)) + value.to_bytes(4, "big"))
+             for n, value in enumerate(range(100_000, 120_000))]
+    metrics.take(batch)
+    assert metrics.apdus == {("get", "success"): 20_000}
+    assert len(metrics._classes) == 16

@@ -4,6 +4,8 @@ in `GET /api/meters/{serial}/trace` and in the `/api/trace/stream` events, as he
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncio
 import json
 import threading
@@ -247,15 +249,23 @@ def _kind(entry: dict[str, Any]) -> str | None:
     return entry["tree"]["items"][0]["kind"].lower() if entry["tree"] else None
 
 
-def test_a_ring_a_connection_holds_is_never_let_go_but_its_oldest_frames_are() -> None:
-    rings = TraceRings(max_meters=2, max_octets=1_000)
-    held = rings.ring(_FakeLive(0))  # as a TCP wrapper connection takes it: it keeps frames itself
-    link = ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
-    for _ in range(100):
-        held.keep(link, True, bytes(20))
-    for meter in map(_FakeLive, range(1, 4)):  # more meters than max_meters, all more recent
-        rings.frame(meter, None, True, bytes(20), "tcp", "127.0.0.1:1", "127.0.0.1:2")
-    rings.sweep()
-    assert len(rings.entries(0)) > 0 and rings.ring(_FakeLive(0)) is held  # still the meter's ring
-    assert rings.octets <= 1_000 and rings.entries(1) == rings.entries(2) == []  # the least recent free rings went
-    assert len(rings.entries(3)) == 1
+def test_a_wrapper_exchange_is_kept_as_its_two_frames_in_the_order_they_crossed() -> None:
+    """A TCP wrapper connection's exchanges come in batches, its other frames one by one (after
+    the exchanges before them): the ring shows the frames in order, wrapper headers made again
+    from the SAPs; an exchange without a link (HDLC, UDP: their frames come one by one) adds none."""
+    rings = TraceRings()
+    live, link = _FakeLive(0), ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
+    get, answer = bytes.fromhex("C001C1000800000100FF0200"), bytes.fromhex("C401C100090C07EA0C0701000000FF800000")
+    rings.take([(live, link, 5.0, 5.001, 1, 16, get, answer), (live, None, 5.0, 5.001, 1, 16, get, answer),
+                (live, link, 6.0, 6.001, 1, 16, get, None)])
+    rings.frame(live, None, False, bytes.fromhex("00010001001000020E01"), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    entries = rings.entries(0)
+    # (the stand-in meter has no model to decode by: the APDUs show masked, the headers as they crossed)
+    assert [(e["direction"], e["hex"][:16], len(e["hex"]) // 2) for e in entries] == [
+        ("in", "000100100001000C", 8 + len(get)), ("out", "0001000100100012", 8 + len(answer)),
+        ("in", "000100100001000C", 8 + len(get)), ("out", "0001000100100002", 10)]
+    assert [e["seq"] for e in entries[:3]] == [5_000_000, 5_001_000, 6_000_000]  # microseconds of perf_counter
+    assert entries[3]["seq"] > entries[2]["seq"]
+    at = [datetime.fromisoformat(e["time"].replace("Z", "+00:00")) for e in entries[:3]]
+    assert (at[1] - at[0]).total_seconds() == pytest.approx(0.001, abs=0.0011) and (at[2] - at[0]).total_seconds() == pytest.approx(1.0, abs=0.002)
+    assert rings.octets == 2 * (8 + len(get)) + 8 + len(answer) + 10

@@ -1,10 +1,11 @@
 """What the runtime tells an observer (runtime/observe.py) while gurux-dlms talks to the meters.
 
 A recording observer set on the engine sees connections open and close by transport, every
-APDU with its answer and a latency, association outcomes (accepted, rejected for a wrong
+exchange kept with its answer and times, association outcomes (accepted, rejected for a wrong
 password or a refuse fault, released), refusals (the connection limit, a replayed invocation
 counter), the frames as they crossed the wire (wrapper frames whole, HDLC frames one by one,
-UDP datagrams) and the bytes counted by transport. The outcome of an exchange is also read
+UDP datagrams; a wrapper connection's none when the observer takes them from the exchanges,
+which then carry the connection) and the bytes counted by transport. The outcome of an exchange is also read
 from known answers without sockets.
 """
 
@@ -42,26 +43,20 @@ class Recorder:
 
     frames_wanted = True
 
-    def __init__(self) -> None:
+    def __init__(self, takes_wrapper_frames: bool = False) -> None:
         self.calls: list[tuple[Any, ...]] = []
-
-    def ring(self, live: Any) -> None:
-        """No ring: every frame is handed to `frame`."""
+        self.exchanges: list[tuple[Any, ...]] = []
+        self.takes_wrapper_frames = takes_wrapper_frames
 
     def connection(self, transport: str, opened: bool, meter: Any) -> None:
         self.calls.append(("connection", transport, opened, meter and meter.label))
-
-    def apdu(self, live: Any, channel: object, client_sap: int, server_sap: int, request: bytes,
-             answer: bytes | None, seconds: float) -> None:
-        assert seconds >= 0
-        self.calls.append(("apdu", live.label, client_sap, server_sap, request[0], answer and answer[0]))
 
     def frame(self, live: Any, channel: object, received: bool, data: bytes, transport: str, peer: str,
               local: str) -> None:
         assert peer.startswith("127.0.0.1:") and local.startswith("127.0.0.1:")
         self.calls.append(("frame", transport, received, data))
 
-    def association(self, live: Any, client_sap: int, outcome: str) -> None:
+    def association(self, live: Any, channel: object, client_sap: int, outcome: str) -> None:
         self.calls.append(("association", live.label, client_sap, outcome))
 
     def refusal(self, live: Any, reason: str) -> None:
@@ -73,11 +68,18 @@ class Recorder:
     def of(self, hook: str) -> list[tuple[Any, ...]]:
         return [call[1:] for call in self.calls if call[0] == hook]
 
+    def kept(self) -> list[tuple[Any, ...]]:
+        """The exchanges kept: (meter, has a link, client SAP, server SAP, request tag, answer tag)."""
+        for _, _, started, ended, *_ in self.exchanges:
+            assert ended >= started
+        return [(live.label, link is not None, client, server, request[0], answer and answer[0])
+                for live, link, _, _, server, client, request, answer in self.exchanges]
 
-@pytest.fixture
-def observed(tmp_path: Path) -> Iterator[tuple[RunningFleet, Recorder]]:
+
+@pytest.fixture(params=[False, True], ids=["frames-handed", "wrapper-frames-taken"])
+def observed(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[RunningFleet, Recorder]]:
     fleet = RunningFleet(PROFILE, tmp_path)
-    recorder = Recorder()
+    recorder = Recorder(takes_wrapper_frames=request.param)
     fleet.engine.observer = recorder
     with fleet:
         yield fleet, recorder
@@ -113,11 +115,15 @@ def test_a_wrapper_session_is_seen_whole(observed: tuple[RunningFleet, Recorder]
     calls = settled(fleet, recorder)
     assert recorder.of("association") == [("electricity#0", 2, "accepted"), ("electricity#0", 2, "released"),
                                           ("electricity#0", 2, "rejected"), ("electricity#0", 2, "rejected")]
-    apdus = recorder.of("apdu")
-    assert [(a[3], a[4]) for a in apdus[:3]] == [(0x60, 0x61), (0xC0, 0xC4), (0x62, 0x63)]
+    linked = recorder.takes_wrapper_frames
+    assert recorder.kept()[:3] == [("electricity#0", linked, 2, 1, 0x60, 0x61), ("electricity#0", linked, 2, 1, 0xC0, 0xC4),
+                                   ("electricity#0", linked, 2, 1, 0x62, 0x63)]
     assert ("connection", "tcp", True, "electricity#0") in calls
     assert ("connection", "tcp", False, "electricity#0") in calls
     frames = recorder.of("frame")
+    if linked:  # the exchanges stand for the frames, but for the AARQ refused by the fault and its AARE
+        assert [(f[1], f[2][8]) for f in frames] == [(True, 0x60), (False, 0x61)]  # under the fault: handed
+        return
     assert frames[0][:2] == ("tcp", True) and frames[0][2][:2] == b"\x00\x01"  # the wrapper header: version 1
     assert frames[1][:2] == ("tcp", False) and frames[1][2][8] == 0x61  # the AARE after the 8-octet header
     received, sent = fleet.call(fleet.engine.octets)
