@@ -9,9 +9,9 @@ its sinks' bound methods: the runtime's call reaches the one sink that wants it 
 nobody wants is a function that does nothing), with no dispatch per call.
 
 The meters append each exchange to the plane's `exchanges` (runtime/observe.py says why); the
-plane hands them to its sinks' `take` in batches (`settle`): every 100 ms, before a frame handed
-over is kept (so that a trace keeps the order frames crossed in) and before anything is read
-(every route reads through the plane). The plane itself keeps, per meter, the time of its last
+plane hands them to its sinks' `take` in batches (`settle`): every 100 ms, before anything is
+read (every route reads through the plane) and, while somebody watches the live trace, before a
+frame handed over is kept (so that the stream sends frames in the order they crossed). The plane itself keeps, per meter, the time of its last
 APDU and the connections where associations were made (what `GET /api/meters/{serial}`
 shows), and finds meters by serial number for every route.
 """
@@ -123,8 +123,8 @@ class ControlPlane:
     # -- Observer (the other hooks are bound by `_wire`)
     def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes, transport: str,
               peer: str, local: str) -> None:
-        if self.exchanges:  # those kept before it first: a ring keeps the order frames crossed in
-            self.settle()
+        if self.exchanges and self._traces is not None and self._traces.watched:
+            self.settle()  # those kept before it first: the stream sends frames in the order they crossed
         self._frame(live, channel, received, data, transport, peer, local)
 
     def association(self, live: ObservedMeter, channel: object, client_sap: int, outcome: str) -> None:

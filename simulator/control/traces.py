@@ -7,10 +7,11 @@ A TCP wrapper connection's frames come from the exchanges the plane hands over i
 ring by C loops (map over the batch), nothing copied, counted or numbered per exchange; its
 frames are made when read (wrapper headers from the SAPs, the number and time from the
 perf_counter instants). Every other frame is handed to `frame` as it crosses (HDLC, UDP,
-pushes, a wrapper connection's under a fault or streamed); the plane hands over the exchanges
-kept before it first, so a ring keeps the order frames crossed in. A frame's number (`seq`) is
-the microsecond of the perf_counter it crossed at: it orders frames across every ring, and
-needs no counter. Nothing is decoded until somebody reads:
+pushes, a wrapper connection's under a fault or streamed). A frame's number (`seq`) is the
+microsecond of the perf_counter it crossed at: it orders frames across every ring, and needs no
+counter; a ring is read in that order (a frame handed over may be kept before the exchanges of
+the batch before it), and while somebody watches the stream the plane hands over the exchanges
+kept before each frame first, so that the stream too sends them in order. Nothing is decoded until somebody reads:
 `entries()` decodes a meter's ring in order, each subscriber's frames are decoded as they come
 (only while somebody watches: the stream lags the wire by at most the plane's 100 ms batches).
 Decoding and masking are runtime/trace.py's (through runtime/frame_trace.py, which `run --pcap`
@@ -171,6 +172,11 @@ class TraceRings:
         """Octets of the frames every ring holds."""
         return sum(ring.held for ring in self._rings.values())
 
+    @property
+    def watched(self) -> bool:
+        """Somebody reads the live stream."""
+        return self._live is not None
+
     def take(self, exchanges: list[Exchange]) -> None:
         """Keep the TCP wrapper exchanges among `exchanges` (those with a link) in their rings."""
         linked = list(filter(_link_of, exchanges))
@@ -263,7 +269,8 @@ class TraceRings:
         if ring is None:
             return []
         decoder, wall = FrameDecoder(), time.time() - time.perf_counter()
-        shown = [s for item in list(ring) for frame in _wire_frames(item, wall) for s in decoder.decode(ring.live, frame)]
+        items = sorted(ring, key=_instant)
+        shown = [s for item in items for frame in _wire_frames(item, wall) for s in decoder.decode(ring.live, frame)]
         shown += decoder.held()
         shown.sort(key=lambda s: s.frame.seq)
         return [_entry(ring, s) for s in shown[-limit:]] if limit > 0 else []

@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -269,3 +270,16 @@ def test_a_wrapper_exchange_is_kept_as_its_two_frames_in_the_order_they_crossed(
     at = [datetime.fromisoformat(e["time"].replace("Z", "+00:00")) for e in entries[:3]]
     assert (at[1] - at[0]).total_seconds() == pytest.approx(0.001, abs=0.0011) and (at[2] - at[0]).total_seconds() == pytest.approx(1.0, abs=0.002)
     assert rings.octets == 2 * (8 + len(get)) + 8 + len(answer) + 10
+
+
+def test_a_ring_reads_in_the_order_frames_crossed_whatever_order_they_were_kept_in() -> None:
+    """Unless somebody watches the stream, a frame handed over is kept at once while the
+    exchanges before it wait for the plane's next batch: the ring is read by the instants."""
+    rings = TraceRings()
+    live, link = _FakeLive(0), ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
+    now = time.perf_counter()
+    rings.frame(live, None, True, bytes.fromhex("000100100001000162"), "tcp", "127.0.0.1:1", "127.0.0.1:2")
+    rings.take([(live, link, now - 0.002, now - 0.001, 1, 16, bytes.fromhex("C001C1000800000100FF0200"), None)])
+    entries = rings.entries(0)
+    assert [len(e["hex"]) // 2 for e in entries] == [8 + 12, 9]  # the exchange's request first: it crossed first
+    assert entries[0]["seq"] < entries[1]["seq"]
