@@ -50,6 +50,7 @@ _log = logging.getLogger(__name__)
 _SWEPT_TO = 0.9  # of max_meters, when a sweep lets rings go for their number
 RING_SIZE = 200  # exchanges and frames a meter's ring keeps
 RING_OCTETS = 1 << 20  # and at most this many octets of them, after a sweep
+_BIG = RING_OCTETS // RING_SIZE  # an item this long may take a ring past RING_OCTETS
 _WRAPPER_HEADER = 8
 # A frame handed over: (perf_counter instant, received, octets as they crossed, link). A ring
 # holds these and `Exchange` tuples (a TCP wrapper request with its answer).
@@ -166,6 +167,7 @@ class TraceRings:
         self._lines = LineMeters()
         self._taken = 0  # octets taken since the rings were last counted (a bound on their growth)
         self._counted = 0  # octets the rings held when last counted
+        self._big: set[int] = set()  # meters whose ring took an item over _BIG octets since it was trimmed
 
     @property
     def octets(self) -> int:
@@ -186,7 +188,10 @@ class TraceRings:
         found = cast(list[FrameRing], known) if None not in known else [
             ring if ring is not None else self._ring(exchange[0]) for ring, exchange in zip(known, linked)]
         deque(map(_append, found, linked), maxlen=0)
-        self._taken += sum(map(len, map(_request_of, linked))) + sum(map(len, filter(None, map(_answer_of, linked))))
+        sizes = list(map(len, map(_request_of, linked))) + list(map(len, filter(None, map(_answer_of, linked))))
+        self._taken += sum(sizes)
+        if max(sizes) > _BIG:
+            self._big.update(ring.live.entry.index for ring, exchange in zip(found, linked) if _octets(exchange) > _BIG)
         if self._live is not None:
             for ring, exchange in zip(found, linked):
                 self._watch(ring, exchange)
@@ -206,6 +211,8 @@ class TraceRings:
         handed: Handed = (time.perf_counter(), received, data, link)
         ring.append(handed)
         self._taken += len(data)
+        if len(data) > _BIG:
+            self._big.add(index)
         if self._live is not None:
             self._watch(ring, handed)
 
@@ -219,16 +226,22 @@ class TraceRings:
         return ring
 
     def sweep(self, room: bool = False) -> None:
-        """Let the least recently active rings go until the rest hold at most `max_octets` and,
-        if they were more than `max_meters` (or `room` is wanted for a new one), number at most
-        90 % of it; trim a ring beyond RING_OCTETS. The most recent ring does not go: its oldest
-        items go instead, if need be. Rings are counted only when what was taken since they
-        were last counted could have passed a bound."""
+        """Trim the rings that took a big frame to RING_OCTETS; let the least recently active
+        rings go until the rest hold at most `max_octets` and, if they were more than
+        `max_meters` (or `room` is wanted for a new one), number at most 90 % of it. The most
+        recent ring does not go: its oldest items go instead, if need be. Rings are counted
+        only when what was taken since they were last counted could have passed `max_octets`."""
         rings = self._rings
+        for index in list(self._big):
+            ring = rings.get(index)
+            if ring is not None:
+                ring.trim(RING_OCTETS)
+            if ring is None or max(map(_octets, ring), default=0) <= _BIG:
+                self._big.discard(index)
         count = int(self.max_meters * _SWEPT_TO) if room or len(rings) > self.max_meters else len(rings)
-        if len(rings) <= count and self._counted + self._taken <= min(self.max_octets, RING_OCTETS):
+        if len(rings) <= count and self._counted + self._taken <= self.max_octets:
             return
-        held = {index: ring.trim(RING_OCTETS) for index, ring in rings.items()}
+        held = {index: ring.held for index, ring in rings.items()}
         octets = sum(held.values())
         if octets > self.max_octets or len(rings) > count:
             by_age = sorted(rings.items(), key=lambda item: item[1].last)
@@ -238,7 +251,7 @@ class TraceRings:
                 del rings[index]
                 self._links.pop(index, None)
                 octets -= held.pop(index)
-            for index, ring in reversed(by_age):
+            for index, ring in by_age:
                 if octets <= self.max_octets:
                     break
                 if index in rings:

@@ -18,7 +18,7 @@ import pytest
 from gurux_dlms.objects import GXDLMSAssociationLogicalName, GXDLMSClock
 
 from simulator.control.plane import ControlPlane
-from simulator.control.traces import RING_SIZE, TraceRings
+from simulator.control.traces import RING_OCTETS, RING_SIZE, TraceRings
 from simulator.decode import decode
 
 from ..runtime.harness import AK, EK, LLS_PASSWORD, RunningFleet
@@ -283,3 +283,17 @@ def test_a_ring_reads_in_the_order_frames_crossed_whatever_order_they_were_kept_
     entries = rings.entries(0)
     assert [len(e["hex"]) // 2 for e in entries] == [8 + 12, 9]  # the exchange's request first: it crossed first
     assert entries[0]["seq"] < entries[1]["seq"]
+
+
+def test_a_ring_of_big_frames_is_trimmed_to_its_bound_and_small_ones_cost_no_count() -> None:
+    rings = TraceRings()
+    live, link = _FakeLive(0), ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
+    get = bytes.fromhex("C001C1000800000100FF0200")
+    rings.take([(live, link, 1.0 + n, 1.5 + n, 1, 16, get, bytes(60_000)) for n in range(20)])
+    rings.take([(_FakeLive(1), link, 9.0, 9.5, 1, 16, get, bytes(40))])
+    assert rings.octets > RING_OCTETS
+    rings.sweep()
+    kept = RING_OCTETS // (8 + len(get) + 8 + 60_000)  # whole exchanges, the oldest gone
+    assert len(rings.entries(0)) == 2 * kept and sum(len(e["hex"]) // 2 for e in rings.entries(0)) <= RING_OCTETS
+    assert len(rings.entries(1)) == 2  # the small one untouched
+    assert rings._big == {0}  # still big frames in it: trimmed again at the next sweep
