@@ -5,7 +5,9 @@
                                              transport, peer, local, client_sap, server_sap, hex,
                                              note, text, tree}]
     GET /api/trace/stream?serial=S           text/event-stream: `event: frame` with one such
-                                             entry as data, per frame as it crosses; a reader too
+                                             entry as data, per frame as it crosses (TCP wrapper
+                                             frames in the plane's batches, within 100 ms; `seq`
+                                             orders them); a reader too
                                              slow to keep up misses frames, told by `event:
                                              skipped` with {"frames": n}; a comment line every
                                              15 s keeps proxies from closing it
