@@ -196,6 +196,8 @@ class Metrics:
     # -- exchanges, in batches
     def take(self, exchanges: list[Exchange]) -> None:
         """Count a batch: C loops (map, zip, Counter) over it, Python once per class of answer."""
+        if not exchanges:
+            return
         seconds = list(map(sub, map(_ended, exchanges), map(_started, exchanges)))
         self.seconds += sum(seconds)
         if max(seconds) <= _FIRST_BUCKET:  # (the meters' own answers, unless a fault or a big read)

@@ -11,9 +11,10 @@ nobody wants is a function that does nothing), with no dispatch per call.
 The meters append each exchange to the plane's `exchanges` (runtime/observe.py says why); the
 plane hands them to its sinks' `take` in batches (`settle`): every 100 ms, before anything is
 read (every route reads through the plane) and, while somebody watches the live trace, before a
-frame handed over is kept (so that the stream sends frames in the order they crossed). The plane itself keeps, per meter, the time of its last
-APDU and the connections where associations were made (what `GET /api/meters/{serial}`
-shows), and finds meters by serial number for every route.
+frame handed over is kept (so that the stream sends frames in the order they crossed). The
+plane itself keeps, per meter, the time of its last APDU and the connections where
+associations were made (what `GET /api/meters/{serial}` shows), and finds meters by serial
+number for every route.
 """
 
 from __future__ import annotations

@@ -98,9 +98,9 @@ class LiveMeter:
         if exchanges is not None:
             exchanges.append((self, link, started, perf_counter(), server_sap, client_sap, apdu, answer))
             if not answer or answer[0] not in TALLIED or channel.refused is not None:
-                self._settle(channel, client_sap, apdu, answer)
+                self._tell(channel, client_sap, apdu, answer)
         elif fleet.observer is not None:
-            self._settle(channel, client_sap, apdu, answer)
+            self._tell(channel, client_sap, apdu, answer)
         if self.meter.state.revision != revision and fleet.on_values_changed is not None:
             fleet.on_values_changed(self)
         fleet.take_pushes(self)
@@ -115,7 +115,7 @@ class LiveMeter:
             self._fleet.observer.association(self, None, client_sap, "rejected")
         return refusal_aare(aarq, diagnostic)
 
-    def _settle(self, channel: Channel, client_sap: int, apdu: bytes, answer: bytes | None) -> None:
+    def _tell(self, channel: Channel, client_sap: int, apdu: bytes, answer: bytes | None) -> None:
         """Tell the observer what the exchange meant for the association, and whether it was a
         refusal, while the session's report of it (`channel.refused`) is at hand."""
         observer = self._fleet.observer
