@@ -206,15 +206,17 @@ class Metrics:
             for s in seconds:
                 self.latency[bisect_left(LATENCY_BUCKETS_S, s)] += 1
         requests, answers = list(map(_request_of, exchanges)), list(map(_answer_of, exchanges))
-        if None in answers or b"" in answers or b"" in requests:
+        try:
+            classes = Counter(zip(map(_first_octet, requests), map(_head, answers)))
+        except (IndexError, TypeError):  # an empty request, no answer (None): each named on its own
             self._count(zip(requests, answers))
             return
-        for (tag, head), count in Counter(zip(map(_first_octet, requests), map(_head, answers))).items():
+        for (tag, head), count in classes.items():
             found = self._classes.get((tag, head))
             if found is None:
-                if not _decided_by_head(head):
+                if not head or not _decided_by_head(head):
                     self._count((request, answer) for request, answer in zip(requests, answers)
-                                if request[0] == tag and answer.startswith(head))
+                                if request[0] == tag and answer[:_HEAD] == head)
                     continue
                 found = self._classes[tag, head] = _class_of(bytes((tag,)), head)
                 if len(self._classes) > _CACHED:

@@ -148,8 +148,10 @@ class ControlPlane:
         self._take(batch)
 
     def _settled(self) -> None:
-        self.settle()
-        self._settling = asyncio.get_running_loop().call_later(_SETTLE_S, self._settled)
+        try:
+            self.settle()
+        finally:  # (a sink's bug is logged by the loop; the exchanges must not pile up)
+            self._settling = asyncio.get_running_loop().call_later(_SETTLE_S, self._settled)
 
     # -- what the API shows
     def last_activity(self, entry: MeterEntry) -> float | None:

@@ -272,6 +272,18 @@ def test_exchanges_kept_are_counted_in_batches() -> None:
     assert metrics.seconds == pytest.approx(8 * 0.0002 + 0.3)
 
 
+def test_answers_their_first_octets_do_not_name_are_named_each() -> None:
+    """A block, an empty answer or an empty request in a batch: each of those is named from its
+    own octets, the others still by their class."""
+    metrics = Metrics(None)
+    success = bytes.fromhex("C401C100090C07EA0C0701000000FF800000")
+    block = bytes.fromhex("C402C100000000010103")  # with-datablock, block 1: data-access-result read-write-denied
+    metrics.take([_exchange(_GET_CLOCK, success), _exchange(_GET_CLOCK, block), _exchange(_GET_CLOCK, b"")])
+    metrics.take([_exchange(_GET_CLOCK, success), _exchange(b"", b"")])
+    assert metrics.apdus == {("get", "success"): 2, ("get", "read-write-denied"): 1, ("get", "unknown"): 1,
+                             ("unknown", "unknown"): 1}
+
+
 def test_values_and_invoke_ids_do_not_grow_what_is_remembered() -> None:
     """An energy register answers a new value at each GET: the classes the metrics remember are
     keyed by the octets before the value (tag, choice, invoke-id, result, data tag), so a long
