@@ -41,7 +41,7 @@ from ..apdu.acse import AARE, AssociationResult
 from ..apdu.ciphered import SERVICE_TAGS
 from ..apdu.common import ActionResult, DataAccessResult, ServiceError
 from ..errors import DecodeError
-from ..runtime.observe import LATENCY_BUCKETS_S, TALLIED, Exchange, outcome
+from ..runtime.observe import LATENCY_BUCKETS_S, TOLD_BY_OCTETS, Exchange, outcome
 
 if TYPE_CHECKING:
     from ..runtime.fleet import LiveMeter
@@ -156,8 +156,8 @@ def _class_of(request: bytes, answer: bytes | None) -> tuple[tuple[str, str], st
 
 def _shown_refusal(request: bytes, answer: bytes | None) -> str | None:
     """A refusal the answer shows (access denied) when the exchange was not reported at once
-    (runtime/observe.py's TALLIED: the others' refusals came with `refusal`)."""
-    if not answer or answer[0] not in TALLIED:
+    (runtime/observe.py's TOLD_BY_OCTETS: the others' refusals came with `refusal`)."""
+    if not answer or answer[0] not in TOLD_BY_OCTETS:
         return None
     return outcome(request, answer, None)[1]
 

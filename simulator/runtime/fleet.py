@@ -27,7 +27,7 @@ from ..model.spec import ObjectSpec
 from ..server.meter import Channel, MeterServer
 from ..server.objects import PUSH_SETUP_CLASS, Meter, ObjectHandle, PushRequest, TimeBase
 from .layout import MeterEntry
-from .observe import TALLIED, Exchange, Link, Observer, outcome
+from .observe import TOLD_BY_OCTETS, Exchange, Link, Observer, outcome
 from .profile import PUSH_TRANSPORTS, FleetProfile, PushOverride, meter_fields
 from ..state import Change
 from .store import StateStore, StoreError, restore
@@ -97,7 +97,7 @@ class LiveMeter:
         self.note_changes()
         if exchanges is not None:
             exchanges.append((self, link, started, perf_counter(), server_sap, client_sap, apdu, answer))
-            if not answer or answer[0] not in TALLIED or channel.refused is not None:
+            if not answer or answer[0] not in TOLD_BY_OCTETS or channel.refused is not None:
                 self._tell(channel, client_sap, apdu, answer)
         elif fleet.observer is not None:
             self._tell(channel, client_sap, apdu, answer)

@@ -28,7 +28,7 @@ from ..apdu.ciphered import SERVICE_TAGS
 from ..server.objects import Meter
 from .layout import MeterEntry
 
-__all__ = ["Observer", "ObservedMeter", "Link", "Exchange", "outcome", "LATENCY_BUCKETS_S", "TALLIED"]
+__all__ = ["Observer", "ObservedMeter", "Link", "Exchange", "outcome", "LATENCY_BUCKETS_S", "TOLD_BY_OCTETS"]
 
 # Request latency buckets (seconds): a meter answers a GET in well under a millisecond; delay
 # faults and big profile reads reach into seconds.
@@ -37,8 +37,8 @@ LATENCY_BUCKETS_S: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 # Answers that need no word at once (`outcome` has nothing to say of them that their octets do not
 # tell later): get-, action-response, general-block-transfer, read-/write-response,
 # confirmed-service-error, and every ciphered answer (glo-, ded-, general-*-ciphering).
-TALLIED = frozenset((0xC4, 0xC7, 0xE0, 0x0C, 0x0D, 0x0E, 0xDB, 0xDC, 0xDD,
-                     *(tag for row in SERVICE_TAGS for tag in (row.glo, row.ded))))
+TOLD_BY_OCTETS = frozenset((0xC4, 0xC7, 0xE0, 0x0C, 0x0D, 0x0E, 0xDB, 0xDC, 0xDD,
+                            *(tag for row in SERVICE_TAGS for tag in (row.glo, row.ded))))
 
 _AARQ, _AARE, _RLRQ, _RLRE = 0x60, 0x61, 0x62, 0x63
 _EXCEPTION_RESPONSE = 0xD8
