@@ -50,8 +50,9 @@ _log = logging.getLogger(__name__)
 _SWEPT_TO = 0.9  # of max_meters, when a sweep lets rings go for their number
 RING_SIZE = 200  # exchanges and frames a meter's ring keeps
 RING_OCTETS = 1 << 20  # and at most this many octets of them, after a sweep
-_BIG = RING_OCTETS // RING_SIZE  # an item this long may take a ring past RING_OCTETS
 _WRAPPER_HEADER = 8
+_BIG = RING_OCTETS // RING_SIZE  # an item this long may take a ring past RING_OCTETS
+_BIG_PART = (_BIG - 2 * _WRAPPER_HEADER) // 2  # a request or answer no longer: its exchange is not _BIG
 # A frame handed over: (perf_counter instant, received, octets as they crossed, link). A ring
 # holds these and `Exchange` tuples (a TCP wrapper request with its answer).
 Handed = tuple[float, bool, bytes, Link]
@@ -190,11 +191,12 @@ class TraceRings:
         deque(map(_append, found, linked), maxlen=0)
         sizes = list(map(len, map(_request_of, linked))) + list(map(len, filter(None, map(_answer_of, linked))))
         self._taken += sum(sizes)
-        if max(sizes) > _BIG:
+        if max(sizes) > _BIG_PART:  # (else no exchange, request and answer with their headers, passes _BIG)
             self._big.update(ring.live.entry.index for ring, exchange in zip(found, linked) if _octets(exchange) > _BIG)
         if self._live is not None:
+            wall = time.time() - time.perf_counter()
             for ring, exchange in zip(found, linked):
-                self._watch(ring, exchange)
+                self._watch(ring, exchange, wall)
 
     def frame(self, live: ObservedMeter | None, channel: object, received: bool, data: bytes, transport: str,
               peer: str, local: str) -> None:
@@ -214,7 +216,7 @@ class TraceRings:
         if len(data) > _BIG:
             self._big.add(index)
         if self._live is not None:
-            self._watch(ring, handed)
+            self._watch(ring, handed, time.time() - time.perf_counter())
 
     def _ring(self, live: ObservedMeter) -> FrameRing:
         index = live.entry.index
@@ -259,12 +261,13 @@ class TraceRings:
                     octets -= held[index] - kept
         self._counted, self._taken = octets, 0
 
-    def _watch(self, ring: FrameRing, item: Exchange | Handed) -> None:
-        """An item kept while somebody watches the live stream: its frames decoded for those who want them."""
+    def _watch(self, ring: FrameRing, item: Exchange | Handed, wall: float) -> None:
+        """An item kept while somebody watches the live stream: its frames decoded for those who want
+        them (`wall`: time.time() minus time.perf_counter())."""
         wanted = [s for s in self._subscribers if s.serial is None or s.serial == ring.serial]
         if not wanted or self._live is None:
             return
-        for frame in _wire_frames(item, time.time() - time.perf_counter()):
+        for frame in _wire_frames(item, wall):
             try:
                 shown_frames = self._live.decode(ring.live, frame)
             except Exception:  # a decoder bug must not reach the caller

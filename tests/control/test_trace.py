@@ -297,3 +297,14 @@ def test_a_ring_of_big_frames_is_trimmed_to_its_bound_and_small_ones_cost_no_cou
     assert len(rings.entries(0)) == 2 * kept and sum(len(e["hex"]) // 2 for e in rings.entries(0)) <= RING_OCTETS
     assert len(rings.entries(1)) == 2  # the small one untouched
     assert rings._big == {0}  # still big frames in it: trimmed again at the next sweep
+
+
+def test_a_ring_of_exchanges_big_only_together_is_trimmed_too() -> None:
+    """A request and an answer of 3,000 octets each are each small, the exchange is not: 200 of
+    them pass the ring's bound, and the sweep trims it."""
+    rings = TraceRings()
+    live, link = _FakeLive(0), ("tcp", "127.0.0.1:1", "127.0.0.1:2", 1)
+    rings.take([(live, link, 1.0 + n, 1.5 + n, 1, 16, bytes(3_000), bytes(3_000)) for n in range(RING_SIZE)])
+    assert rings.octets > RING_OCTETS
+    rings.sweep()
+    assert rings.octets <= RING_OCTETS
